@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+
+namespace RdmaKv.Core;
+
+/// <summary>
+/// One 8-byte index slot, stored with one atomic aligned store. Zero means empty; an occupied
+/// slot is never zero because extents never start at offset 0 (the header page is there).
+/// <code>
+///  63                                  28  27  26         16 15              0
+/// +--------------------------------------+---+-------------+-----------------+
+/// | extent offset in 64-byte units (36)  |NR | units (11)  | fingerprint (16)|
+/// +--------------------------------------+---+-------------+-----------------+
+/// </code>
+/// units is the extent's length in 64-byte units, 1..2046; 2047 means "large: read the extent
+/// header first". NR (not resident) is reserved for the cold tier.
+/// </summary>
+public readonly struct Slot(ulong raw) : IEquatable<Slot>
+{
+    public const int Size = 8;
+    public const int LargeUnits = 2047;
+    const int UnitsShift = 16;
+    const int NotResidentBit = 27;
+    const int OffsetShift = 28;
+
+    public ulong Raw { get; } = raw;
+
+    public bool IsEmpty => Raw == 0;
+    public ushort Fingerprint => (ushort)Raw;
+    public int Units => (int)((Raw >> UnitsShift) & 0x7FF);
+    public bool IsLarge => Units == LargeUnits;
+    public bool NotResident => ((Raw >> NotResidentBit) & 1) != 0;
+    public long ExtentOffset => (long)(Raw >> OffsetShift) << 6;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Slot Create(ushort fingerprint, long extentOffset, int extentLength)
+    {
+        int units = extentLength >> 6;
+        if (units >= LargeUnits) units = LargeUnits;
+        return new Slot(fingerprint | ((ulong)units << UnitsShift) | ((ulong)(extentOffset >> 6) << OffsetShift));
+    }
+
+    public bool Equals(Slot other) => Raw == other.Raw;
+    public override bool Equals(object? obj) => obj is Slot s && Equals(s);
+    public override int GetHashCode() => Raw.GetHashCode();
+    public override string ToString() => IsEmpty ? "empty" : $"fp={Fingerprint:x4} off={ExtentOffset} units={Units}";
+}

@@ -1,0 +1,53 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace RdmaKv.Core;
+
+/// <summary>
+/// Where a key's extent was last found, so a hot GET is a single read. Direct-mapped, lock-free
+/// and allowed to be wrong: threads may race and tear an entry, and a location may go stale,
+/// because every extent read through it is validated (checksum, key, superseded) like any other.
+/// </summary>
+public sealed class LocationCache
+{
+    struct Entry
+    {
+        public ulong Hash;
+        public ulong Slot;
+        public ulong Generation;
+    }
+
+    readonly Entry[] _entries;
+    readonly int _shift;
+
+    public LocationCache(int capacity = 1 << 16)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 16));
+        _entries = new Entry[size];
+        _shift = 64 - BitOperations.Log2((uint)size);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    int IndexOf(ulong hash) => (int)((hash * 0x9E3779B97F4A7C15UL) >> _shift);
+
+    public bool TryGet(KeyHash hash, ulong generation, out Slot slot)
+    {
+        ref Entry e = ref _entries[IndexOf(hash.Value)];
+        slot = new Slot(e.Slot);
+        return e.Hash == hash.Value && e.Generation == generation && !slot.IsEmpty;
+    }
+
+    public void Set(KeyHash hash, ulong generation, Slot slot)
+    {
+        ref Entry e = ref _entries[IndexOf(hash.Value)];
+        e.Hash = hash.Value;
+        e.Slot = slot.Raw;
+        e.Generation = generation;
+    }
+
+    public void Remove(KeyHash hash)
+    {
+        ref Entry e = ref _entries[IndexOf(hash.Value)];
+        if (e.Hash == hash.Value) e.Slot = 0;
+    }
+}

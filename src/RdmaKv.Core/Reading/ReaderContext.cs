@@ -1,0 +1,42 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace RdmaKv.Core;
+
+/// <summary>
+/// What one reading thread needs: a scratch buffer the extents are copied into before they are
+/// validated (a value is checked where it cannot change any more) and counters of what went wrong.
+/// Not thread-safe: one per thread.
+/// </summary>
+public sealed class ReaderContext
+{
+    byte[] _scratch = GC.AllocateUninitializedArray<byte>(16 << 10, pinned: true);
+
+    public Span<byte> Scratch(int length)
+    {
+        if (_scratch.Length < length)
+            _scratch = GC.AllocateUninitializedArray<byte>((int)BitOperations.RoundUpToPowerOf2((uint)length), pinned: true);
+        return _scratch.AsSpan(0, length);
+    }
+
+    /// <summary>The validated extent of the last successful lookup.</summary>
+    public ReadOnlySpan<byte> LastValue => _scratch.AsSpan(ValueStart, ValueLength);
+
+    internal int ValueStart;
+    internal int ValueLength;
+
+    public long Lookups;
+    public long Retries;
+    public long ChecksumFailures;
+    public long SupersededSeen;
+    public long CacheHits;
+    public long Refreshes;
+    public long Fallbacks;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void SetValue(int start, int length)
+    {
+        ValueStart = start;
+        ValueLength = length;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+
+namespace RdmaKv.Core;
+
+/// <summary>What a one-sided lookup concluded.</summary>
+public enum LookupResult
+{
+    /// <summary>The value is in <see cref="ReaderContext.LastValue"/>.</summary>
+    Found,
+    NotFound,
+    /// <summary>The region is retired or unreadable: refresh the view and look again.</summary>
+    Stale,
+    /// <summary>Validation kept failing within the retry bound: ask the node with a GET message.</summary>
+    Fallback,
+}
+
+/// <summary>
+/// The one-sided lookup (DESIGN.md section 4), written once for every <see cref="IRegionAccess"/>.
+/// Nothing a reader sees is trusted: extents are checked for bounds, key, checksum and the
+/// superseded bit; an absent key is confirmed by re-reading both bucket versions.
+/// </summary>
+public static class TableReader
+{
+    public const int MaxAttempts = 8;
+    const int CheckStateAfter = 2;
+
+    public static LookupResult Lookup<TAccess>(
+        ref TAccess access, in RegionHeader header, ReadOnlySpan<byte> key, KeyHash hash,
+        LocationCache? cache, ReaderContext context)
+        where TAccess : struct, IRegionAccess
+    {
+        context.Lookups++;
+        if (cache is not null && cache.TryGet(hash, header.Generation, out Slot cached))
+        {
+            if (ReadExtent(ref access, header, cached, key, context) == ExtentCheck.Valid)
+            {
+                context.CacheHits++;
+                return LookupResult.Found;
+            }
+            cache.Remove(hash);
+        }
+
+        ulong mask = header.BucketMask;
+        ulong b1 = hash.PrimaryBucket(mask);
+        ulong b2 = KeyHash.AlternateBucket(b1, hash.Fingerprint, mask);
+        long o1 = RegionHeader.IndexOffset + (long)b1 * Bucket.Size;
+        long o2 = RegionHeader.IndexOffset + (long)b2 * Bucket.Size;
+        Span<byte> buckets = stackalloc byte[2 * Bucket.Size];
+        Span<byte> again = stackalloc byte[2 * Bucket.Size];
+
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (attempt > 0) context.Retries++;
+            if (attempt >= CheckStateAfter && IsRetired(ref access)) return LookupResult.Stale;
+            if (!access.ReadPair(o1, buckets[..Bucket.Size], o2, buckets[Bucket.Size..])) return LookupResult.Stale;
+
+            bool unsure = false;
+            for (int i = 0; i < 2 * Bucket.SlotCount; i++)
+            {
+                int at = (i < Bucket.SlotCount ? 0 : Bucket.Size) + Bucket.SlotOffset(i % Bucket.SlotCount);
+                var slot = new Slot(BinaryPrimitives.ReadUInt64LittleEndian(buckets[at..]));
+                if (slot.IsEmpty || slot.Fingerprint != hash.Fingerprint) continue;
+                switch (ReadExtent(ref access, header, slot, key, context))
+                {
+                    case ExtentCheck.Valid:
+                        cache?.Set(hash, header.Generation, slot);
+                        return LookupResult.Found;
+                    case ExtentCheck.KeyMismatch:
+                        continue;
+                    default:
+                        unsure = true;
+                        break;
+                }
+            }
+            if (unsure) continue;
+
+            // No valid match: absent only if neither bucket changed while we looked. A cuckoo move
+            // copies a slot to its other bucket before clearing it, so a key that was present all
+            // along shows in one of the two reads or changes a version between them.
+            ulong v1 = BinaryPrimitives.ReadUInt64LittleEndian(buckets);
+            ulong v2 = BinaryPrimitives.ReadUInt64LittleEndian(buckets[Bucket.Size..]);
+            if (((v1 | v2) & 1) != 0) continue;
+            if (!access.ReadPair(o1, again[..Bucket.Size], o2, again[Bucket.Size..])) return LookupResult.Stale;
+            if (again.SequenceEqual(buckets)) return LookupResult.NotFound;
+        }
+        context.Fallbacks++;
+        return IsRetired(ref access) ? LookupResult.Stale : LookupResult.Fallback;
+    }
+
+    static bool IsRetired<TAccess>(ref TAccess access) where TAccess : struct, IRegionAccess
+    {
+        Span<byte> state = stackalloc byte[8];
+        return !access.Read(RegionHeader.StateOffset, state)
+            || BinaryPrimitives.ReadUInt64LittleEndian(state) != (ulong)RegionState.Active;
+    }
+
+    enum ExtentCheck { Valid, KeyMismatch, Corrupt, Superseded, Unreadable }
+
+    static ExtentCheck ReadExtent<TAccess>(ref TAccess access, in RegionHeader header, Slot slot, ReadOnlySpan<byte> key, ReaderContext context)
+        where TAccess : struct, IRegionAccess
+    {
+        long offset = slot.ExtentOffset;
+        int length = slot.Units << 6;
+        if (slot.IsLarge)
+        {
+            // The slot cannot hold the length: read the header first, then the whole extent.
+            Span<byte> head = context.Scratch(ExtentHeader.Size);
+            if (offset < header.ExtentOffset || offset + ExtentHeader.Size > header.RegionSize) return ExtentCheck.Corrupt;
+            if (!access.Read(offset, head)) return ExtentCheck.Unreadable;
+            uint k = BinaryPrimitives.ReadUInt32LittleEndian(head[16..]);
+            uint v = BinaryPrimitives.ReadUInt32LittleEndian(head[20..]);
+            if (k > Limits.MaxKeyLength || v > Limits.MaxValueLength) return Fail(context, ExtentCheck.Corrupt);
+            length = ExtentHeader.ExtentLength((int)k, (int)v);
+        }
+        if (offset < header.ExtentOffset || length <= 0 || offset + length > header.RegionSize) return ExtentCheck.Corrupt;
+        Span<byte> extent = context.Scratch(length);
+        if (!access.Read(offset, extent)) return ExtentCheck.Unreadable;
+        return Validate(extent, key, context);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ExtentCheck Validate(ReadOnlySpan<byte> extent, ReadOnlySpan<byte> key, ReaderContext context)
+    {
+        uint keyLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[16..]);
+        uint valueLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[20..]);
+        if (keyLength != (uint)key.Length) return ExtentCheck.KeyMismatch;
+        if (valueLength > Limits.MaxValueLength || ExtentHeader.Size + keyLength + valueLength > (uint)extent.Length)
+            return Fail(context, ExtentCheck.Corrupt);
+        if (!extent.Slice(ExtentHeader.Size, key.Length).SequenceEqual(key)) return ExtentCheck.KeyMismatch;
+        int end = ExtentHeader.Size + key.Length + (int)valueLength;
+        if (XxHash3.HashToUInt64(extent[ExtentHeader.ChecksumStart..end]) != BinaryPrimitives.ReadUInt64LittleEndian(extent[8..]))
+            return Fail(context, ExtentCheck.Corrupt);
+        if ((BinaryPrimitives.ReadUInt64LittleEndian(extent) & ExtentHeader.SupersededFlag) != 0)
+        {
+            context.SupersededSeen++;
+            return ExtentCheck.Superseded;
+        }
+        context.SetValue(ExtentHeader.Size + key.Length, (int)valueLength);
+        return ExtentCheck.Valid;
+    }
+
+    static ExtentCheck Fail(ReaderContext context, ExtentCheck check)
+    {
+        context.ChecksumFailures++;
+        return check;
+    }
+}

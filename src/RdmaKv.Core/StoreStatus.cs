@@ -1,0 +1,55 @@
+namespace RdmaKv.Core;
+
+/// <summary>Outcome of a store operation. The numeric values travel on the wire: never renumber.</summary>
+public enum StoreStatus : byte
+{
+    Ok = 0,
+    NotFound = 1,
+    KeyEmpty = 2,
+    KeyTooLong = 3,
+    ValueTooLong = 4,
+    RegionFull = 5,
+    BadRequest = 6,
+    UnsupportedVersion = 7,
+    Unauthorized = 8,
+    ShuttingDown = 9,
+    WrongPartition = 10,
+    InternalError = 11,
+}
+
+/// <summary>Describes statuses for people.</summary>
+public static class StoreStatusText
+{
+    public static string Describe(StoreStatus status) => status switch
+    {
+        StoreStatus.Ok => "ok",
+        StoreStatus.NotFound => "not found",
+        StoreStatus.KeyEmpty => "the key is empty",
+        StoreStatus.KeyTooLong => $"the key is longer than {Limits.MaxKeyLength} bytes",
+        StoreStatus.ValueTooLong => $"the value is longer than {Limits.MaxValueLength} bytes",
+        StoreStatus.RegionFull => "the partition's region is full and cannot grow within the node's memory budget (--memory)",
+        StoreStatus.BadRequest => "the request was malformed",
+        StoreStatus.UnsupportedVersion => "the protocol version is not supported by this node",
+        StoreStatus.Unauthorized => "the credential was missing or wrong",
+        StoreStatus.ShuttingDown => "the node is shutting down",
+        StoreStatus.WrongPartition => "the partition is not served by this node",
+        StoreStatus.InternalError => "the node hit an internal error",
+        _ => $"status {(byte)status}",
+    };
+
+    /// <summary>Checks a key and value against <see cref="Limits"/>; returns <see cref="StoreStatus.Ok"/> when they fit.</summary>
+    public static StoreStatus Validate(int keyLength, int valueLength)
+    {
+        if (keyLength == 0) return StoreStatus.KeyEmpty;
+        if (keyLength > Limits.MaxKeyLength) return StoreStatus.KeyTooLong;
+        if (valueLength > Limits.MaxValueLength) return StoreStatus.ValueTooLong;
+        return StoreStatus.Ok;
+    }
+}
+
+/// <summary>A store operation failed with a status other than ok or not found.</summary>
+public sealed class KvException(StoreStatus status, string? detail = null)
+    : Exception(detail is null ? StoreStatusText.Describe(status) : $"{StoreStatusText.Describe(status)}: {detail}")
+{
+    public StoreStatus Status { get; } = status;
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+
+namespace RdmaKv.Core;
+
+/// <summary>
+/// Hands out extents from a region's extent area in size classes of 64-byte units (exact up to
+/// 8 units, then four classes per power of two, so at most 1/8 of an extent is padding).
+/// A released extent waits in quarantine for <see cref="Grace"/> before it is reused, so a reader
+/// that fetched its slot just before the release finds it intact or superseded, not rewritten.
+/// Not thread-safe: the partition's writer owns it.
+/// </summary>
+public sealed class ExtentAllocator
+{
+    const int ClassCount = 64;
+    readonly Stack<long>[] _free = new Stack<long>[ClassCount];
+    readonly Queue<(long Offset, int Class, long Due)> _quarantine = new();
+    readonly long _start;
+    readonly long _end;
+    long _bump;
+
+    public ExtentAllocator(long start, long end, TimeSpan grace)
+    {
+        Debug.Assert(start % 64 == 0 && end % 64 == 0 && start <= end, "the extent area is 64-byte aligned");
+        _start = start;
+        _end = end;
+        _bump = start;
+        Grace = grace;
+        for (int i = 0; i < ClassCount; i++) _free[i] = new Stack<long>();
+    }
+
+    public TimeSpan Grace { get; }
+
+    /// <summary>Bytes handed out and not yet released, counted by size class.</summary>
+    public long AllocatedBytes { get; private set; }
+
+    /// <summary>Bytes the live extents asked for; the difference to <see cref="AllocatedBytes"/> is padding.</summary>
+    public long RequestedBytes { get; private set; }
+
+    public long FreeListBytes { get; private set; }
+    public long QuarantinedBytes { get; private set; }
+    public long UntouchedBytes => _end - _bump;
+    public long Capacity => _end - _start;
+
+    public static int ClassOf(int length)
+    {
+        int units = (length + 63) >> 6;
+        if (units <= 8) return Math.Max(units, 1) - 1;
+        int p = 31 - int.LeadingZeroCount(units - 1); // 2^p < units <= 2^(p+1)
+        int step = 1 << (p - 2);
+        int multiple = (units + step - 1) / step;     // 5..8
+        return 8 + (p - 3) * 4 + (multiple - 5);
+    }
+
+    public static int ClassLength(int classIndex)
+    {
+        if (classIndex < 8) return (classIndex + 1) << 6;
+        int p = 3 + (classIndex - 8) / 4;
+        int multiple = 5 + (classIndex - 8) % 4;
+        return (multiple << (p - 2)) << 6;
+    }
+
+    /// <summary>Allocates room for an extent of <paramref name="length"/> bytes; false when the area is full.</summary>
+    public bool TryAllocate(int length, out long offset)
+    {
+        Reclaim(Stopwatch.GetTimestamp());
+        int c = ClassOf(length);
+        int classLength = ClassLength(c);
+        if (_free[c].TryPop(out offset))
+        {
+            FreeListBytes -= classLength;
+        }
+        else if (_end - _bump >= classLength)
+        {
+            offset = _bump;
+            _bump += classLength;
+        }
+        else
+        {
+            offset = 0;
+            return false;
+        }
+        AllocatedBytes += classLength;
+        RequestedBytes += length;
+        return true;
+    }
+
+    /// <summary>Returns an extent; it is reused only after the grace period.</summary>
+    public void Release(long offset, int length)
+    {
+        Debug.Assert(offset >= _start && offset < _end, "released extent lies outside the area");
+        int c = ClassOf(length);
+        int classLength = ClassLength(c);
+        AllocatedBytes -= classLength;
+        RequestedBytes -= length;
+        QuarantinedBytes += classLength;
+        _quarantine.Enqueue((offset, c, Stopwatch.GetTimestamp() + (long)(Grace.TotalSeconds * Stopwatch.Frequency)));
+    }
+
+    /// <summary>Moves extents whose grace has passed from quarantine to their free lists.</summary>
+    public void Reclaim(long now)
+    {
+        while (_quarantine.TryPeek(out var q) && q.Due <= now)
+        {
+            _quarantine.Dequeue();
+            int classLength = ClassLength(q.Class);
+            QuarantinedBytes -= classLength;
+            FreeListBytes += classLength;
+            _free[q.Class].Push(q.Offset);
+        }
+    }
+
+    public ExtentAreaStats Stats => new(Capacity, AllocatedBytes, RequestedBytes, FreeListBytes, QuarantinedBytes, UntouchedBytes);
+}
+
+/// <summary>
+/// How an extent area is used. Fragmentation is the share of the touched area that holds no
+/// live data: padding inside allocations, free-list and quarantined extents.
+/// </summary>
+public readonly record struct ExtentAreaStats(
+    long Capacity, long AllocatedBytes, long RequestedBytes, long FreeListBytes, long QuarantinedBytes, long UntouchedBytes)
+{
+    public double Fragmentation
+    {
+        get
+        {
+            long touched = Capacity - UntouchedBytes;
+            return touched == 0 ? 0 : 1.0 - (double)RequestedBytes / touched;
+        }
+    }
+}
