@@ -1,0 +1,151 @@
+using System.Text;
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+
+namespace RdmaKv.Client;
+
+/// <summary>
+/// A connection to an RdmaKv node. GETs read the node's regions directly (one-sided: the node's
+/// CPU never sees them) and validate what they read; puts and deletes are messages to the node.
+/// Thread-safe: share one client across threads.
+/// </summary>
+/// <remarks>
+/// URIs: <c>local:NAME</c>, a node on this host by its name. The client routes every key by its
+/// partition, so remote transports and several nodes plug in below this API.
+/// </remarks>
+public sealed partial class KvClient : IDisposable
+{
+    [ThreadStatic] static ReaderContext? t_reader;
+
+    readonly NodeSession _session;
+    readonly LocationCache _cache;
+
+    KvClient(NodeSession session, KvClientOptions options)
+    {
+        _session = session;
+        _cache = new LocationCache(options.LocationCacheEntries);
+    }
+
+    /// <summary>Connects to a node, e.g. <c>local:default</c>.</summary>
+    public static KvClient Connect(string uri, KvClientOptions? options = null)
+    {
+        options ??= new KvClientOptions();
+        const string local = "local:";
+        if (uri.StartsWith(local, StringComparison.Ordinal))
+        {
+            string name = uri[local.Length..].TrimStart('/');
+            return new KvClient(NodeSession.Open(name, options), options);
+        }
+        throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME", nameof(uri));
+    }
+
+    public static Task<KvClient> ConnectAsync(string uri, KvClientOptions? options = null, CancellationToken cancel = default) =>
+        Task.Run(() => Connect(uri, options), cancel);
+
+    public string NodeName => _session.View.NodeName;
+
+    /// <summary>Counters of this thread's lookups (retries, checksum failures, cache hits, fallbacks).</summary>
+    public static ReaderContext ThreadReader => t_reader ??= new ReaderContext();
+
+    /// <summary>The value of <paramref name="key"/>, or null when it is absent.</summary>
+    public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        var reader = ThreadReader;
+        return Lookup(key, reader) switch
+        {
+            LookupResult.Found => reader.LastValue.ToArray(),
+            LookupResult.NotFound => null,
+            _ => _session.FallbackGet(key),
+        };
+    }
+
+    public byte[]? Get(string key) => Get(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>
+    /// Copies the value of <paramref name="key"/> into <paramref name="destination"/> without
+    /// allocating. False when the key is absent. Throws when the value does not fit; the exception
+    /// says how large it is.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
+    {
+        var reader = ThreadReader;
+        switch (Lookup(key, reader))
+        {
+            case LookupResult.Found:
+                valueLength = reader.LastValue.Length;
+                if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
+                reader.LastValue.CopyTo(destination);
+                return true;
+            case LookupResult.NotFound:
+                valueLength = 0;
+                return false;
+            default:
+                byte[]? value = _session.FallbackGet(key);
+                valueLength = value?.Length ?? 0;
+                if (value is null) return false;
+                if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
+                value.CopyTo(destination);
+                return true;
+        }
+    }
+
+    /// <summary>Values of several keys, in order; null where a key is absent.</summary>
+    public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys)
+    {
+        var values = new byte[]?[keys.Count];
+        for (int i = 0; i < values.Length; i++) values[i] = Get(keys[i]);
+        return values;
+    }
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; returns once the node has published it.</summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        Check(StoreStatusText.Validate(key.Length, value.Length));
+        _session.Put(key, value);
+    }
+
+    public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+
+    /// <summary>Stores many pairs in one message; on failure the exception names the first pair not stored.</summary>
+    public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
+    {
+        foreach (var (k, v) in pairs) Check(StoreStatusText.Validate(k.Length, v.Length));
+        _session.PutMany(pairs);
+    }
+
+    /// <summary>Removes <paramref name="key"/>; false when it was not there.</summary>
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        Check(StoreStatusText.Validate(key.Length, 0));
+        return _session.Delete(key);
+    }
+
+    public bool Delete(string key) => Delete(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The node's counters.</summary>
+    public IReadOnlyDictionary<string, long> Stats() => _session.Stats();
+
+    LookupResult Lookup(ReadOnlySpan<byte> key, ReaderContext reader)
+    {
+        Check(StoreStatusText.Validate(key.Length, 0));
+        var hash = KeyHash.Compute(key, _session.View.HashSeed);
+        int partition = hash.Partition(_session.View.PartitionCount);
+        for (int refresh = 0; ; refresh++)
+        {
+            LookupResult result = _session.Partition(partition).Lookup(key, hash, _cache, reader);
+            if (result != LookupResult.Stale || refresh == 3) return result;
+            reader.Refreshes++;
+            _session.Refresh();
+        }
+    }
+
+    static void Check(StoreStatus status)
+    {
+        if (status != StoreStatus.Ok) throw new KvException(status);
+    }
+
+    static void ThrowTooSmall(int needed, int given) =>
+        throw new ArgumentException($"the value is {needed} bytes; the destination holds {given}", "destination");
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,17 @@
+namespace RdmaKv.Client;
+
+/// <summary>How a client connects and behaves. Every default is here.</summary>
+public sealed record KvClientOptions
+{
+    /// <summary>Sent to the node in Hello; shows in the node's logs.</summary>
+    public string ClientName { get; init; } = $"rdmakv-client/{Environment.ProcessId}";
+
+    /// <summary>How long a caller spins for a reply before it blocks (a wake-up costs ~40 us here).</summary>
+    public TimeSpan SpinBeforeBlock { get; init; } = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>Entries of the location cache that makes a hot GET one read.</summary>
+    public int LocationCacheEntries { get; init; } = 1 << 16;
+
+    /// <summary>Where node directories are; null means $RDMAKV_SHM_DIR, else /dev/shm.</summary>
+    public string? SharedMemoryRoot { get; init; }
+}

@@ -1,0 +1,191 @@
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+using RdmaKv.Transport;
+
+namespace RdmaKv.Client;
+
+/// <summary>
+/// A client's session with one local node: the request channel, the node's view, and a mapping
+/// of each partition's current region. A lost connection is reopened on the next request.
+/// </summary>
+sealed class NodeSession : IDisposable
+{
+    readonly NodeDirectory _directory;
+    readonly KvClientOptions _options;
+    readonly Lock _refreshLock = new();
+    RequestChannel? _channel;
+    MappedPartition[] _partitions = [];
+    bool _disposed;
+
+    NodeSession(NodeDirectory directory, KvClientOptions options)
+    {
+        _directory = directory;
+        _options = options;
+        View = null!;
+    }
+
+    public NodeView View { get; private set; }
+
+    public static NodeSession Open(string name, KvClientOptions options)
+    {
+        var session = new NodeSession(new NodeDirectory(name, options.SharedMemoryRoot), options);
+        try
+        {
+            session.Reconnect();
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public MappedPartition Partition(int partition) => Volatile.Read(ref _partitions)[partition];
+
+    /// <summary>Asks the node where its regions are now and maps those that changed.</summary>
+    public void Refresh()
+    {
+        lock (_refreshLock)
+        {
+            var view = Channel().Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), static m => m.Node)
+                ?? throw new KvConnectionException($"node '{_directory.Name}' did not describe its regions");
+            Map(view);
+        }
+    }
+
+    void Reconnect()
+    {
+        lock (_refreshLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _channel?.Dispose();
+            _channel = null;
+            var channel = RequestChannel.Open(_directory.SocketPath, _directory.Name, _options.SpinBeforeBlock);
+            var reply = channel.Call(_options.ClientName,
+                static (w, id, name) => MessageEncoder.Hello(w, id, name, credential: null), static m => m);
+            if (reply.Status != StoreStatus.Ok || reply.Node is null)
+            {
+                channel.Dispose();
+                throw new KvException(reply.Status, reply.Text);
+            }
+            _channel = channel;
+            View = reply.Node;
+            Map(reply.Node);
+        }
+    }
+
+    void Map(NodeView view)
+    {
+        var current = _partitions;
+        var next = new MappedPartition[view.PartitionCount];
+        var replaced = new List<MappedPartition>();
+        try
+        {
+            foreach (var region in view.Regions)
+            {
+                if (region.Partition < current.Length && current[region.Partition].Generation == region.Generation && view == View)
+                {
+                    next[region.Partition] = current[region.Partition];
+                    continue;
+                }
+                if (region.Path is null) throw new KvConnectionException($"node '{view.NodeName}' offers no local mapping of partition {region.Partition}");
+                next[region.Partition] = new MappedPartition(MappedRegionFile.Open(region.Path, region.Length), region.Generation);
+                if (region.Partition < current.Length) replaced.Add(current[region.Partition]);
+            }
+        }
+        catch
+        {
+            foreach (var p in next) if (p is not null && Array.IndexOf(current, p) < 0) p.Dispose();
+            throw;
+        }
+        if (Array.IndexOf(next, null) >= 0) throw new KvConnectionException($"node '{view.NodeName}' did not describe every partition");
+        View = view;
+        Volatile.Write(ref _partitions, next);
+        if (current.Length != next.Length) replaced = [.. current.Where(p => Array.IndexOf(next, p) < 0)];
+        // Readers still holding a lease keep the old mapping alive until they let go.
+        foreach (var old in replaced) old.Dispose();
+    }
+
+    RequestChannel Channel()
+    {
+        var channel = _channel;
+        if (channel is not null) return channel;
+        Reconnect();
+        return _channel!;
+    }
+
+    T Call<TState, T>(TState state, RequestChannel.Encoder<TState> encode, Func<Message, T> use)
+        where TState : allows ref struct
+    {
+        var channel = Channel();
+        try
+        {
+            return channel.Call(state, encode, use);
+        }
+        catch (KvConnectionException)
+        {
+            lock (_refreshLock) if (_channel == channel) _channel = null; // reopened by the next call
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    async ValueTask<T> CallAsync<T>(Action<System.Buffers.ArrayBufferWriter<byte>, ulong> encode, Func<Message, T> use, CancellationToken cancel)
+    {
+        var channel = Channel();
+        try
+        {
+            return await channel.CallAsync(encode, use, cancel).ConfigureAwait(false);
+        }
+        catch (KvConnectionException)
+        {
+            lock (_refreshLock) if (_channel == channel) _channel = null;
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    ref struct KeyValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        public ReadOnlySpan<byte> Key = key;
+        public ReadOnlySpan<byte> Value = value;
+    }
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+        Call(new KeyValue(key, value), static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value), Replies.Status);
+
+    public bool Delete(ReadOnlySpan<byte> key) =>
+        Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, kv.Key), Replies.Status)
+            == StoreStatus.Ok;
+
+    public byte[]? FallbackGet(ReadOnlySpan<byte> key) =>
+        Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key),
+            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? m.Value.ToArray() : null);
+
+    public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
+        Call(pairs, static (w, id, p) => MessageEncoder.MultiPut(w, id, p), Replies.Status);
+
+    public IReadOnlyDictionary<string, long> Stats() =>
+        Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.Stats, id),
+            static m => m.Stats ?? throw new KvConnectionException("the node sent no stats"));
+
+    public ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel) =>
+        CallAsync((w, id) => MessageEncoder.Put(w, id, key.Span, value.Span), Replies.Status, cancel);
+
+    public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel) =>
+        await CallAsync((w, id) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, key.Span), Replies.Status, cancel).ConfigureAwait(false)
+            == StoreStatus.Ok;
+
+    public void Dispose()
+    {
+        lock (_refreshLock)
+        {
+            _disposed = true;
+            _channel?.Dispose();
+            _channel = null;
+            foreach (var p in _partitions) p.Dispose();
+            _partitions = [];
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Net.Sockets;
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+using RdmaKv.Transport;
+
+namespace RdmaKv.Client;
+
+/// <summary>
+/// The request/reply path to a node (puts, deletes, fallback gets, refreshes): one request at a
+/// time on one connection, shared by the client's threads under a gate.
+/// </summary>
+sealed class RequestChannel : IDisposable
+{
+    readonly FrameConnection _connection;
+    readonly ArrayBufferWriter<byte> _out = new(4096);
+    readonly SemaphoreSlim _gate = new(1, 1);
+    readonly string _node;
+    ulong _nextId;
+
+    RequestChannel(FrameConnection connection, string node)
+    {
+        _connection = connection;
+        _node = node;
+    }
+
+    public static RequestChannel Open(string socketPath, string node, TimeSpan spin)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new KvConnectionException($"no node named '{node}' is running here (nothing answers at {socketPath}): {e.Message}", e);
+        }
+        return new RequestChannel(new FrameConnection(socket, Wire.MaxFrameLength, spin), node);
+    }
+
+    public delegate void Encoder<TState>(ArrayBufferWriter<byte> output, ulong id, TState state) where TState : allows ref struct;
+
+    /// <summary>Sends one request and waits for its reply. <paramref name="use"/> reads the reply before the buffer is reused.</summary>
+    public TResult Call<TState, TResult>(TState state, Encoder<TState> encode, Func<Message, TResult> use)
+        where TState : allows ref struct
+    {
+        _gate.Wait();
+        try
+        {
+            ulong id = ++_nextId;
+            _out.ResetWrittenCount();
+            encode(_out, id, state);
+            try
+            {
+                _connection.Send(_out.WrittenSpan);
+                if (!_connection.TryReceive(out var payload)) throw Closed(null);
+                return use(Decode(payload, id));
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidDataException)
+            {
+                throw Closed(e);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<TResult> CallAsync<TResult>(Action<ArrayBufferWriter<byte>, ulong> encode, Func<Message, TResult> use, CancellationToken cancel)
+    {
+        await _gate.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            ulong id = ++_nextId;
+            _out.ResetWrittenCount();
+            encode(_out, id);
+            try
+            {
+                await _connection.SendAsync(_out.WrittenMemory, cancel).ConfigureAwait(false);
+                var payload = await _connection.ReceiveAsync(cancel).ConfigureAwait(false) ?? throw Closed(null);
+                return use(Decode(payload, id));
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidDataException)
+            {
+                throw Closed(e);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    Message Decode(ReadOnlyMemory<byte> payload, ulong id)
+    {
+        if (!MessageDecoder.TryDecode(payload, out var reply, out string error))
+            throw new KvConnectionException($"node '{_node}' sent a reply this client cannot read: {error}");
+        if (reply.Id != id && reply.Id != 0)
+            throw new KvConnectionException($"node '{_node}' answered request {reply.Id}, expected {id}");
+        return reply;
+    }
+
+    KvConnectionException Closed(Exception? inner) =>
+        new($"the connection to node '{_node}' was lost{(inner is null ? "" : ": " + inner.Message)}", inner);
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _gate.Dispose();
+    }
+}
+
+/// <summary>The client lost (or never had) its connection to a node.</summary>
+public sealed class KvConnectionException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>Checks replies and turns failures into exceptions.</summary>
+static class Replies
+{
+    public static StoreStatus Status(Message reply)
+    {
+        if (reply.Type is not (MessageType.Reply or MessageType.ValueReply))
+            throw new KvConnectionException($"unexpected {reply.Type} in answer to a request");
+        if (reply.Status is StoreStatus.Ok or StoreStatus.NotFound) return reply.Status;
+        throw new KvException(reply.Status, reply.Text);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Buffers;
+using MessagePack;
+using RdmaKv.Core;
+
+namespace RdmaKv.Protocol;
+
+/// <summary>
+/// Decodes one frame payload. Every length is checked against <see cref="Limits"/> and
+/// <see cref="Wire"/> before it is used; any malformed input yields false and a reason, never an
+/// exception, so a node can answer a bad frame with an error and keep serving.
+/// </summary>
+public static class MessageDecoder
+{
+    public static bool TryDecode(ReadOnlyMemory<byte> payload, out Message message, out string error)
+    {
+        message = default;
+        if (payload.Length > Wire.MaxFrameLength)
+        {
+            error = $"frame of {payload.Length} bytes exceeds the limit of {Wire.MaxFrameLength}";
+            return false;
+        }
+        try
+        {
+            var r = new MessagePackReader(payload);
+            int count = r.ReadArrayHeader();
+            if (count < 2 || count > 16) return Fail(out error, "a message is an array of 2 to 16 elements");
+            var type = (MessageType)r.ReadByte();
+            ulong id = r.ReadUInt64();
+            message = type switch
+            {
+                MessageType.Hello => Expect(count, 5) with { Version = r.ReadInt32(), Text = Text(ref r), Credential = Text(ref r) },
+                MessageType.HelloReply or MessageType.Regions when count >= 4 => ReadNodeView(ref r, count),
+                MessageType.Put => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
+                MessageType.Delete or MessageType.Get => Expect(count, 3) with { Key = Key(ref r, payload) },
+                MessageType.MultiPut => Expect(count, 3) with { Pairs = ReadPairs(ref r, payload) },
+                MessageType.Regions or MessageType.Stats => Expect(count, 2),
+                MessageType.Reply => Expect(count, 4) with { Status = (StoreStatus)r.ReadByte(), Text = Text(ref r) },
+                MessageType.ValueReply => ReadValueReply(ref r, payload, count),
+                MessageType.StatsReply => Expect(count, 3) with { Stats = ReadStats(ref r) },
+                _ => throw new MessagePackSerializationException($"unknown message type {(byte)type}"),
+            };
+            message = message with { Type = type, Id = id };
+            if (!r.End) return Fail(out error, "trailing bytes after the message");
+            error = "";
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            message = default;
+            return Fail(out error, e.Message);
+        }
+    }
+
+    static bool Fail(out string error, string reason)
+    {
+        error = "malformed frame: " + reason;
+        return false;
+    }
+
+    static Message Expect(int count, int expected) =>
+        count == expected ? default : throw new MessagePackSerializationException($"expected {expected} elements, got {count}");
+
+    static string? Text(ref MessagePackReader r)
+    {
+        string? s = r.ReadString();
+        if (s is { Length: > Wire.MaxTextLength }) throw new MessagePackSerializationException("text field too long");
+        return s;
+    }
+
+    static ReadOnlyMemory<byte> Bytes(ref MessagePackReader r, ReadOnlyMemory<byte> payload, int max, string what)
+    {
+        if (r.NextMessagePackType != MessagePackType.Binary) throw new MessagePackSerializationException($"{what} must be binary");
+        ReadOnlySequence<byte> bytes = r.ReadBytes() ?? throw new MessagePackSerializationException($"{what} is nil");
+        if (bytes.Length > max) throw new MessagePackSerializationException($"{what} of {bytes.Length} bytes exceeds {max}");
+        // A single-segment payload: the bytes are the tail of what was consumed.
+        long end = r.Consumed;
+        return payload.Slice((int)(end - bytes.Length), (int)bytes.Length);
+    }
+
+    static ReadOnlyMemory<byte> Key(ref MessagePackReader r, ReadOnlyMemory<byte> payload) =>
+        Bytes(ref r, payload, Limits.MaxKeyLength, "key");
+
+    static ReadOnlyMemory<byte> Value(ref MessagePackReader r, ReadOnlyMemory<byte> payload) =>
+        Bytes(ref r, payload, Limits.MaxValueLength, "value");
+
+    static (ReadOnlyMemory<byte>, ReadOnlyMemory<byte>)[] ReadPairs(ref MessagePackReader r, ReadOnlyMemory<byte> payload)
+    {
+        int n = r.ReadArrayHeader();
+        if (n > Wire.MaxMultiPutPairs) throw new MessagePackSerializationException($"multi-put of {n} pairs exceeds {Wire.MaxMultiPutPairs}");
+        var pairs = new (ReadOnlyMemory<byte>, ReadOnlyMemory<byte>)[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (r.ReadArrayHeader() != 2) throw new MessagePackSerializationException("a pair is [key, value]");
+            pairs[i] = (Key(ref r, payload), Value(ref r, payload));
+        }
+        return pairs;
+    }
+
+    static Message ReadValueReply(ref MessagePackReader r, ReadOnlyMemory<byte> payload, int count)
+    {
+        Expect(count, 4);
+        var status = (StoreStatus)r.ReadByte();
+        if (r.TryReadNil()) return new Message { Status = status };
+        return new Message { Status = status, HasValue = true, Value = Value(ref r, payload) };
+    }
+
+    static Message ReadNodeView(ref MessagePackReader r, int count)
+    {
+        var status = (StoreStatus)r.ReadByte();
+        string? error = Text(ref r);
+        if (count == 4) return new Message { Status = status, Text = error };
+        Expect(count, 8);
+        int version = r.ReadInt32();
+        string name = Text(ref r) ?? "";
+        int partitions = r.ReadInt32();
+        ulong seed = r.ReadUInt64();
+        int n = r.ReadArrayHeader();
+        if (n > Wire.MaxRegions || partitions < 1 || partitions > Wire.MaxRegions)
+            throw new MessagePackSerializationException("too many regions or partitions");
+        var regions = new RegionDescriptor[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (r.ReadArrayHeader() != 6) throw new MessagePackSerializationException("a region descriptor has 6 fields");
+            int partition = r.ReadInt32();
+            ulong generation = r.ReadUInt64();
+            long length = r.ReadInt64();
+            string? path = Text(ref r);
+            ulong address = r.ReadUInt64();
+            byte[]? rkey = r.TryReadNil() ? null : r.ReadBytes()?.ToArray();
+            if (partition < 0 || partition >= partitions || length < 0 || rkey is { Length: > 4096 })
+                throw new MessagePackSerializationException("region descriptor out of range");
+            regions[i] = new RegionDescriptor(partition, generation, length, path, address, rkey);
+        }
+        return new Message { Status = status, Text = error, Node = new NodeView(version, name, partitions, seed, regions) };
+    }
+
+    static Dictionary<string, long> ReadStats(ref MessagePackReader r)
+    {
+        int n = r.ReadMapHeader();
+        if (n > Wire.MaxStats) throw new MessagePackSerializationException("too many stats");
+        var stats = new Dictionary<string, long>(n);
+        for (int i = 0; i < n; i++) stats[Text(ref r) ?? ""] = r.ReadInt64();
+        return stats;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using MessagePack;
+using System.Runtime.InteropServices;
+using RdmaKv.Core;
+
+namespace RdmaKv.Protocol;
+
+/// <summary>
+/// Writes length-prefixed frames whose payload is a MessagePack array [type, id, fields...].
+/// Arrays, not maps, and no reflection: the data path allocates nothing per message.
+/// </summary>
+public static class MessageEncoder
+{
+    public static void Hello(ArrayBufferWriter<byte> output, ulong id, string clientName, string? credential, int version = Wire.ProtocolVersion)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.Hello, id, 5);
+        w.Write(version);
+        w.Write(clientName);
+        w.Write(credential);
+        End(output, ref w, start);
+    }
+
+    public static void NodeView(ArrayBufferWriter<byte> output, MessageType type, ulong id, NodeView node)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, type, id, 8);
+        w.Write((byte)StoreStatus.Ok);
+        w.WriteNil();
+        w.Write(node.ProtocolVersion);
+        w.Write(node.NodeName);
+        w.Write(node.PartitionCount);
+        w.Write(node.HashSeed);
+        w.WriteArrayHeader(node.Regions.Count);
+        foreach (var r in node.Regions)
+        {
+            w.WriteArrayHeader(6);
+            w.Write(r.Partition);
+            w.Write(r.Generation);
+            w.Write(r.Length);
+            w.Write(r.Path);
+            w.Write(r.RemoteAddress);
+            if (r.RemoteKey is null) w.WriteNil(); else w.Write(r.RemoteKey);
+        }
+        End(output, ref w, start);
+    }
+
+    public static void Put(ArrayBufferWriter<byte> output, ulong id, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.Put, id, 4);
+        w.Write(key);
+        w.Write(value);
+        End(output, ref w, start);
+    }
+
+    /// <summary>Delete and Get carry only a key.</summary>
+    public static void KeyOnly(ArrayBufferWriter<byte> output, MessageType type, ulong id, ReadOnlySpan<byte> key)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, type, id, 3);
+        w.Write(key);
+        End(output, ref w, start);
+    }
+
+    public static void MultiPut(ArrayBufferWriter<byte> output, ulong id, IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.MultiPut, id, 3);
+        w.WriteArrayHeader(pairs.Count);
+        foreach (var (k, v) in pairs)
+        {
+            w.WriteArrayHeader(2);
+            w.Write(k);
+            w.Write(v);
+        }
+        End(output, ref w, start);
+    }
+
+    /// <summary>Regions and Stats requests carry nothing but their id.</summary>
+    public static void Empty(ArrayBufferWriter<byte> output, MessageType type, ulong id)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, type, id, 2);
+        End(output, ref w, start);
+    }
+
+    public static void Reply(ArrayBufferWriter<byte> output, ulong id, StoreStatus status, string? error = null)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.Reply, id, 4);
+        w.Write((byte)status);
+        w.Write(error);
+        End(output, ref w, start);
+    }
+
+    /// <summary>A failed reply that mirrors Hello's shape so an old or wrong client can read the reason.</summary>
+    public static void Refusal(ArrayBufferWriter<byte> output, ulong id, StoreStatus status, string error)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.HelloReply, id, 4);
+        w.Write((byte)status);
+        w.Write(error);
+        End(output, ref w, start);
+    }
+
+    public static void ValueReply(ArrayBufferWriter<byte> output, ulong id, StoreStatus status, ReadOnlySpan<byte> value, bool hasValue)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.ValueReply, id, 4);
+        w.Write((byte)status);
+        if (hasValue) w.Write(value); else w.WriteNil();
+        End(output, ref w, start);
+    }
+
+    public static void StatsReply(ArrayBufferWriter<byte> output, ulong id, IReadOnlyDictionary<string, long> stats)
+    {
+        int start = Prefix(output);
+        var w = Begin(output, MessageType.StatsReply, id, 3);
+        w.WriteMapHeader(stats.Count);
+        foreach (var (name, value) in stats)
+        {
+            w.Write(name);
+            w.Write(value);
+        }
+        End(output, ref w, start);
+    }
+
+    static int Prefix(ArrayBufferWriter<byte> output)
+    {
+        int start = output.WrittenCount;
+        output.GetSpan(Wire.LengthPrefix);
+        output.Advance(Wire.LengthPrefix);
+        return start;
+    }
+
+    static MessagePackWriter Begin(ArrayBufferWriter<byte> output, MessageType type, ulong id, int elements)
+    {
+        var w = new MessagePackWriter(output);
+        w.WriteArrayHeader(elements);
+        w.Write((byte)type);
+        w.Write(id);
+        return w;
+    }
+
+    static void End(ArrayBufferWriter<byte> output, ref MessagePackWriter w, int start)
+    {
+        w.Flush();
+        ReadOnlySpan<byte> written = output.WrittenSpan;
+        var prefix = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(written[start..]), Wire.LengthPrefix);
+        BinaryPrimitives.WriteInt32LittleEndian(prefix, written.Length - start - Wire.LengthPrefix);
+    }
+}

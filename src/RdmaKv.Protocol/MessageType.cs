@@ -1,0 +1,35 @@
+namespace RdmaKv.Protocol;
+
+/// <summary>The first element of every message. The numbers travel on the wire: never renumber.</summary>
+public enum MessageType : byte
+{
+    Hello = 1,
+    HelloReply = 2,
+    Put = 3,
+    Delete = 4,
+    Get = 5,
+    MultiPut = 6,
+    Regions = 7,
+    Reply = 8,
+    ValueReply = 9,
+    Stats = 10,
+    StatsReply = 11,
+}
+
+/// <summary>Protocol constants shared by clients and nodes.</summary>
+public static class Wire
+{
+    /// <summary>Sent in Hello; a node refuses versions it does not speak.</summary>
+    public const int ProtocolVersion = 1;
+
+    /// <summary>Bytes of the little-endian length that precedes every frame.</summary>
+    public const int LengthPrefix = 4;
+
+    /// <summary>Largest payload: one maximal put, or a multi-put of about that size.</summary>
+    public const int MaxFrameLength = Core.Limits.MaxValueLength + Core.Limits.MaxKeyLength + 64 * 1024;
+
+    public const int MaxMultiPutPairs = 4096;
+    public const int MaxRegions = 65536;
+    public const int MaxStats = 1024;
+    public const int MaxTextLength = 4096;
+}

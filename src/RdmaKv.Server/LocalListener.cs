@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+using RdmaKv.Transport;
+
+namespace RdmaKv.Server;
+
+/// <summary>
+/// Serves local clients' requests (puts, deletes, fallback gets, region refreshes) over a Unix
+/// domain socket in the node's directory, one thread per connection. GETs never come here: local
+/// clients read the mapped regions themselves.
+/// </summary>
+public sealed class LocalListener : IDisposable
+{
+    readonly Socket _listener;
+    readonly StorageNode _node;
+    readonly ILogger _log;
+    readonly Thread _acceptThread;
+    readonly List<(Thread Thread, FrameConnection Connection)> _connections = [];
+    volatile bool _stopping;
+
+    public LocalListener(StorageNode node, string socketPath, ILogger log)
+    {
+        _node = node;
+        _log = log;
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _listener.Listen(128);
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "rdmakv-accept" };
+        _acceptThread.Start();
+    }
+
+    void AcceptLoop()
+    {
+        while (!_stopping)
+        {
+            Socket socket;
+            try
+            {
+                socket = _listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            var connection = new FrameConnection(socket, Wire.MaxFrameLength, _node.Options.SpinBeforeBlock);
+            var thread = new Thread(() => Serve(connection)) { IsBackground = true, Name = "rdmakv-local" };
+            lock (_connections)
+            {
+                if (_stopping)
+                {
+                    connection.Dispose();
+                    return;
+                }
+                _connections.Add((thread, connection));
+            }
+            Interlocked.Increment(ref _node.Counters.Connections);
+            thread.Start();
+        }
+    }
+
+    void Serve(FrameConnection connection)
+    {
+        Interlocked.Increment(ref _node.Counters.ConnectionsOpen);
+        var reply = new ArrayBufferWriter<byte>(4096);
+        var handler = new RequestHandler(_node);
+        bool greeted = false;
+        try
+        {
+            while (connection.TryReceive(out var payload))
+            {
+                reply.ResetWrittenCount();
+                Interlocked.Add(ref _node.Counters.BytesIn, payload.Length + Wire.LengthPrefix);
+                if (MessageDecoder.TryDecode(payload, out var request, out string error))
+                {
+                    if (_stopping) MessageEncoder.Reply(reply, request.Id, StoreStatus.ShuttingDown, "the node is shutting down");
+                    else handler.Handle(request, ref greeted, reply);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _node.Counters.BadFrames);
+                    MessageEncoder.Reply(reply, 0, StoreStatus.BadRequest, error);
+                }
+                connection.Send(reply.WrittenSpan);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            // An oversized frame: the stream cannot be resynchronized. Say why, then hang up.
+            Interlocked.Increment(ref _node.Counters.BadFrames);
+            reply.ResetWrittenCount();
+            MessageEncoder.Reply(reply, 0, StoreStatus.BadRequest, e.Message);
+            TrySend(connection, reply);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client went away or the node is stopping.
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "a local connection failed");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _node.Counters.ConnectionsOpen);
+            connection.Dispose();
+            lock (_connections) _connections.RemoveAll(c => c.Connection == connection);
+        }
+    }
+
+    static void TrySend(FrameConnection connection, ArrayBufferWriter<byte> reply)
+    {
+        try
+        {
+            connection.Send(reply.WrittenSpan);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Stops accepting, lets every connection finish the request it is on, and waits for them.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _listener.Dispose();
+        _acceptThread.Join(TimeSpan.FromSeconds(5));
+        List<(Thread Thread, FrameConnection Connection)> open;
+        lock (_connections) open = [.. _connections];
+        foreach (var (_, c) in open)
+        {
+            try
+            {
+                c.Socket.Shutdown(SocketShutdown.Receive);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+        foreach (var (t, _) in open) t.Join(TimeSpan.FromSeconds(5));
+    }
+}

@@ -1,0 +1,82 @@
+using System.Buffers;
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+
+namespace RdmaKv.Server;
+
+/// <summary>
+/// Answers one decoded request. The same handler serves every transport; a connection must say
+/// Hello (with a protocol version this node speaks) before anything else.
+/// </summary>
+public sealed class RequestHandler(StorageNode node)
+{
+    public void Handle(in Message request, ref bool greeted, ArrayBufferWriter<byte> reply)
+    {
+        if (!greeted && request.Type != MessageType.Hello)
+        {
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, "say Hello first");
+            return;
+        }
+        switch (request.Type)
+        {
+            case MessageType.Hello:
+                if (request.Version != Wire.ProtocolVersion)
+                {
+                    MessageEncoder.Refusal(reply, request.Id, StoreStatus.UnsupportedVersion,
+                        $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.Version}");
+                    return;
+                }
+                greeted = true;
+                MessageEncoder.NodeView(reply, MessageType.HelloReply, request.Id, node.View());
+                return;
+            case MessageType.Regions:
+                MessageEncoder.NodeView(reply, MessageType.Regions, request.Id, node.View());
+                return;
+            case MessageType.Put:
+                Interlocked.Increment(ref node.Counters.Puts);
+                Reply(reply, request.Id, node.Put(request.Key.Span, request.Value.Span));
+                return;
+            case MessageType.Delete:
+                Interlocked.Increment(ref node.Counters.Deletes);
+                Reply(reply, request.Id, node.Delete(request.Key.Span));
+                return;
+            case MessageType.Get:
+                Interlocked.Increment(ref node.Counters.FallbackGets);
+                node.Get(request.Key.Span, request.Id, reply);
+                return;
+            case MessageType.MultiPut:
+                Interlocked.Increment(ref node.Counters.MultiPuts);
+                MultiPut(request, reply);
+                return;
+            case MessageType.Stats:
+                MessageEncoder.StatsReply(reply, request.Id, node.Stats());
+                return;
+            default:
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"{request.Type} is not a request");
+                return;
+        }
+    }
+
+    void MultiPut(in Message request, ArrayBufferWriter<byte> reply)
+    {
+        var pairs = request.Pairs!;
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            StoreStatus status = node.Put(pairs[i].Key.Span, pairs[i].Value.Span);
+            if (status != StoreStatus.Ok)
+            {
+                // Pairs before i are applied; the caller learns exactly where it stopped.
+                Interlocked.Increment(ref node.Counters.Errors);
+                MessageEncoder.Reply(reply, request.Id, status, $"pair {i} of {pairs.Length}: {StoreStatusText.Describe(status)}; pairs before it were applied");
+                return;
+            }
+        }
+        MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+    }
+
+    void Reply(ArrayBufferWriter<byte> reply, ulong id, StoreStatus status)
+    {
+        if (status is not (StoreStatus.Ok or StoreStatus.NotFound)) Interlocked.Increment(ref node.Counters.Errors);
+        MessageEncoder.Reply(reply, id, status, status is StoreStatus.Ok or StoreStatus.NotFound ? null : StoreStatusText.Describe(status));
+    }
+}
