@@ -9,9 +9,22 @@ public sealed record KvClientOptions
     /// <summary>How long a caller spins for a reply before it blocks (a wake-up costs ~40 us here).</summary>
     public TimeSpan SpinBeforeBlock { get; init; } = TimeSpan.FromMicroseconds(50);
 
+    /// <summary>How puts and deletes reach a local node: a shared-memory mailbox (default, fastest) or socket writes.</summary>
+    public LocalWritePath LocalWrites { get; init; } = LocalWritePath.Mailbox;
+
     /// <summary>Entries of the location cache that makes a hot GET one read.</summary>
     public int LocationCacheEntries { get; init; } = 1 << 16;
 
     /// <summary>Where node directories are; null means $RDMAKV_SHM_DIR, else /dev/shm.</summary>
     public string? SharedMemoryRoot { get; init; }
+}
+
+/// <summary>The two ways a local client's requests reach its node.</summary>
+public enum LocalWritePath
+{
+    /// <summary>Requests and replies in a shared-memory file, with the socket as doorbell.</summary>
+    Mailbox,
+
+    /// <summary>Every request and reply written to the Unix socket.</summary>
+    Socket,
 }

@@ -69,6 +69,15 @@ sealed class NodeSession : IDisposable
                 channel.Dispose();
                 throw new KvException(reply.Status, reply.Text);
             }
+            try
+            {
+                if (_options.LocalWrites == LocalWritePath.Mailbox) channel.UseMailbox(_options.SpinBeforeBlock);
+            }
+            catch
+            {
+                channel.Dispose();
+                throw;
+            }
             _channel = channel;
             View = reply.Node;
             Map(reply.Node);

@@ -12,7 +12,8 @@ namespace RdmaKv.Client;
 /// </summary>
 sealed class RequestChannel : IDisposable
 {
-    readonly FrameConnection _connection;
+    readonly FrameConnection _socket;
+    IFrameTransport _connection;
     readonly ArrayBufferWriter<byte> _out = new(4096);
     readonly SemaphoreSlim _gate = new(1, 1);
     readonly string _node;
@@ -20,6 +21,7 @@ sealed class RequestChannel : IDisposable
 
     RequestChannel(FrameConnection connection, string node)
     {
+        _socket = connection;
         _connection = connection;
         _node = node;
     }
@@ -37,6 +39,17 @@ sealed class RequestChannel : IDisposable
             throw new KvConnectionException($"no node named '{node}' is running here (nothing answers at {socketPath}): {e.Message}", e);
         }
         return new RequestChannel(new FrameConnection(socket, Wire.MaxFrameLength, spin), node);
+    }
+
+    /// <summary>
+    /// Moves requests and replies from socket writes to a shared-memory mailbox the node creates:
+    /// no system call per request while both sides are busy.
+    /// </summary>
+    public void UseMailbox(TimeSpan spin)
+    {
+        string path = Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.OpenMailbox, id), static m =>
+            m.Status == StoreStatus.Ok && m.Text is { } p ? p : throw new KvConnectionException($"the node offered no mailbox: {m.Text}"));
+        _connection = SharedMailbox.Open(path, Wire.MaxFrameLength, _socket.Socket, spin);
     }
 
     public delegate void Encoder<TState>(ArrayBufferWriter<byte> output, ulong id, TState state) where TState : allows ref struct;
@@ -108,6 +121,7 @@ sealed class RequestChannel : IDisposable
     public void Dispose()
     {
         _connection.Dispose();
+        _socket.Dispose();
         _gate.Dispose();
     }
 }

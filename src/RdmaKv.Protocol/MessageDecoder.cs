@@ -15,10 +15,7 @@ public static class MessageDecoder
     {
         message = default;
         if (payload.Length > Wire.MaxFrameLength)
-        {
-            error = $"frame of {payload.Length} bytes exceeds the limit of {Wire.MaxFrameLength}";
-            return false;
-        }
+            return Fail(out error, $"frame of {payload.Length} bytes exceeds the limit of {Wire.MaxFrameLength}");
         try
         {
             var r = new MessagePackReader(payload);
@@ -33,14 +30,18 @@ public static class MessageDecoder
                 MessageType.Put => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
                 MessageType.Delete or MessageType.Get => Expect(count, 3) with { Key = Key(ref r, payload) },
                 MessageType.MultiPut => Expect(count, 3) with { Pairs = ReadPairs(ref r, payload) },
-                MessageType.Regions or MessageType.Stats => Expect(count, 2),
+                MessageType.Regions or MessageType.Stats or MessageType.OpenMailbox => Expect(count, 2),
                 MessageType.Reply => Expect(count, 4) with { Status = (StoreStatus)r.ReadByte(), Text = Text(ref r) },
                 MessageType.ValueReply => ReadValueReply(ref r, payload, count),
                 MessageType.StatsReply => Expect(count, 3) with { Stats = ReadStats(ref r) },
                 _ => throw new MessagePackSerializationException($"unknown message type {(byte)type}"),
             };
             message = message with { Type = type, Id = id };
-            if (!r.End) return Fail(out error, "trailing bytes after the message");
+            if (!r.End)
+            {
+                message = default;
+                return Fail(out error, "trailing bytes after the message");
+            }
             error = "";
             return true;
         }
@@ -109,7 +110,7 @@ public static class MessageDecoder
         var status = (StoreStatus)r.ReadByte();
         string? error = Text(ref r);
         if (count == 4) return new Message { Status = status, Text = error };
-        Expect(count, 8);
+        Expect(count, 9);
         int version = r.ReadInt32();
         string name = Text(ref r) ?? "";
         int partitions = r.ReadInt32();

@@ -25,7 +25,7 @@ public static class MessageEncoder
     public static void NodeView(ArrayBufferWriter<byte> output, MessageType type, ulong id, NodeView node)
     {
         int start = Prefix(output);
-        var w = Begin(output, type, id, 8);
+        var w = Begin(output, type, id, 9);
         w.Write((byte)StoreStatus.Ok);
         w.WriteNil();
         w.Write(node.ProtocolVersion);

@@ -14,6 +14,9 @@ public enum MessageType : byte
     ValueReply = 9,
     Stats = 10,
     StatsReply = 11,
+
+    /// <summary>A local client asks for a shared-memory mailbox; the Reply's text is its path.</summary>
+    OpenMailbox = 12,
 }
 
 /// <summary>Protocol constants shared by clients and nodes.</summary>

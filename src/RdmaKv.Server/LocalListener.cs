@@ -20,6 +20,7 @@ public sealed class LocalListener : IDisposable
     readonly Thread _acceptThread;
     readonly List<(Thread Thread, FrameConnection Connection)> _connections = [];
     volatile bool _stopping;
+    int _mailboxes;
 
     public LocalListener(StorageNode node, string socketPath, ILogger log)
     {
@@ -68,15 +69,28 @@ public sealed class LocalListener : IDisposable
         var reply = new ArrayBufferWriter<byte>(4096);
         var handler = new RequestHandler(_node);
         bool greeted = false;
+        IFrameTransport transport = connection;
+        SharedMailbox? mailbox = null;
         try
         {
-            while (connection.TryReceive(out var payload))
+            while (transport.TryReceive(out var payload))
             {
                 reply.ResetWrittenCount();
                 Interlocked.Add(ref _node.Counters.BytesIn, payload.Length + Wire.LengthPrefix);
                 if (MessageDecoder.TryDecode(payload, out var request, out string error))
                 {
                     if (_stopping) MessageEncoder.Reply(reply, request.Id, StoreStatus.ShuttingDown, "the node is shutting down");
+                    else if (request.Type == MessageType.OpenMailbox && greeted && mailbox is null)
+                    {
+                        // From here on requests and replies pass through shared memory; the
+                        // socket only carries doorbells and tells when the client has gone.
+                        string path = Path.Combine(_node.NodeDirectory.Path, $"c{Interlocked.Increment(ref _mailboxes)}.mailbox");
+                        mailbox = SharedMailbox.Create(path, Wire.MaxFrameLength, connection.Socket, _node.Options.SpinBeforeBlock);
+                        MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok, path);
+                        transport.Send(reply.WrittenSpan);
+                        transport = mailbox;
+                        continue;
+                    }
                     else handler.Handle(request, ref greeted, reply);
                 }
                 else
@@ -84,7 +98,7 @@ public sealed class LocalListener : IDisposable
                     Interlocked.Increment(ref _node.Counters.BadFrames);
                     MessageEncoder.Reply(reply, 0, StoreStatus.BadRequest, error);
                 }
-                connection.Send(reply.WrittenSpan);
+                transport.Send(reply.WrittenSpan);
             }
         }
         catch (InvalidDataException e)
@@ -93,7 +107,7 @@ public sealed class LocalListener : IDisposable
             Interlocked.Increment(ref _node.Counters.BadFrames);
             reply.ResetWrittenCount();
             MessageEncoder.Reply(reply, 0, StoreStatus.BadRequest, e.Message);
-            TrySend(connection, reply);
+            TrySend(transport, reply);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -106,12 +120,13 @@ public sealed class LocalListener : IDisposable
         finally
         {
             Interlocked.Decrement(ref _node.Counters.ConnectionsOpen);
+            mailbox?.Dispose();
             connection.Dispose();
             lock (_connections) _connections.RemoveAll(c => c.Connection == connection);
         }
     }
 
-    static void TrySend(FrameConnection connection, ArrayBufferWriter<byte> reply)
+    static void TrySend(IFrameTransport connection, ArrayBufferWriter<byte> reply)
     {
         try
         {

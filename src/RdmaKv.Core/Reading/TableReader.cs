@@ -125,13 +125,16 @@ public static class TableReader
     {
         uint keyLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[16..]);
         uint valueLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[20..]);
-        if (keyLength != (uint)key.Length) return ExtentCheck.KeyMismatch;
-        if (valueLength > Limits.MaxValueLength || ExtentHeader.Size + keyLength + valueLength > (uint)extent.Length)
+        // Lengths and checksum before the key: damage to this key's extent (its key bytes or key
+        // length included) is corruption to retry and fall back on, not another key's extent.
+        if (keyLength > Limits.MaxKeyLength || valueLength > Limits.MaxValueLength
+            || ExtentHeader.Size + keyLength + valueLength > (uint)extent.Length)
             return Fail(context, ExtentCheck.Corrupt);
-        if (!extent.Slice(ExtentHeader.Size, key.Length).SequenceEqual(key)) return ExtentCheck.KeyMismatch;
-        int end = ExtentHeader.Size + key.Length + (int)valueLength;
+        int end = ExtentHeader.Size + (int)keyLength + (int)valueLength;
         if (XxHash3.HashToUInt64(extent[ExtentHeader.ChecksumStart..end]) != BinaryPrimitives.ReadUInt64LittleEndian(extent[8..]))
             return Fail(context, ExtentCheck.Corrupt);
+        if (keyLength != (uint)key.Length || !extent.Slice(ExtentHeader.Size, key.Length).SequenceEqual(key))
+            return ExtentCheck.KeyMismatch;
         if ((BinaryPrimitives.ReadUInt64LittleEndian(extent) & ExtentHeader.SupersededFlag) != 0)
         {
             context.SupersededSeen++;

@@ -4,14 +4,14 @@ namespace RdmaKv.Core;
 
 /// <summary>
 /// Hands out extents from a region's extent area in size classes of 64-byte units (exact up to
-/// 8 units, then four classes per power of two, so at most 1/8 of an extent is padding).
+/// 16 units, then eight classes per power of two, so at most 1/8 of an extent is padding).
 /// A released extent waits in quarantine for <see cref="Grace"/> before it is reused, so a reader
 /// that fetched its slot just before the release finds it intact or superseded, not rewritten.
 /// Not thread-safe: the partition's writer owns it.
 /// </summary>
 public sealed class ExtentAllocator
 {
-    const int ClassCount = 64;
+    const int ClassCount = 8 + 8 * 12; // up to 2^15 units (2 MiB), above Limits.MaxExtentLength
     readonly Stack<long>[] _free = new Stack<long>[ClassCount];
     readonly Queue<(long Offset, int Class, long Due)> _quarantine = new();
     readonly long _start;
@@ -45,18 +45,18 @@ public sealed class ExtentAllocator
     {
         int units = (length + 63) >> 6;
         if (units <= 8) return Math.Max(units, 1) - 1;
-        int p = 31 - int.LeadingZeroCount(units - 1); // 2^p < units <= 2^(p+1)
-        int step = 1 << (p - 2);
-        int multiple = (units + step - 1) / step;     // 5..8
-        return 8 + (p - 3) * 4 + (multiple - 5);
+        int p = 31 - int.LeadingZeroCount(units - 1); // 2^p < units <= 2^(p+1), p >= 3
+        int step = 1 << (p - 3);                      // padding < step <= units / 8
+        int multiple = (units + step - 1) / step;     // 9..16
+        return 8 + (p - 3) * 8 + (multiple - 9);
     }
 
     public static int ClassLength(int classIndex)
     {
         if (classIndex < 8) return (classIndex + 1) << 6;
-        int p = 3 + (classIndex - 8) / 4;
-        int multiple = 5 + (classIndex - 8) % 4;
-        return (multiple << (p - 2)) << 6;
+        int p = 3 + (classIndex - 8) / 8;
+        int multiple = 9 + (classIndex - 8) % 8;
+        return (multiple << (p - 3)) << 6;
     }
 
     /// <summary>Allocates room for an extent of <paramref name="length"/> bytes; false when the area is full.</summary>

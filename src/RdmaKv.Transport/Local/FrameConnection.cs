@@ -10,7 +10,7 @@ namespace RdmaKv.Transport;
 /// bounded time before it blocks: waking a blocked thread costs ~40 us on these machines, far
 /// more than a request takes.
 /// </summary>
-public sealed class FrameConnection : IDisposable
+public sealed class FrameConnection : IFrameTransport
 {
     readonly Socket _socket;
     readonly int _maxFrame;

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text;
+using RdmaKv.Client;
+using RdmaKv.Server;
+
+namespace RdmaKv.Benchmarks;
+
+/// <summary>
+/// Single-client local GET and PUT throughput and latency against a node in this process (its
+/// regions in /dev/shm, mapped by the client like any other process would). Throughput comes from
+/// untimed loops in one-second windows (median reported); latency from a separate timed pass.
+/// </summary>
+static class LocalLoad
+{
+    public static int Run(string mode, Dictionary<string, string> args)
+    {
+        int keys = int.Parse(args.GetValueOrDefault("keys", "100000"));
+        int valueSize = int.Parse(args.GetValueOrDefault("value", "1024"));
+        int seconds = int.Parse(args.GetValueOrDefault("seconds", "5"));
+        string distribution = args.GetValueOrDefault("distribution", "uniform");
+        string name = $"bench-{Environment.ProcessId}";
+        string data = Path.Combine(Path.GetTempPath(), name);
+        using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 2L << 30, Partitions = 4 });
+        var writes = args.GetValueOrDefault("writes", "mailbox") == "socket" ? LocalWritePath.Socket : LocalWritePath.Mailbox;
+        using var client = KvClient.Connect("local:" + name, new KvClientOptions { LocalWrites = writes });
+        byte[][] keyBytes = Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}")).ToArray();
+        var value = new byte[valueSize];
+        new Random(7).NextBytes(value);
+        var load = Stopwatch.StartNew();
+        for (int i = 0; i < keys; i += 256)
+            client.PutMany([.. keyBytes.Skip(i).Take(256).Select(k => (k, value))]);
+        Console.WriteLine($"loaded {keys} keys of {valueSize} B in {load.Elapsed.TotalSeconds:F2} s");
+
+        long[] order = MakeOrder(keys, distribution);
+        var buffer = new byte[valueSize];
+        long cursor = 0;
+        Func<bool> op = mode switch
+        {
+            "get" => () => client.TryGet(keyBytes[order[cursor++ & (order.Length - 1)]], buffer, out _),
+            "put" => () =>
+            {
+                client.Put(keyBytes[order[cursor++ & (order.Length - 1)]], value);
+                return true;
+            },
+            "put-direct" => () => node.Put(keyBytes[order[cursor++ & (order.Length - 1)]], value) == Core.StoreStatus.Ok,
+            _ => throw new ArgumentException($"unknown mode {mode}"),
+        };
+        for (int i = 0; i < 100_000; i++) op(); // warm up: JIT tiers, location cache
+
+        var rates = new List<double>();
+        for (int s = 0; s < seconds; s++)
+        {
+            long n = 0;
+            var window = Stopwatch.StartNew();
+            while (window.ElapsedTicks < Stopwatch.Frequency)
+            {
+                for (int i = 0; i < 1000; i++) op();
+                n += 1000;
+            }
+            rates.Add(n / window.Elapsed.TotalSeconds);
+        }
+        rates.Sort();
+
+        var latencies = new long[Math.Min(1_000_000, (int)(rates[rates.Count / 2] * 1))];
+        for (int i = 0; i < latencies.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            op();
+            latencies[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        Array.Sort(latencies);
+        double us(double q) => latencies[(int)(q * (latencies.Length - 1))] * 1e6 / Stopwatch.Frequency;
+        var reader = KvClient.ThreadReader;
+        Console.WriteLine($"{mode} {distribution} writes={writes} keys={keys} value={valueSize}B: median {rates[rates.Count / 2]:N0} ops/s " +
+            $"(min {rates[0]:N0}, max {rates[^1]:N0}); latency p50 {us(0.5):F2} us, p99 {us(0.99):F2} us, p99.9 {us(0.999):F2} us");
+        Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, " +
+            $"checksum failures {reader.ChecksumFailures}, fallbacks {reader.Fallbacks}, refreshes {reader.Refreshes}");
+        return 0;
+    }
+
+    /// <summary>A power-of-two sequence of key indexes drawn ahead of time, so drawing costs nothing in the loop.</summary>
+    static long[] MakeOrder(int keys, string distribution)
+    {
+        var order = new long[1 << 22];
+        var random = new Random(11);
+        var zipf = distribution == "zipfian" ? new Zipfian(keys) : null;
+        for (int i = 0; i < order.Length; i++) order[i] = zipf?.NextScrambled() ?? random.NextInt64(keys);
+        return order;
+    }
+}

@@ -1,0 +1,18 @@
+using BenchmarkDotNet.Running;
+using RdmaKv.Benchmarks;
+
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- get [keys=100000] [value=1024] [seconds=5] [distribution=uniform|zipfian]
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- put [seconds=5]
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- bdn   (BenchmarkDotNet, allocation check of TryGet)
+if (args.Length == 0)
+{
+    Console.Error.WriteLine("usage: get|put [key=value ...] | bdn [BenchmarkDotNet args]");
+    return 2;
+}
+if (args[0] == "bdn")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(TryGetBenchmark).Assembly).Run(args[1..]);
+    return 0;
+}
+var options = args[1..].Select(a => a.Split('=', 2)).ToDictionary(p => p[0].TrimStart('-'), p => p.Length > 1 ? p[1] : "");
+return LocalLoad.Run(args[0], options);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every RdmaKv test: installs what the tests need when it is missing, builds the solution
+# in Release, runs each test project, and ends with one line "N passed, N failed".
+# Usage: bash scripts/test.sh [extra dotnet test arguments, e.g. --filter Name~Growth]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use. Installed only when missing (needs root, as on CI).
+packages=()
+for p in "${packages[@]}"; do
+  if ! dpkg -s "$p" >/dev/null 2>&1; then
+    echo "installing $p"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && apt-get install -y -qq "$p" >/dev/null || { echo "could not install $p"; exit 1; }
+    else
+      echo "the tests need the Debian package $p: run 'sudo apt-get install -y $p'"; exit 1
+    fi
+  fi
+done
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+if ! dotnet build RdmaKv.sln -c Release -nologo -v quiet; then
+  echo "the build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+results=TestResults
+rm -rf "$results"
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" --blame-hang-timeout 5m "$@" || status=1
+done
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+# A project that crashed or wrote no results still fails the run.
+count=$(ls "$results"/*.trx 2>/dev/null | wc -l)
+expected=$(ls tests/*/*.csproj | wc -l)
+if [ "$count" -lt "$expected" ]; then failed=$((failed + expected - count)); status=1; fi
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed"
+exit $status

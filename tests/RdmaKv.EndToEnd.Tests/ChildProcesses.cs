@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using RdmaKv.Transport;
+
+namespace RdmaKv.EndToEnd.Tests;
+
+/// <summary>Starts the repository's binaries, which the build copies next to this assembly, with the same dotnet host.</summary>
+static partial class Binaries
+{
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    /// <summary>How long a child may take for anything (startup on a loaded 2-core box included).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
+    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "rdmakv.dll");
+
+    public static Process Start(string dll, IEnumerable<string> args)
+    {
+        Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
+        var info = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (string a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove("RDMAKV_CONNECT");
+        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
+    }
+
+    /// <summary>Sends a signal; Process.Kill only sends SIGKILL.</summary>
+    public static void Signal(Process process, int signal)
+    {
+        if (kill(process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Kills a child that is still running, with everything it started.</summary>
+    public static void KillTree(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.WaitForExit(Patience);
+        }
+        catch (InvalidOperationException)
+        {
+            // It never started or already went away.
+        }
+    }
+
+    static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (host is not null && File.Exists(host)) return host;
+        string? self = Environment.ProcessPath;
+        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}
+
+/// <summary>An <c>rdmakv-server</c> child process and what it has printed so far.</summary>
+sealed class ServerProcess : IDisposable
+{
+    readonly Process _process;
+    readonly StringBuilder _stdout = new();
+    readonly StringBuilder _stderr = new();
+    readonly object _gate = new();
+    int _streamsOpen = 2;
+
+    ServerProcess(string name, string dataDirectory, IEnumerable<string> args)
+    {
+        Name = name;
+        DataDirectory = dataDirectory;
+        _process = Binaries.Start(Binaries.ServerDll, args);
+        _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _process.StandardInput.Close();
+    }
+
+    public string Name { get; }
+    public string DataDirectory { get; }
+    public Process Process => _process;
+    public string SharedMemoryPath => new NodeDirectory(Name).Path;
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate) return _stdout.ToString();
+        }
+    }
+
+    public string Errors
+    {
+        get
+        {
+            lock (_gate) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>Starts a node of 64 MiB in 2 partitions; <see cref="WaitUntilUp"/> waits for it to serve.</summary>
+    public static ServerProcess Start(string name, string dataDirectory) =>
+        new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2"]);
+
+    public void WaitUntilUp() => WaitForOutput("is up");
+
+    /// <summary>Waits until stdout holds <paramref name="text"/>; fails at once if the server exits first.</summary>
+    public void WaitForOutput(string text)
+    {
+        long deadline = Environment.TickCount64 + (long)Binaries.Patience.TotalMilliseconds;
+        lock (_gate)
+        {
+            while (!_stdout.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                long left = deadline - Environment.TickCount64;
+                Assert.True(_streamsOpen > 0, $"server '{Name}' exited before printing \"{text}\":\n{_stdout}\n{_stderr}");
+                Assert.True(left > 0, $"server '{Name}' did not print \"{text}\" within {Binaries.Patience}:\n{_stdout}\n{_stderr}");
+                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
+            }
+        }
+    }
+
+    /// <summary>Waits for the process to exit and its output to drain; returns the exit code.</summary>
+    public int WaitForExit()
+    {
+        Assert.True(_process.WaitForExit(Binaries.Patience), $"server '{Name}' did not exit within {Binaries.Patience}:\n{Output}\n{Errors}");
+        _process.WaitForExit(); // drains the redirected streams
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal) => Binaries.Signal(_process, signal);
+
+    void Append(StringBuilder to, string? line)
+    {
+        lock (_gate)
+        {
+            if (line is null) _streamsOpen--;
+            else to.AppendLine(line);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    public void Dispose()
+    {
+        Binaries.KillTree(_process);
+        _process.Dispose();
+    }
+}
+
+/// <summary>What one run of the <c>rdmakv</c> CLI did.</summary>
+sealed record CliResult(int ExitCode, byte[] Stdout, string Stderr)
+{
+    public string Text => Encoding.UTF8.GetString(Stdout);
+
+    public override string ToString() => $"exit {ExitCode}, stdout \"{Text}\", stderr \"{Stderr}\"";
+}
+
+static class Cli
+{
+    /// <summary>Runs <c>rdmakv -c URI ARGS</c> to completion with stdout redirected; <paramref name="stdin"/> is piped in, then closed.</summary>
+    public static CliResult Run(string uri, byte[]? stdin, params string[] args)
+    {
+        using var process = Binaries.Start(Binaries.CliDll, ["-c", uri, .. args]);
+        try
+        {
+            var stdout = new MemoryStream();
+            Task copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+            Task<string> readErr = process.StandardError.ReadToEndAsync();
+            if (stdin is not null) process.StandardInput.BaseStream.Write(stdin);
+            process.StandardInput.Close();
+            Assert.True(process.WaitForExit(Binaries.Patience), $"rdmakv {string.Join(' ', args)} did not finish within {Binaries.Patience}");
+            Assert.True(Task.WaitAll([copyOut, readErr], Binaries.Patience), "rdmakv's output did not drain");
+            return new CliResult(process.ExitCode, stdout.ToArray(), readErr.Result);
+        }
+        finally
+        {
+            Binaries.KillTree(process);
+        }
+    }
+
+    public static CliResult Run(string uri, params string[] args) => Run(uri, null, args);
+}

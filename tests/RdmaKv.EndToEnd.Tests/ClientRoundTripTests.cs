@@ -1,0 +1,180 @@
+using System.Text;
+using RdmaKv.Client;
+using RdmaKv.Core;
+
+namespace RdmaKv.EndToEnd.Tests;
+
+/// <summary>A node in this process and a client mapping its regions: every public operation, end to end.</summary>
+public sealed class ClientRoundTripTests : IDisposable
+{
+    readonly TestNode _node = new();
+    readonly KvClient _client;
+
+    public ClientRoundTripTests() => _client = _node.Connect();
+
+    static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public void PutGetOverwriteAndDeleteAreSeenByTheNextGet()
+    {
+        Assert.Equal(_node.Name, _client.NodeName);
+        Assert.Null(_client.Get("k"));
+
+        _client.Put("k", "first");
+        Assert.Equal(B("first"), _client.Get("k"));
+
+        _client.Put("k", "second, and longer than the first");
+        Assert.Equal(B("second, and longer than the first"), _client.Get("k"));
+
+        Assert.True(_client.Delete("k"));
+        Assert.Null(_client.Get("k"));
+        Assert.False(_client.Delete("k"));
+
+        _client.Put("k", "back");
+        Assert.Equal(B("back"), _client.Get("k"));
+    }
+
+    [Fact]
+    public void EmptyValueIsStoredAndDiffersFromAnAbsentKey()
+    {
+        _client.Put(B("empty"), []);
+
+        Assert.Equal([], _client.Get("empty"));
+        Assert.True(_client.TryGet(B("empty"), [], out int length));
+        Assert.Equal(0, length);
+        Assert.Null(_client.Get("absent"));
+    }
+
+    [Fact]
+    public void TryGetCopiesTheValueIntoTheCallersBuffer()
+    {
+        _client.Put("k", "twelve bytes");
+        Span<byte> buffer = stackalloc byte[64];
+
+        Assert.True(_client.TryGet(B("k"), buffer, out int length));
+        Assert.Equal("twelve bytes", Encoding.UTF8.GetString(buffer[..length]));
+
+        Assert.False(_client.TryGet(B("absent"), buffer, out length));
+        Assert.Equal(0, length);
+    }
+
+    [Fact]
+    public void TryGetIntoATooSmallBufferThrowsAndSaysHowLargeTheValueIs()
+    {
+        _client.Put("k", "twelve bytes");
+
+        var e = Assert.Throws<ArgumentException>(() => _client.TryGet(B("k"), new byte[11], out _));
+
+        Assert.Equal("destination", e.ParamName);
+        Assert.Contains("12 bytes", e.Message);
+        Assert.Contains("holds 11", e.Message);
+    }
+
+    [Fact]
+    public void MultiGetReturnsValuesInOrderWithNullForAbsentKeys()
+    {
+        _client.Put("a", "1");
+        _client.Put("c", "3");
+
+        var values = _client.MultiGet([B("a"), B("b"), B("c"), B("a")]);
+
+        Assert.Equal([B("1"), null, B("3"), B("1")], values);
+    }
+
+    [Fact]
+    public void PutManyStoresEveryPairInOneMessage()
+    {
+        var pairs = Enumerable.Range(0, 500).Select(i => (B($"key-{i}"), Pattern(i % 300, i))).ToList();
+        long multiPuts = _node.Stat("multi_puts");
+
+        _client.PutMany(pairs);
+
+        Assert.Equal(multiPuts + 1, _node.Stat("multi_puts"));
+        foreach (var (key, value) in pairs) Assert.Equal(value, _client.Get(key));
+        Assert.Equal(500, _node.Stat("keys"));
+    }
+
+    [Fact]
+    public async Task AsyncOperationsBehaveLikeTheSynchronousOnes()
+    {
+        await _client.PutAsync(B("k"), B("v1"));
+        Assert.Equal(B("v1"), await _client.GetAsync(B("k")));
+
+        await _client.PutAsync(B("k"), B("v2"));
+        await _client.PutAsync(B("other"), B("o"));
+        Assert.Equal([B("v2"), null, B("o")], await _client.MultiGetAsync([B("k"), B("nope"), B("other")]));
+
+        Assert.True(await _client.DeleteAsync(B("k")));
+        Assert.False(await _client.DeleteAsync(B("k")));
+        Assert.Null(await _client.GetAsync(B("k")));
+
+        // Synchronous and asynchronous calls share one connection; they must not confuse replies.
+        _client.Put("sync", "s");
+        Assert.Equal(B("s"), await _client.GetAsync(B("sync")));
+        await Assert.ThrowsAsync<TaskCanceledException>(async () => await _client.GetAsync(B("sync"), new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public void ValueOfExactlyTheLargestAllowedLengthRoundTrips()
+    {
+        byte[] key = Pattern(Limits.MaxKeyLength, 1);
+        byte[] value = Pattern(Limits.MaxValueLength, 2);
+
+        _client.Put(key, value);
+
+        Assert.Equal(value, _client.Get(key));
+        var buffer = new byte[Limits.MaxValueLength];
+        Assert.True(_client.TryGet(key, buffer, out int length));
+        Assert.Equal(Limits.MaxValueLength, length);
+        Assert.Equal(value, buffer);
+
+        byte[] smaller = Pattern(Limits.MaxValueLength - 1, 3);
+        _client.Put(key, smaller);
+        Assert.Equal(smaller, _client.Get(key));
+    }
+
+    [Fact]
+    public void StatsCountWhatTheNodeServed()
+    {
+        var before = _client.Stats();
+
+        for (int i = 0; i < 10; i++) _client.Put($"k{i}", "v");
+        _client.Delete("k0");
+        _client.Delete("never-there");
+        _client.PutMany([(B("m1"), B("v")), (B("m2"), B("v"))]);
+        var after = _client.Stats();
+
+        Assert.Equal(before["puts"] + 10, after["puts"]);
+        Assert.Equal(before["deletes"] + 2, after["deletes"]);
+        Assert.Equal(before["multi_puts"] + 1, after["multi_puts"]);
+        Assert.Equal(before["keys"] + 11, after["keys"]);
+        Assert.True(after["bytes_in"] > before["bytes_in"], "bytes_in did not move");
+        Assert.Equal(0, after["errors"]);
+        Assert.Equal(_node.Node.Options.Partitions, after["partitions"]);
+        Assert.Equal(1, after["connections_open"]);
+    }
+
+    [Fact]
+    public void StoppingTheNodeRemovesItsSharedMemoryWhileAClientIsStillConnected()
+    {
+        _client.Put("k", "v");
+        Assert.True(File.Exists(Path.Combine(_node.SharedMemoryPath, "node.sock")));
+
+        _node.StopAndCheckRemoved();
+
+        Assert.Throws<KvConnectionException>(() => _client.Put("k", "w"));
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _node.Dispose();
+    }
+}

@@ -1,0 +1,75 @@
+using RdmaKv.Client;
+using RdmaKv.Server;
+
+namespace RdmaKv.EndToEnd.Tests;
+
+/// <summary>
+/// A storage node started in this process under a name no other test uses, with its own data
+/// directory, so tests run in parallel. Dispose stops it and removes the data directory.
+/// </summary>
+sealed class TestNode : IDisposable
+{
+    readonly bool _ownsDataDirectory;
+
+    public TestNode(Func<StorageNodeOptions, StorageNodeOptions>? configure = null, string? name = null, string? dataDirectory = null)
+    {
+        Name = name ?? UniqueName();
+        _ownsDataDirectory = dataDirectory is null;
+        DataDirectory = dataDirectory ?? NewDataDirectory();
+        var options = new StorageNodeOptions { Name = Name, DataDirectory = DataDirectory };
+        try
+        {
+            Node = StorageNode.Start(configure is null ? options : configure(options));
+        }
+        catch
+        {
+            DeleteDataDirectory();
+            throw;
+        }
+    }
+
+    public string Name { get; }
+    public string DataDirectory { get; }
+    public StorageNode Node { get; }
+    public string SharedMemoryPath => Node.NodeDirectory.Path;
+    public string Uri => "local:" + Name;
+
+    public static string UniqueName() => "e2e-" + Guid.NewGuid().ToString("N");
+
+    public static string NewDataDirectory() => Directory.CreateTempSubdirectory("rdmakv-e2e-").FullName;
+
+    public KvClient Connect() => KvClient.Connect(Uri);
+
+    public long Stat(string name) => Node.Stats()[name];
+
+    /// <summary>Stops the node and checks that its shared-memory directory went with it.</summary>
+    public void StopAndCheckRemoved()
+    {
+        Node.Dispose();
+        Assert.False(Directory.Exists(SharedMemoryPath), $"{SharedMemoryPath} is still there after the node stopped");
+    }
+
+    void DeleteDataDirectory()
+    {
+        if (!_ownsDataDirectory) return;
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Node.Dispose();
+        }
+        finally
+        {
+            DeleteDataDirectory();
+        }
+    }
+}
