@@ -18,7 +18,10 @@ public sealed class NodeLock : IDisposable
 
     public static NodeLock Acquire(NodeDirectory directory)
     {
-        Directory.CreateDirectory(directory.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(directory.Path, Private);
+        // A directory left from before keeps its old mode; only the owner may read a node's memory.
+        File.SetUnixFileMode(directory.Path, Private);
         FileStream file;
         try
         {

@@ -1,0 +1,46 @@
+namespace RdmaKv.Transport.Tests;
+
+public class NodeLockTests
+{
+    static NodeDirectory TempDirectory() =>
+        new("lock-" + Guid.NewGuid().ToString("N")[..12], Directory.CreateTempSubdirectory("rdmakv-lock-").FullName);
+
+    [Fact]
+    public void ASecondHolderOfTheNameIsRefusedWithTheName()
+    {
+        var directory = TempDirectory();
+        using (NodeLock.Acquire(directory))
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => NodeLock.Acquire(directory));
+            Assert.Contains(directory.Name, e.Message);
+            Assert.Contains("already running", e.Message);
+        }
+        Assert.False(Directory.Exists(directory.Path));
+    }
+
+    [Fact]
+    public void LeftoversOfACrashedNodeAreSweptAtTheNextStart()
+    {
+        var directory = TempDirectory();
+        Directory.CreateDirectory(directory.Path);
+        string stale = directory.RegionPath(0, 7);
+        File.WriteAllText(stale, "left by a crash");
+        using (NodeLock.Acquire(directory))
+        {
+            Assert.False(File.Exists(stale));
+            Assert.Equal(
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                File.GetUnixFileMode(directory.Path) & (UnixFileMode)0x1FF);
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("../escape")]
+    [InlineData("has space")]
+    [InlineData("a/b")]
+    public void NamesThatAreNotPlainAreRejected(string name)
+    {
+        Assert.Throws<ArgumentException>(() => new NodeDirectory(name, "/tmp"));
+    }
+}
