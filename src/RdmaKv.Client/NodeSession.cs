@@ -48,9 +48,10 @@ sealed class NodeSession : IDisposable
     {
         lock (_refreshLock)
         {
-            var view = Channel().Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), static m => m.Node)
+            // Through Call, so a lost connection is dropped and the next read reconnects.
+            var view = Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), static m => m.Node)
                 ?? throw new KvConnectionException($"node '{_directory.Name}' did not describe its regions");
-            Map(view);
+            Map(view, sameNode: true);
         }
     }
 
@@ -79,12 +80,16 @@ sealed class NodeSession : IDisposable
                 throw;
             }
             _channel = channel;
-            View = reply.Node;
-            Map(reply.Node);
+            Map(reply.Node, sameNode: false);
         }
     }
 
-    void Map(NodeView view)
+    /// <summary>
+    /// Maps the regions <paramref name="view"/> describes. A mapping is kept only when it is the same
+    /// node's same generation: a new connection may reach a restarted node whose generations
+    /// start again at 1 in new files.
+    /// </summary>
+    void Map(NodeView view, bool sameNode)
     {
         var current = _partitions;
         var next = new MappedPartition[view.PartitionCount];
@@ -93,7 +98,7 @@ sealed class NodeSession : IDisposable
         {
             foreach (var region in view.Regions)
             {
-                if (region.Partition < current.Length && current[region.Partition].Generation == region.Generation && view == View)
+                if (sameNode && region.Partition < current.Length && current[region.Partition].Generation == region.Generation)
                 {
                     next[region.Partition] = current[region.Partition];
                     continue;

@@ -67,8 +67,14 @@ sealed class RequestChannel : IDisposable
             try
             {
                 _connection.Send(_out.WrittenSpan);
-                if (!_connection.TryReceive(out var payload)) throw Closed(null);
-                return use(Decode(payload, id));
+                Message reply;
+                do
+                {
+                    if (!_connection.TryReceive(out var payload)) throw Closed(null);
+                    reply = Decode(payload, id);
+                }
+                while (IsAbandoned(reply, id));
+                return use(reply);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidDataException)
             {
@@ -91,9 +97,12 @@ sealed class RequestChannel : IDisposable
             encode(_out, id);
             try
             {
-                await _connection.SendAsync(_out.WrittenMemory, cancel).ConfigureAwait(false);
-                var payload = await _connection.ReceiveAsync(cancel).ConfigureAwait(false) ?? throw Closed(null);
-                return use(Decode(payload, id));
+                // Not cancellable: half a frame would leave the stream unreadable for the node.
+                await _connection.SendAsync(_out.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                Message reply;
+                do reply = Decode(await _connection.ReceiveAsync(cancel).ConfigureAwait(false) ?? throw Closed(null), id);
+                while (IsAbandoned(reply, id));
+                return use(reply);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidDataException)
             {
@@ -110,10 +119,16 @@ sealed class RequestChannel : IDisposable
     {
         if (!MessageDecoder.TryDecode(payload, out var reply, out string error))
             throw new KvConnectionException($"node '{_node}' sent a reply this client cannot read: {error}");
-        if (reply.Id != id && reply.Id != 0)
+        if (reply.Id > id)
             throw new KvConnectionException($"node '{_node}' answered request {reply.Id}, expected {id}");
         return reply;
     }
+
+    /// <summary>
+    /// The reply to an earlier request whose caller stopped waiting (a cancelled async call). The
+    /// node answers one request at a time, in order, so such replies come before ours: skip them.
+    /// </summary>
+    static bool IsAbandoned(in Message reply, ulong id) => reply.Id != 0 && reply.Id < id;
 
     KvConnectionException Closed(Exception? inner) =>
         new($"the connection to node '{_node}' was lost{(inner is null ? "" : ": " + inner.Message)}", inner);

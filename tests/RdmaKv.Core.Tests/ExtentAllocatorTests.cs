@@ -71,6 +71,18 @@ public class ExtentAllocatorTests
     }
 
     [Fact]
+    public void ReleasedExtentWithAnEndlessGraceIsNotReused()
+    {
+        var allocator = new ExtentAllocator(Start, Start + 64 * 1024, TimeSpan.MaxValue);
+        Assert.True(allocator.TryAllocate(64, out long first));
+        allocator.Release(first, 64);
+        allocator.Reclaim(long.MaxValue - 1);
+        Assert.True(allocator.TryAllocate(64, out long second));
+        Assert.NotEqual(first, second);
+        Assert.Equal(64, allocator.QuarantinedBytes);
+    }
+
+    [Fact]
     public void ReleasedExtentIsReusedOnceReclaimedPastItsDueTime()
     {
         var allocator = new ExtentAllocator(Start, Start + 64 * 1024, LongGrace);

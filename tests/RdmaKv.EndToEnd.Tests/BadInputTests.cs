@@ -5,14 +5,16 @@ using RdmaKv.Core;
 namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>Requests the store must refuse, each with the right status and a message a person can act on; the store stays intact.</summary>
-public sealed class BadInputTests : IDisposable
+public abstract class BadInputTests : IDisposable
 {
     readonly TestNode _node = new();
+    readonly LocalWritePath _writes;
     readonly KvClient _client;
 
-    public BadInputTests()
+    protected BadInputTests(LocalWritePath writes)
     {
-        _client = _node.Connect();
+        _writes = writes;
+        _client = TestNode.ConnectOrStop(_node, writes);
         _client.Put("kept", "intact");
     }
 
@@ -81,7 +83,7 @@ public sealed class BadInputTests : IDisposable
     public void FullRegionRefusesPutsWithRegionFullAndKeepsEveryEarlierKey()
     {
         using var small = new TestNode(o => o with { Partitions = 1, MemoryBytes = 3L << 20 });
-        using var client = small.Connect();
+        using var client = small.Connect(_writes);
         byte[] value = new byte[64 << 10];
         var stored = new List<int>();
 
@@ -142,7 +144,7 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains($"'{_node.Name}'", e.Message);
         Assert.Contains("already running", e.Message);
         AssertStoreIntact();
-        using var second = _node.Connect();
+        using var second = _node.Connect(_writes);
         Assert.Equal(B("intact"), second.Get("kept"));
     }
 
@@ -152,3 +154,7 @@ public sealed class BadInputTests : IDisposable
         _node.Dispose();
     }
 }
+
+public sealed class BadInputOverMailboxTests() : BadInputTests(LocalWritePath.Mailbox);
+
+public sealed class BadInputOverSocketTests() : BadInputTests(LocalWritePath.Socket);

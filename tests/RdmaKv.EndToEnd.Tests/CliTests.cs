@@ -13,7 +13,17 @@ public sealed class CliTests : IDisposable
     {
         _server = ServerProcess.Start(TestNode.UniqueName(), _dataDirectory);
         _uri = "local:" + _server.Name;
-        _server.WaitUntilUp();
+        try
+        {
+            _server.WaitUntilUp();
+        }
+        catch
+        {
+            // xunit does not dispose a test class whose constructor threw.
+            _server.Dispose();
+            Directory.Delete(_dataDirectory, recursive: true);
+            throw;
+        }
     }
 
     static void AssertExit(int expected, CliResult result) => Assert.True(result.ExitCode == expected, $"expected exit {expected}: {result}");

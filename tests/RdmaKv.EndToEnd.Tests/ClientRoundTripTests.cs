@@ -4,13 +4,18 @@ using RdmaKv.Core;
 
 namespace RdmaKv.EndToEnd.Tests;
 
-/// <summary>A node in this process and a client mapping its regions: every public operation, end to end.</summary>
-public sealed class ClientRoundTripTests : IDisposable
+/// <summary>A node in this process and a client mapping its regions: every public operation, end to end, over each write path.</summary>
+public abstract class ClientRoundTripTests : IDisposable
 {
     readonly TestNode _node = new();
+    readonly LocalWritePath _writes;
     readonly KvClient _client;
 
-    public ClientRoundTripTests() => _client = _node.Connect();
+    protected ClientRoundTripTests(LocalWritePath writes)
+    {
+        _writes = writes;
+        _client = TestNode.ConnectOrStop(_node, writes);
+    }
 
     static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -46,7 +51,9 @@ public sealed class ClientRoundTripTests : IDisposable
     {
         _client.Put(B("empty"), []);
 
-        Assert.Equal([], _client.Get("empty"));
+        byte[]? value = _client.Get("empty");
+        Assert.NotNull(value);
+        Assert.Empty(value);
         Assert.True(_client.TryGet(B("empty"), [], out int length));
         Assert.Equal(0, length);
         Assert.Null(_client.Get("absent"));
@@ -162,6 +169,21 @@ public sealed class ClientRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void ClientWritesThroughThePathItAskedForAndTheNodeCleansUpWhenItLeaves()
+    {
+        _client.Put("k", "v");
+        Assert.Equal(_writes == LocalWritePath.Mailbox ? 1 : 0, _node.MailboxFiles);
+        Assert.Equal(1, _node.Stat("connections_open"));
+
+        _client.Dispose();
+
+        Assert.True(SpinWait.SpinUntil(() => _node.Stat("connections_open") == 0 && _node.MailboxFiles == 0, Binaries.Patience),
+            $"{_node.Stat("connections_open")} connections and {_node.MailboxFiles} mailboxes remain after the client left");
+        using var again = _node.Connect(_writes);
+        Assert.Equal("v"u8.ToArray(), again.Get("k"));
+    }
+
+    [Fact]
     public void StoppingTheNodeRemovesItsSharedMemoryWhileAClientIsStillConnected()
     {
         _client.Put("k", "v");
@@ -170,6 +192,7 @@ public sealed class ClientRoundTripTests : IDisposable
         _node.StopAndCheckRemoved();
 
         Assert.Throws<KvConnectionException>(() => _client.Put("k", "w"));
+        Assert.Throws<KvConnectionException>(() => _client.Put("k", "w")); // reconnecting finds no node
     }
 
     public void Dispose()
@@ -178,3 +201,7 @@ public sealed class ClientRoundTripTests : IDisposable
         _node.Dispose();
     }
 }
+
+public sealed class ClientRoundTripOverMailboxTests() : ClientRoundTripTests(LocalWritePath.Mailbox);
+
+public sealed class ClientRoundTripOverSocketTests() : ClientRoundTripTests(LocalWritePath.Socket);

@@ -16,7 +16,15 @@ public sealed class RawSocketTests : IDisposable
 
     public RawSocketTests()
     {
-        _socket.Connect(new UnixDomainSocketEndPoint(Path.Combine(_node.SharedMemoryPath, "node.sock")));
+        try
+        {
+            _socket.Connect(new UnixDomainSocketEndPoint(Path.Combine(_node.SharedMemoryPath, "node.sock")));
+        }
+        catch
+        {
+            Dispose(); // xunit does not dispose a test class whose constructor threw
+            throw;
+        }
         _socket.ReceiveTimeout = (int)Binaries.Patience.TotalMilliseconds;
     }
 

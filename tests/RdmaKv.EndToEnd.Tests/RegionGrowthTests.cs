@@ -7,7 +7,7 @@ namespace RdmaKv.EndToEnd.Tests;
 /// Partitions outgrow their first region many times while a client reads them: the client must
 /// notice each retired generation and map the new one.
 /// </summary>
-public sealed class RegionGrowthTests
+public abstract class RegionGrowthTests(LocalWritePath writes)
 {
     const int KeyCount = 50_000;
     const int Batch = 1_000;
@@ -20,7 +20,7 @@ public sealed class RegionGrowthTests
     public void FiftyThousandKeysStayReadableThroughTheClientWhileTheNodeGrows()
     {
         using var node = new TestNode(o => o with { Partitions = 4, InitialBucketCount = 64, InitialExtentBytes = 64 << 10 });
-        using var client = node.Connect();
+        using var client = node.Connect(writes);
         long refreshes = KvClient.ThreadReader.Refreshes;
 
         for (int start = 0; start < KeyCount; start += Batch)
@@ -52,13 +52,13 @@ public sealed class RegionGrowthTests
     public void ASecondClientConnectingAfterGrowthMapsTheCurrentGenerations()
     {
         using var node = new TestNode(o => o with { Partitions = 2, InitialBucketCount = 16, InitialExtentBytes = 64 << 10 });
-        using (var writer = node.Connect())
+        using (var writer = node.Connect(writes))
         {
             for (int i = 0; i < 5_000; i++) writer.Put(Key(i), Value(i));
         }
         Assert.True(node.Stat("grows") > 0, "the node never grew");
 
-        using var reader = node.Connect();
+        using var reader = node.Connect(writes);
         long refreshes = KvClient.ThreadReader.Refreshes;
         for (int i = 0; i < 5_000; i++) Assert.Equal(Value(i), reader.Get(Key(i)));
 
@@ -66,3 +66,7 @@ public sealed class RegionGrowthTests
         node.StopAndCheckRemoved();
     }
 }
+
+public sealed class RegionGrowthOverMailboxTests() : RegionGrowthTests(LocalWritePath.Mailbox);
+
+public sealed class RegionGrowthOverSocketTests() : RegionGrowthTests(LocalWritePath.Socket);

@@ -39,6 +39,10 @@ public sealed class ServerLifecycleTests : IDisposable
         var get = Cli.Run(Uri, "get", "k");
         Assert.Equal((0, "first"), (get.ExitCode, get.Text));
         Assert.False(first.Process.HasExited);
+
+        first.Signal(Binaries.SigTerm);
+        Assert.Equal(0, first.WaitForExit());
+        Assert.False(Directory.Exists(first.SharedMemoryPath), $"{first.SharedMemoryPath} outlived the server");
     }
 
     [Fact]

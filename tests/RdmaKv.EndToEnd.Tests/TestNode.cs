@@ -38,7 +38,28 @@ sealed class TestNode : IDisposable
 
     public static string NewDataDirectory() => Directory.CreateTempSubdirectory("rdmakv-e2e-").FullName;
 
-    public KvClient Connect() => KvClient.Connect(Uri);
+    public KvClient Connect(LocalWritePath writes = LocalWritePath.Mailbox) => Connect(new KvClientOptions { LocalWrites = writes });
+
+    public KvClient Connect(KvClientOptions options) => KvClient.Connect(Uri, options);
+
+    /// <summary>Mailbox files of connected clients in the node's directory.</summary>
+    public int MailboxFiles => Directory.GetFiles(SharedMemoryPath, "*.mailbox").Length;
+
+    /// <summary>Connects, or stops the node and rethrows: xunit does not dispose a test class whose constructor threw.</summary>
+    public static KvClient ConnectOrStop(TestNode node, KvClientOptions options)
+    {
+        try
+        {
+            return node.Connect(options);
+        }
+        catch
+        {
+            node.Dispose();
+            throw;
+        }
+    }
+
+    public static KvClient ConnectOrStop(TestNode node, LocalWritePath writes) => ConnectOrStop(node, new KvClientOptions { LocalWrites = writes });
 
     public long Stat(string name) => Node.Stats()[name];
 

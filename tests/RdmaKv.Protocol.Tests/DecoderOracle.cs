@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RdmaKv.Core;
 
 namespace RdmaKv.Protocol.Tests;
@@ -23,27 +24,29 @@ sealed class DecoderOracle
         }
         catch (Exception e)
         {
-            Assert.Fail($"TryDecode threw {e.GetType().Name} ({e.Message}) on {origin}: {Hex(payload)}");
+            Assert.Fail($"TryDecode threw {e} on {new Where(origin, payload)}");
             throw;
         }
         if (ok) Accepted++; else Refused++;
-        string where = $"{origin}: {Hex(payload)}";
+        // Formatting the input for every check would dominate the run; only a failure needs it.
+        var where = new Where(origin, payload);
         if (!ok)
         {
-            Assert.True(error.StartsWith("malformed", StringComparison.Ordinal) && error.Length <= Wire.MaxTextLength, $"{error} for {where}");
-            Assert.True(m.Type == default && m.Id == 0 && m.Key.IsEmpty && m.Value.IsEmpty && m.Pairs is null && m.Node is null, where);
+            if (!error.StartsWith("malformed", StringComparison.Ordinal) || error.Length > Wire.MaxTextLength)
+                Assert.Fail($"reason '{error}' for {where}");
+            Require(m.Type == default && m.Id == 0 && m.Key.IsEmpty && m.Value.IsEmpty && m.Pairs is null && m.Node is null, where);
             return false;
         }
-        Assert.True(error.Length == 0, where);
-        Assert.True(Enum.IsDefined(m.Type), where);
+        Require(error.Length == 0, where);
+        Require(Enum.IsDefined(m.Type), where);
         Within(payload, m.Key, Limits.MaxKeyLength, where);
         Within(payload, m.Value, Limits.MaxValueLength, where);
-        Assert.True(!m.HasValue || m.Type == MessageType.ValueReply, where);
-        Assert.True(m.Text is null || m.Text.Length <= Wire.MaxTextLength, where);
-        Assert.True(m.Credential is null || m.Credential.Length <= Wire.MaxTextLength, where);
+        Require(!m.HasValue || m.Type == MessageType.ValueReply, where);
+        Require(m.Text is null || m.Text.Length <= Wire.MaxTextLength, where);
+        Require(m.Credential is null || m.Credential.Length <= Wire.MaxTextLength, where);
         if (m.Pairs is { } pairs)
         {
-            Assert.True(m.Type == MessageType.MultiPut && pairs.Length <= Wire.MaxMultiPutPairs, where);
+            Require(m.Type == MessageType.MultiPut && pairs.Length <= Wire.MaxMultiPutPairs, where);
             foreach (var (key, value) in pairs)
             {
                 Within(payload, key, Limits.MaxKeyLength, where);
@@ -52,20 +55,30 @@ sealed class DecoderOracle
         }
         if (m.Node is { } node)
         {
-            Assert.True(node.Regions.Count <= Wire.MaxRegions && node.PartitionCount is >= 1 and <= Wire.MaxRegions, where);
-            Assert.True(node.NodeName.Length <= Wire.MaxTextLength, where);
+            Require(node.Regions.Count <= Wire.MaxRegions && node.PartitionCount is >= 1 and <= Wire.MaxRegions, where);
+            Require(node.NodeName.Length <= Wire.MaxTextLength, where);
             foreach (var r in node.Regions)
-                Assert.True(r.Partition >= 0 && r.Partition < node.PartitionCount && r.Length >= 0 && (r.Path?.Length ?? 0) <= Wire.MaxTextLength, where);
+                Require(r.Partition >= 0 && r.Partition < node.PartitionCount && r.Length >= 0 && (r.Path?.Length ?? 0) <= Wire.MaxTextLength, where);
         }
         if (m.Stats is { } stats)
-            Assert.True(stats.Count <= Wire.MaxStats && stats.Keys.All(k => k.Length <= Wire.MaxTextLength), where);
+            Require(stats.Count <= Wire.MaxStats && stats.Keys.All(k => k.Length <= Wire.MaxTextLength), where);
         return true;
     }
 
-    static void Within(ReadOnlyMemory<byte> payload, ReadOnlyMemory<byte> field, int max, string where)
+    static void Within(ReadOnlyMemory<byte> payload, ReadOnlyMemory<byte> field, int max, Where where)
     {
-        Assert.True(field.Length <= max, $"{field.Length} > {max} for {where}");
-        Assert.True(field.IsEmpty || payload.Span.Overlaps(field.Span), $"a field outside the payload for {where}");
+        Require(field.Length <= max, where);
+        Require(field.IsEmpty || payload.Span.Overlaps(field.Span), where);
+    }
+
+    static void Require(bool condition, Where where, [CallerArgumentExpression(nameof(condition))] string check = "")
+    {
+        if (!condition) Assert.Fail($"{check} does not hold for {where}");
+    }
+
+    readonly record struct Where(string Origin, ReadOnlyMemory<byte> Payload)
+    {
+        public override string ToString() => $"{Origin}: {Hex(Payload)}";
     }
 
     static string Hex(ReadOnlyMemory<byte> payload) =>

@@ -68,6 +68,9 @@ static class Frames
         return bytes;
     }
 
+    /// <summary>One past the largest type byte, so fuzzers also try an unknown type.</summary>
+    public static readonly int TypeBytes = (int)Enum.GetValues<MessageType>().Max() + 2;
+
     public static NodeView SampleNode(int regions = 3) => new(
         Wire.ProtocolVersion, "node-a", Math.Max(regions, 8), 0x1234_5678_9abc_def0,
         Enumerable.Range(0, regions).Select(i => new RegionDescriptor(
@@ -76,6 +79,8 @@ static class Frames
 
     /// <summary>A small, valid payload of every frame shape the encoder writes.</summary>
     public static IReadOnlyList<(string Name, byte[] Payload)> Samples { get; } = BuildSamples();
+
+    public static byte[] Sample(string name) => Samples.Single(s => s.Name == name).Payload;
 
     static List<(string, byte[])> BuildSamples()
     {
@@ -93,6 +98,7 @@ static class Frames
             ("multi-put", o => MessageEncoder.MultiPut(o, 10, [("a"u8.ToArray(), Bytes(5, 1)), ("b"u8.ToArray(), []), ("c"u8.ToArray(), Bytes(20, 2))])),
             ("regions", o => MessageEncoder.Empty(o, MessageType.Regions, 11)),
             ("stats", o => MessageEncoder.Empty(o, MessageType.Stats, 12)),
+            ("open mailbox", o => MessageEncoder.Empty(o, MessageType.OpenMailbox, 19)),
             ("reply", o => MessageEncoder.Reply(o, 13, StoreStatus.Ok)),
             ("reply with text", o => MessageEncoder.Reply(o, 14, StoreStatus.RegionFull, "full")),
             ("value reply", o => MessageEncoder.ValueReply(o, 15, StoreStatus.Ok, Bytes(30, 15), hasValue: true)),

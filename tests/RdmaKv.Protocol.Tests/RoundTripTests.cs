@@ -122,7 +122,8 @@ public class RoundTripTests
     [Theory]
     [InlineData(MessageType.Regions)]
     [InlineData(MessageType.Stats)]
-    public void RegionsAndStatsRequestsCarryOnlyTheirId(MessageType type)
+    [InlineData(MessageType.OpenMailbox)]
+    public void EmptyRequestsCarryOnlyTheirId(MessageType type)
     {
         var m = Frames.RoundTrip(o => MessageEncoder.Empty(o, type, 0x0102_0304_0506_0708));
         Assert.Equal(type, m.Type);

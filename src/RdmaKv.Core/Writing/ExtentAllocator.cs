@@ -93,7 +93,10 @@ public sealed class ExtentAllocator
         AllocatedBytes -= classLength;
         RequestedBytes -= length;
         QuarantinedBytes += classLength;
-        _quarantine.Enqueue((offset, c, Stopwatch.GetTimestamp() + (long)(Grace.TotalSeconds * Stopwatch.Frequency)));
+        long now = Stopwatch.GetTimestamp();
+        double grace = Grace.TotalSeconds * Stopwatch.Frequency;
+        // Saturate: a grace beyond the clock's range (TimeSpan.MaxValue) means never, not a due time wrapped into the past.
+        _quarantine.Enqueue((offset, c, grace >= long.MaxValue - now ? long.MaxValue : now + (long)grace));
     }
 
     /// <summary>Moves extents whose grace has passed from quarantine to their free lists.</summary>

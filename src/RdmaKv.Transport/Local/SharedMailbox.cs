@@ -84,6 +84,9 @@ public sealed class SharedMailbox : IFrameTransport
     public unsafe void Send(ReadOnlySpan<byte> frames)
     {
         if (frames.Length > _area) throw new InvalidDataException($"frames of {frames.Length} bytes exceed the mailbox area of {_area}");
+        // A client whose last wait was cancelled still owes the node that reply: until it comes, the
+        // node may be copying the request area, so overwriting it now could hand the node a torn frame.
+        if (!_isNode && !HasArrived() && !WaitForArrival()) throw new SocketException((int)SocketError.ConnectionReset);
         frames.CopyTo(new Span<byte>(OutArea, frames.Length));
         if (!_isNode) _sequence++; // a reply carries the number of the request it answers
         Volatile.Write(ref OutSeq, _sequence);
@@ -94,8 +97,20 @@ public sealed class SharedMailbox : IFrameTransport
     public bool TryReceive(out ReadOnlyMemory<byte> payload)
     {
         payload = default;
-        if (!Arrived() && !Sleep()) return false;
-        return Take(out payload);
+        return WaitForArrival() && Take(out payload);
+    }
+
+    /// <summary>Spins, then sleeps until the frame is there; false when the connection closed.</summary>
+    bool WaitForArrival()
+    {
+        if (Arrived()) return true;
+        // A bell can be stale (rung for a wait that was cancelled): after each one, look again.
+        do
+        {
+            if (!Sleep()) return false;
+        }
+        while (!HasArrived());
+        return true;
     }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> frames, CancellationToken cancel)
@@ -106,7 +121,7 @@ public sealed class SharedMailbox : IFrameTransport
 
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancel)
     {
-        if (!Arrived())
+        while (!Arrived()) // a stale bell wakes without a frame: look again
         {
             Volatile.Write(ref ISleep, 1);
             Interlocked.MemoryBarrier();
