@@ -41,7 +41,8 @@ static class LocalLoad
             {
                 client.Put(keyBytes[order[cursor++ & (order.Length - 1)]], value);
                 return true;
-            },
+            }
+            ,
             "put-direct" => () => node.Put(keyBytes[order[cursor++ & (order.Length - 1)]], value) == Core.StoreStatus.Ok,
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using MessagePack;
 using System.Runtime.InteropServices;
+using MessagePack;
 using RdmaKv.Core;
 
 namespace RdmaKv.Protocol;

@@ -195,6 +195,18 @@ public abstract class ClientRoundTripTests : IDisposable
         Assert.Throws<KvConnectionException>(() => _client.Put("k", "w")); // reconnecting finds no node
     }
 
+    [Fact]
+    public void AStoppedNodesValuesAreNotServedFromTheClientsMapping()
+    {
+        _client.Put("k", "v");
+        Assert.Equal("v"u8.ToArray(), _client.Get("k"));
+
+        _node.StopAndCheckRemoved();
+
+        // The node retired its regions on the way out: the read refreshes and finds no node.
+        Assert.Throws<KvConnectionException>(() => _client.Get("k"));
+    }
+
     public void Dispose()
     {
         _client.Dispose();

@@ -222,20 +222,26 @@ public sealed unsafe class PartitionWriter : IDisposable
         _grows++;
         RegionPublished?.Invoke(next);
 
-        old.State = RegionState.Retired;
-        for (ulong b = 0; b < (ulong)old.Header.BucketCount; b++)
-        {
-            old.FreezeBucket(b);
-            for (int i = 0; i < Bucket.SlotCount; i++)
-            {
-                Slot slot = old.ReadSlot(b, i);
-                if (!slot.IsEmpty) old.Supersede(slot.ExtentOffset);
-            }
-        }
+        RetireRegion(old);
         long grace = _options.RetiredRegionGrace == TimeSpan.MaxValue
             ? long.MaxValue
             : (long)(_options.RetiredRegionGrace.TotalSeconds * Stopwatch.Frequency);
         _retired.Add((old, grace == long.MaxValue ? long.MaxValue : Stopwatch.GetTimestamp() + grace));
+    }
+
+    /// <summary>State retired, every bucket version odd, every live extent superseded: readers accept nothing more here.</summary>
+    static void RetireRegion(Region region)
+    {
+        region.State = RegionState.Retired;
+        for (ulong b = 0; b < (ulong)region.Header.BucketCount; b++)
+        {
+            region.FreezeBucket(b);
+            for (int i = 0; i < Bucket.SlotCount; i++)
+            {
+                Slot slot = region.ReadSlot(b, i);
+                if (!slot.IsEmpty) region.Supersede(slot.ExtentOffset);
+            }
+        }
     }
 
     void FreeRetired()
@@ -254,6 +260,9 @@ public sealed unsafe class PartitionWriter : IDisposable
     {
         foreach (var (region, _) in _retired) region.Dispose();
         _retired.Clear();
+        // Clients may keep their own mapping of this region: retire it so they refresh (and learn
+        // the node has gone) instead of reading a stopped node's values.
+        RetireRegion(_region);
         _region.Dispose();
     }
 }
