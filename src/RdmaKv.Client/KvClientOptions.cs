@@ -13,7 +13,7 @@ public sealed record KvClientOptions
     public LocalWritePath LocalWrites { get; init; } = LocalWritePath.Mailbox;
 
     /// <summary>Entries of the location cache that makes a hot GET one read.</summary>
-    public int LocationCacheEntries { get; init; } = 1 << 16;
+    public int LocationCacheEntries { get; init; } = 1 << 18;
 
     /// <summary>Where node directories are; null means $RDMAKV_SHM_DIR, else /dev/shm.</summary>
     public string? SharedMemoryRoot { get; init; }
