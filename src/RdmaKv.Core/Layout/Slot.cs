@@ -12,7 +12,17 @@ namespace RdmaKv.Core;
 /// +--------------------------------------+---+-------------+-----------------+
 /// </code>
 /// units is the extent's length in 64-byte units, 1..2046; 2047 means "large: read the extent
-/// header first". NR (not resident) is reserved for the cold tier.
+/// header first".
+/// A not-resident slot (cold tier: the value lives only in the node's store) has no extent:
+/// <code>
+///  63                                32 31  28  27  26         16 15              0
+/// +------------------------------------+------+---+-------------+-----------------+
+/// | hash bits 0..31 (primary bucket)   |  0   | 1 |      0      | fingerprint (16)|
+/// +------------------------------------+------+---+-------------+-----------------+
+/// </code>
+/// Its units are 0, so a reader that does not know the bit sees an impossible extent length,
+/// never reads memory for it, and after its retries asks the node. The hash bits let the writer
+/// place the slot when the index grows and tell apart keys that share a fingerprint.
 /// </summary>
 public readonly struct Slot(ulong raw) : IEquatable<Slot>
 {
@@ -31,6 +41,12 @@ public readonly struct Slot(ulong raw) : IEquatable<Slot>
     public bool NotResident => ((Raw >> NotResidentBit) & 1) != 0;
     public long ExtentOffset => (long)(Raw >> OffsetShift) << 6;
 
+    /// <summary>Bits 0..31 of the key's hash; meaningful only in a not-resident slot.</summary>
+    public uint HashBits => (uint)(Raw >> 32);
+
+    /// <summary>An occupied slot with an extent in the region.</summary>
+    public bool IsResident => Raw != 0 && !NotResident;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Slot Create(ushort fingerprint, long extentOffset, int extentLength)
     {
@@ -39,8 +55,12 @@ public readonly struct Slot(ulong raw) : IEquatable<Slot>
         return new Slot(fingerprint | ((ulong)units << UnitsShift) | ((ulong)(extentOffset >> 6) << OffsetShift));
     }
 
+    /// <summary>A slot for a key whose value is not in the region (see the layout above).</summary>
+    public static Slot CreateNotResident(ushort fingerprint, ulong hash) =>
+        new(fingerprint | (1UL << NotResidentBit) | (hash << 32));
+
     public bool Equals(Slot other) => Raw == other.Raw;
     public override bool Equals(object? obj) => obj is Slot s && Equals(s);
     public override int GetHashCode() => Raw.GetHashCode();
-    public override string ToString() => IsEmpty ? "empty" : $"fp={Fingerprint:x4} off={ExtentOffset} units={Units}";
+    public override string ToString() => IsEmpty ? "empty" : NotResident ? $"fp={Fingerprint:x4} not resident hash={HashBits:x8}" : $"fp={Fingerprint:x4} off={ExtentOffset} units={Units}";
 }

@@ -84,6 +84,14 @@ public sealed class ExtentAllocator
         return true;
     }
 
+    /// <summary>True when <see cref="TryAllocate"/> would succeed for <paramref name="length"/> bytes now.</summary>
+    public bool CanAllocate(int length)
+    {
+        Reclaim(Stopwatch.GetTimestamp());
+        int c = ClassOf(length);
+        return _free[c].Count > 0 || _end - _bump >= ClassLength(c);
+    }
+
     /// <summary>Returns an extent; it is reused only after the grace period.</summary>
     public void Release(long offset, int length)
     {

@@ -9,7 +9,10 @@ public readonly record struct PartitionStats(
     long RegionBytes,
     ExtentAreaStats Extents,
     long Grows,
-    long CuckooMoves)
+    long CuckooMoves,
+    long ColdCount = 0,
+    long Evictions = 0,
+    long Promotions = 0)
 {
     public double LoadFactor => (double)Count / (BucketCount * Bucket.SlotCount);
 }

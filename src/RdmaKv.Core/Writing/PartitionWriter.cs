@@ -13,7 +13,7 @@ namespace RdmaKv.Core;
 /// a put returns, no reader can accept the old value: the old slot is gone and the old extent
 /// says superseded.
 /// </remarks>
-public sealed unsafe class PartitionWriter : IDisposable
+public sealed unsafe partial class PartitionWriter : IDisposable
 {
     readonly PartitionWriterOptions _options;
     readonly IRegionMemoryFactory _memory;
@@ -23,6 +23,7 @@ public sealed unsafe class PartitionWriter : IDisposable
     ulong _sequence;
     long _grows;
     long _cuckooMoves;
+    long _coldCount;
 
     public PartitionWriter(PartitionWriterOptions options, IRegionMemoryFactory memory)
     {
@@ -31,6 +32,7 @@ public sealed unsafe class PartitionWriter : IDisposable
         (_region, _allocator) = Build(1, options.InitialBucketCount, options.InitialExtentBytes)
             ?? throw new ArgumentException("the first region does not fit in MaxRegionBytes", nameof(options));
         _region.State = RegionState.Active;
+        _referenced = NewReferenceBits(_region);
     }
 
     /// <summary>The current region; it changes when the partition grows.</summary>
@@ -44,9 +46,19 @@ public sealed unsafe class PartitionWriter : IDisposable
 
     public PartitionStats Stats =>
         new(_options.Partition, _region.Header.Generation, _region.Header.BucketCount, Count,
-            _region.Length, _allocator.Stats, _grows, _cuckooMoves);
+            _region.Length, _allocator.Stats, _grows, _cuckooMoves, _coldCount, _evictions, _promotions);
 
-    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/>. With a cold tier, a region at
+    /// its budget evicts cold values to make room, and a value that still does not fit is kept
+    /// only in the store (its slot marked not resident).
+    /// </summary>
+    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, evict: true);
+
+    /// <summary>A put for rebuilding a region from the store: it never evicts; what does not fit stays cold.</summary>
+    public StoreStatus Load(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, evict: false);
+
+    StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool evict)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
@@ -54,36 +66,62 @@ public sealed unsafe class PartitionWriter : IDisposable
         var hash = KeyHash.Compute(key, _options.HashSeed);
         int length = ExtentHeader.ExtentLength(key.Length, value.Length);
         bool indexCanGrow = true;
+        bool cold = false;
         while (true)
         {
+            // Evict before looking: an eviction may turn this key's own slot not resident.
+            if (evict && !cold && _options.ColdTier is not null && AtBudget) EvictAhead(length);
             Region region = _region;
-            bool exists = Find(region, key, hash, out ulong bucket, out int index, out Slot old);
+            Match match = Resolve(Find(region, key, hash, out ulong bucket, out int index, out Slot old), key);
+            bool exists = match != Match.None;
             if (!exists && indexCanGrow && NeedsMoreBuckets(Count + 1))
             {
                 // Past the load factor: double the index now; at the budget's edge, fill it further.
                 indexCanGrow = Grow(length, moreBuckets: true);
                 continue;
             }
-            if (!_allocator.TryAllocate(length, out long offset))
+            Slot slot;
+            long offset = 0;
+            if (cold)
             {
-                if (!Grow(length, moreBuckets: false)) return StoreStatus.RegionFull;
-                continue;
+                slot = Slot.CreateNotResident(hash.Fingerprint, hash.Value);
             }
-            ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence);
-            var slot = Slot.Create(hash.Fingerprint, offset, length);
+            else
+            {
+                if (!_allocator.TryAllocate(length, out offset))
+                {
+                    if (_options.ColdTier is null)
+                    {
+                        if (!Grow(length, moreBuckets: false)) return StoreStatus.RegionFull;
+                    }
+                    else if (!(AtBudget ? evict && MakeRoom(length) : Grow(length, moreBuckets: false)))
+                    {
+                        cold = true;
+                    }
+                    continue;
+                }
+                ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence);
+                slot = Slot.Create(hash.Fingerprint, offset, length);
+                MarkReferenced(region, offset);
+            }
             if (exists)
             {
+                if (cold && match == Match.Cold) return StoreStatus.Ok; // the store holds the new value
+                if (cold && HasColdTwin(region, hash)) return StoreStatus.RegionFull;
                 region.PublishSlot(bucket, index, slot);
-                Retire(region, old);
+                if (old.IsResident) Retire(region, old);
+                _coldCount += (cold ? 1 : 0) - (old.IsResident ? 0 : 1);
                 return StoreStatus.Ok;
             }
+            if (cold && HasColdTwin(region, hash)) return StoreStatus.RegionFull;
             if (CuckooInsert.TryInsert(region, hash.PrimaryBucket(region.Header.BucketMask), slot, _options.CuckooSearchLimit, out int moves))
             {
                 _cuckooMoves += moves;
                 Count++;
+                if (cold) _coldCount++;
                 return StoreStatus.Ok;
             }
-            _allocator.Release(offset, length); // never published: no reader can hold it
+            if (!cold) _allocator.Release(offset, length); // never published: no reader can hold it
             if (!Grow(length, moreBuckets: true)) return StoreStatus.RegionFull;
         }
     }
@@ -94,9 +132,10 @@ public sealed unsafe class PartitionWriter : IDisposable
         if (key.Length > Limits.MaxKeyLength) return StoreStatus.KeyTooLong;
         FreeRetired();
         var hash = KeyHash.Compute(key, _options.HashSeed);
-        if (!Find(_region, key, hash, out ulong bucket, out int index, out Slot old)) return StoreStatus.NotFound;
+        if (Resolve(Find(_region, key, hash, out ulong bucket, out int index, out Slot old), key) == Match.None) return StoreStatus.NotFound;
         _region.PublishSlot(bucket, index, default);
-        Retire(_region, old);
+        if (old.IsResident) Retire(_region, old);
+        else _coldCount--;
         Count--;
         _sequence++;
         return StoreStatus.Ok;
@@ -106,15 +145,29 @@ public sealed unsafe class PartitionWriter : IDisposable
     /// The writer's own lookup (for fallback GETs). The span points into the region and is valid
     /// only until the next put, delete or growth: copy it before releasing the writer.
     /// </summary>
-    public bool TryGetValue(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    public bool TryGetValue(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) => Lookup(key, out value) == Residence.Resident;
+
+    /// <summary>
+    /// Where <paramref name="key"/>'s value is: in the region (<paramref name="value"/> points at
+    /// it, valid until the next change), possibly in the store only (a not-resident slot that looks
+    /// like the key's), or nowhere.
+    /// </summary>
+    public Residence Lookup(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
     {
         value = default;
-        if (key.Length == 0 || key.Length > Limits.MaxKeyLength) return false;
+        if (key.Length == 0 || key.Length > Limits.MaxKeyLength) return Residence.Absent;
         var hash = KeyHash.Compute(key, _options.HashSeed);
-        if (!Find(_region, key, hash, out _, out _, out Slot slot)) return false;
-        ref ExtentHeader e = ref _region.ExtentAt(slot.ExtentOffset);
-        value = _region.Bytes(slot.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
-        return true;
+        switch (Find(_region, key, hash, out _, out _, out Slot slot))
+        {
+            case Match.Resident:
+                ref ExtentHeader e = ref _region.ExtentAt(slot.ExtentOffset);
+                value = _region.Bytes(slot.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
+                return Residence.Resident;
+            case Match.Cold:
+                return Residence.MaybeCold;
+            default:
+                return Residence.Absent;
+        }
     }
 
     /// <summary>Forces a new generation (same size or larger), as growth does; for tests and operators.</summary>
@@ -122,26 +175,63 @@ public sealed unsafe class PartitionWriter : IDisposable
 
     bool NeedsMoreBuckets(long count) => count > _options.MaxLoadFactor * _region.Header.BucketCount * Bucket.SlotCount;
 
-    static bool Find(Region region, ReadOnlySpan<byte> key, KeyHash hash, out ulong bucket, out int index, out Slot slot)
+    enum Match { None, Resident, Cold }
+
+    /// <summary>
+    /// The key's resident slot, else a not-resident slot with its fingerprint and hash bits (which
+    /// may belong to another key: see <see cref="Resolve"/>), else none.
+    /// </summary>
+    static Match Find(Region region, ReadOnlySpan<byte> key, KeyHash hash, out ulong bucket, out int index, out Slot slot)
     {
         ulong mask = region.Header.BucketMask;
-        bucket = hash.PrimaryBucket(mask);
-        if (FindIn(region, bucket, key, hash.Fingerprint, out index, out slot)) return true;
-        bucket = KeyHash.AlternateBucket(bucket, hash.Fingerprint, mask);
-        return FindIn(region, bucket, key, hash.Fingerprint, out index, out slot);
+        ulong primary = hash.PrimaryBucket(mask);
+        ulong secondary = KeyHash.AlternateBucket(primary, hash.Fingerprint, mask);
+        (ulong Bucket, int Index, Slot Slot)? cold = null;
+        foreach (ulong b in (ReadOnlySpan<ulong>)[primary, secondary])
+        {
+            for (int i = 0; i < Bucket.SlotCount; i++)
+            {
+                Slot s = region.ReadSlot(b, i);
+                if (s.IsEmpty || s.Fingerprint != hash.Fingerprint) continue;
+                if (s.NotResident)
+                {
+                    if (s.HashBits == (uint)hash.Value) cold ??= (b, i, s);
+                    continue;
+                }
+                ref ExtentHeader e = ref region.ExtentAt(s.ExtentOffset);
+                if (e.KeyLength == key.Length && region.Bytes(s.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
+                {
+                    (bucket, index, slot) = (b, i, s);
+                    return Match.Resident;
+                }
+            }
+        }
+        (bucket, index, slot) = cold ?? (0, 0, default);
+        return cold is null ? Match.None : Match.Cold;
     }
 
-    static bool FindIn(Region region, ulong bucket, ReadOnlySpan<byte> key, ushort fingerprint, out int index, out Slot slot)
+    /// <summary>
+    /// A not-resident slot that looks like the key's is the key's exactly when the store holds the
+    /// key: every stored key has a slot, and no two not-resident slots look alike (eviction and
+    /// cold inserts check <see cref="HasColdTwin"/>), so a stored key without a resident slot owns
+    /// the one cold look-alike.
+    /// </summary>
+    Match Resolve(Match match, ReadOnlySpan<byte> key) =>
+        match == Match.Cold && _options.ColdTier?.Contains(key) != true ? Match.None : match;
+
+    /// <summary>True when a not-resident slot in the hash's buckets has its fingerprint and hash bits.</summary>
+    static bool HasColdTwin(Region region, KeyHash hash)
     {
-        for (index = 0; index < Bucket.SlotCount; index++)
+        ulong mask = region.Header.BucketMask;
+        ulong primary = hash.PrimaryBucket(mask);
+        foreach (ulong b in (ReadOnlySpan<ulong>)[primary, KeyHash.AlternateBucket(primary, hash.Fingerprint, mask)])
         {
-            slot = region.ReadSlot(bucket, index);
-            if (slot.IsEmpty || slot.Fingerprint != fingerprint) continue;
-            ref ExtentHeader e = ref region.ExtentAt(slot.ExtentOffset);
-            if (e.KeyLength == key.Length && region.Bytes(slot.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
-                return true;
+            for (int i = 0; i < Bucket.SlotCount; i++)
+            {
+                Slot s = region.ReadSlot(b, i);
+                if (s.NotResident && s.Fingerprint == hash.Fingerprint && s.HashBits == (uint)hash.Value) return true;
+            }
         }
-        slot = default;
         return false;
     }
 
@@ -179,13 +269,21 @@ public sealed unsafe class PartitionWriter : IDisposable
         {
             long room = _options.MaxRegionBytes - RegionHeader.IndexOffset - buckets * Bucket.Size;
             long extent = Math.Min(Math.Max(old.Header.ExtentSize, needed * 2), room) & ~63L;
-            if (needed > extent * _options.MaxExtentFill) return false;
+            if (needed > extent * _options.MaxExtentFill)
+            {
+                // With a cold tier, evict until the live values fit the smaller extent area of a
+                // larger index; the new region then holds them with room to spare.
+                long pending = needed - _allocator.AllocatedBytes;
+                if (_options.ColdTier is null || extent <= 0 || !EvictDownTo((long)(extent * _options.MaxExtentFill * 0.8) - pending)) return false;
+                needed = _allocator.AllocatedBytes + pending;
+            }
             var built = Build(old.Header.Generation + 1, buckets, extent);
             if (built is null) return false;
             var (next, allocator) = built.Value;
-            if (CopyLive(old, next, allocator))
+            ulong[] referenced = NewReferenceBits(next);
+            if (CopyLive(old, next, allocator, referenced))
             {
-                Publish(old, next, allocator);
+                Publish(old, next, allocator, referenced);
                 return true;
             }
             next.Dispose();
@@ -193,7 +291,7 @@ public sealed unsafe class PartitionWriter : IDisposable
         }
     }
 
-    bool CopyLive(Region from, Region to, ExtentAllocator allocator)
+    bool CopyLive(Region from, Region to, ExtentAllocator allocator, ulong[] referenced)
     {
         for (ulong b = 0; b < (ulong)from.Header.BucketCount; b++)
         {
@@ -201,8 +299,16 @@ public sealed unsafe class PartitionWriter : IDisposable
             {
                 Slot slot = from.ReadSlot(b, i);
                 if (slot.IsEmpty) continue;
+                if (slot.NotResident)
+                {
+                    // No extent to move; the slot's hash bits give its primary bucket at any size up to 2^32 buckets.
+                    if (!CuckooInsert.TryInsert(to, slot.HashBits & to.Header.BucketMask, slot, _options.CuckooSearchLimit, out _))
+                        return false;
+                    continue;
+                }
                 int length = ExtentLengthAt(from, slot.ExtentOffset);
                 if (!allocator.TryAllocate(length, out long offset)) return false;
+                if (IsReferenced(from, slot.ExtentOffset)) SetReferenced(referenced, to, offset);
                 from.Bytes(slot.ExtentOffset, length).CopyTo(to.Bytes(offset, length));
                 var moved = Slot.Create(slot.Fingerprint, offset, length);
                 ref ExtentHeader e = ref to.ExtentAt(offset);
@@ -214,11 +320,13 @@ public sealed unsafe class PartitionWriter : IDisposable
         return true;
     }
 
-    void Publish(Region old, Region next, ExtentAllocator allocator)
+    void Publish(Region old, Region next, ExtentAllocator allocator, ulong[] referenced)
     {
         next.State = RegionState.Active;
         Volatile.Write(ref _region, next);
         _allocator = allocator;
+        _referenced = referenced;
+        _hand = 0;
         _grows++;
         RegionPublished?.Invoke(next);
 
@@ -239,7 +347,7 @@ public sealed unsafe class PartitionWriter : IDisposable
             for (int i = 0; i < Bucket.SlotCount; i++)
             {
                 Slot slot = region.ReadSlot(b, i);
-                if (!slot.IsEmpty) region.Supersede(slot.ExtentOffset);
+                if (slot.IsResident) region.Supersede(slot.ExtentOffset);
             }
         }
     }

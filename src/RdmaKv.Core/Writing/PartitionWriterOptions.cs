@@ -28,6 +28,15 @@ public sealed record PartitionWriterOptions
     /// <summary>How long a released extent waits before reuse (readers that raced the release see it superseded).</summary>
     public TimeSpan QuarantineGrace { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// The node's store of every key, when it has one: then a full region evicts cold values
+    /// (their slots stay, marked not resident) instead of refusing puts. Null: no cold tier.
+    /// </summary>
+    public IColdTier? ColdTier { get; init; }
+
+    /// <summary>Share of the extent area kept free ahead of puts once the region is at its budget, so evicted extents can wait out their quarantine.</summary>
+    public double EvictionHeadroom { get; init; } = 0.125;
+
     /// <summary>How long a retired region stays mapped after a newer generation replaced it.</summary>
     public TimeSpan RetiredRegionGrace { get; init; } = TimeSpan.FromSeconds(2);
 }
