@@ -1,0 +1,81 @@
+using RdmaKv.Bench.Ycsb;
+using RdmaKv.Server;
+
+namespace RdmaKv.Bench.Stores;
+
+/// <summary>
+/// A storage node started in this process under a fresh name with a temporary data directory,
+/// read and written through <c>local:NAME</c> like any other local client; Dispose stops the node
+/// (which removes its shared memory) and deletes the data directory.
+/// </summary>
+public sealed class EmbeddedStore : IBenchStore
+{
+    readonly string _dataDirectory;
+    readonly StorageNode _node;
+    readonly RdmaKvStore _client;
+
+    public EmbeddedStore(long recordBytes, long records)
+    {
+        _dataDirectory = Directory.CreateTempSubdirectory("rdmakv-bench-").FullName;
+        NodeName = $"bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
+        try
+        {
+            _node = StorageNode.Start(new StorageNodeOptions
+            {
+                Name = NodeName,
+                DataDirectory = _dataDirectory,
+                MemoryBytes = MemoryFor(recordBytes, records),
+            });
+            try
+            {
+                _client = new RdmaKvStore("local:" + NodeName, "shared memory (in-process node, same host)");
+            }
+            catch
+            {
+                _node.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+            throw;
+        }
+    }
+
+    public string NodeName { get; }
+    public string Store => _client.Store;
+    public string Transport => _client.Transport;
+    public string? ServerInfo => $"embedded node '{NodeName}', {_node.Options.MemoryBytes >> 20} MiB";
+
+    /// <summary>
+    /// Room for every record four times over (extents are 64-byte aligned, a growing region
+    /// doubles, updates leave superseded extents in quarantine), never less than the node's default.
+    /// </summary>
+    public static long MemoryFor(long recordBytes, long records)
+    {
+        long perRecord = (recordBytes + RecordKey.MaxLength + 64 + 63) / 64 * 64;
+        return Math.Max(new StorageNodeOptions().MemoryBytes, 4 * perRecord * records);
+    }
+
+    public IStoreSession OpenSession() => _client.OpenSession();
+
+    public void Dispose()
+    {
+        try
+        {
+            _client.Dispose();
+            _node.Dispose();
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
