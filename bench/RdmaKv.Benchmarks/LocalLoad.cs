@@ -76,6 +76,13 @@ static class LocalLoad
             $"(min {rates[0]:N0}, max {rates[^1]:N0}); latency p50 {us(0.5):F2} us, p99 {us(0.99):F2} us, p99.9 {us(0.999):F2} us");
         Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, " +
             $"checksum failures {reader.ChecksumFailures}, fallbacks {reader.Fallbacks}, refreshes {reader.Refreshes}");
+        if (mode == "get")
+        {
+            // Side by side in the same process and minute: the machine is shared and noisy.
+            double floor = MemoryFloor.Measure(keys, valueSize, keyBytes[0].Length, order, seconds);
+            Console.WriteLine($"memory floor (random dependent {valueSize} B extent copy + checksum, no index): median {floor:N0} ops/s; " +
+                $"GET reaches {rates[rates.Count / 2] / floor:P0} of it");
+        }
         return 0;
     }
 
