@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Numerics;
+using FASTER.core;
+
+namespace RdmaKv.Storage;
+
+/// <summary>
+/// A node's durable state: a FASTER key-value store holding every key and value (on a log device
+/// in <c>DATA/store</c>, checkpointed), and the append-only log of writes since the checkpoint
+/// (<c>DATA/aof</c>, unless durability is none). Opening it recovers: the newest intact
+/// checkpoint, then the log after it, cut at the first damaged record.
+/// </summary>
+public sealed class DurableStore : IDisposable
+{
+    readonly DurableStoreOptions _options;
+    readonly Lock _checkpointGate = new();
+    readonly List<StoreSession> _sessions = [];
+    readonly FasterKV<SpanByte, SpanByte> _kv;
+    readonly IDevice _device;
+    List<CheckpointManifest> _kept;
+    long _sequence;
+    long _checkpoints;
+    int _disposed;
+
+    DurableStore(DurableStoreOptions options, FasterKV<SpanByte, SpanByte> kv, IDevice device, List<CheckpointManifest> kept, AppendOnlyLog? log)
+    {
+        _options = options;
+        _kv = kv;
+        _device = device;
+        _kept = kept;
+        _sequence = kept.Count == 0 ? 0 : kept[0].Sequence;
+        Log = log;
+    }
+
+    public DurabilityMode Durability => _options.Durability;
+
+    internal AppendOnlyLog? Log { get; private set; }
+
+    /// <summary>The log's tail: a checkpoint taken when every record before it is applied replays from here.</summary>
+    public long LogTail => Log?.TailAddress ?? 0;
+
+    /// <summary>Opens (and recovers) the store in <see cref="DurableStoreOptions.Directory"/>.</summary>
+    public static DurableStore Open(DurableStoreOptions options, out RecoveryReport report)
+    {
+        options.Validate();
+        var started = Stopwatch.StartNew();
+        Directory.CreateDirectory(options.CheckpointDirectory);
+        var warnings = new List<string>();
+        var manifests = CheckpointCatalog.Load(options.CheckpointDirectory, warnings);
+        foreach (Guid token in CheckpointCatalog.TokensOnDisk(options.CheckpointDirectory).Distinct().ToList())
+        {
+            if (manifests.Any(m => m.Token == token)) continue;
+            CheckpointCatalog.DeleteFiles(options.CheckpointDirectory, token); // a checkpoint that never finished
+        }
+
+        var skipped = new List<CheckpointManifest>();
+        CheckpointManifest? recovered = null;
+        FasterKV<SpanByte, SpanByte>? kv = null;
+        IDevice? device = null;
+        foreach (var manifest in manifests)
+        {
+            string? damage = CheckpointCatalog.Verify(options.CheckpointDirectory, manifest);
+            if (damage is null)
+            {
+                (kv, device) = CreateKv(options);
+                try
+                {
+                    kv.Recover(manifest.Token);
+                    recovered = manifest;
+                    break;
+                }
+                catch (Exception e) when (e is FasterException or IOException or InvalidDataException or ArgumentException or InvalidOperationException)
+                {
+                    damage = e.Message;
+                    kv.Dispose();
+                    device.Dispose();
+                    kv = null;
+                }
+            }
+            warnings.Add($"checkpoint {manifest.Token} (sequence {manifest.Sequence}) cannot be recovered: {damage}; falling back to the one before");
+            skipped.Add(manifest);
+        }
+        if (recovered is null && manifests.Count > 0)
+        {
+            throw new InvalidDataException(
+                $"none of the {manifests.Count} checkpoint(s) in {options.CheckpointDirectory} can be recovered ({string.Join("; ", warnings)}). " +
+                "Restore the data directory from a backup, or move it aside to start empty.");
+        }
+        if (kv is null) (kv, device) = CreateKv(options);
+
+        bool hasLog = options.Durability != DurabilityMode.None || Directory.Exists(options.LogDirectory);
+        var log = hasLog ? new AppendOnlyLog(options) : null;
+        var store = new DurableStore(options, kv, device!, recovered is null ? [] : [.. manifests.Where(m => m.Sequence <= recovered.Sequence)], log);
+        long replayed = 0;
+        long? cut = null;
+        try
+        {
+            if (log is not null)
+            {
+                using var session = store.NewSession();
+                cut = log.Replay(recovered?.LogStart ?? 0, (op, key, value) =>
+                {
+                    if (op == LogOp.Put) session.Upsert(key, value);
+                    else session.Remove(key);
+                }, out replayed);
+                if (cut is not null)
+                    warnings.Add($"the log has a torn or damaged record at address {cut}: recovery stops there and the log is cut (records after it are lost)");
+            }
+            foreach (var s in skipped) CheckpointCatalog.Delete(options.CheckpointDirectory, s);
+
+            // A checkpoint of what was recovered: the log can then be cut behind it (past a
+            // damaged record) and the next start need not replay again.
+            if (replayed > 0 || cut is not null || skipped.Count > 0) store.Checkpoint(store.LogTail, dropOlder: cut is not null);
+            if (options.Durability == DurabilityMode.None && log is not null)
+            {
+                // The node ran with a log before; everything in it is now in the checkpoint.
+                log.Dispose();
+                store.Log = null;
+                Directory.Delete(options.LogDirectory, recursive: true);
+            }
+        }
+        catch
+        {
+            store.Dispose(checkpoint: false);
+            throw;
+        }
+
+        report = new RecoveryReport
+        {
+            Checkpoint = recovered?.Token,
+            CheckpointTaken = recovered?.Taken,
+            RecordsReplayed = replayed,
+            LogCutAt = cut,
+            SkippedCheckpoints = [.. skipped.Select(s => s.Token)],
+            Warnings = warnings,
+            Elapsed = started.Elapsed,
+        };
+        return store;
+    }
+
+    static (FasterKV<SpanByte, SpanByte>, IDevice) CreateKv(DurableStoreOptions options)
+    {
+        Directory.CreateDirectory(options.StoreDirectory);
+        IDevice device = Devices.CreateLogDevice(Path.Combine(options.StoreDirectory, "hlog.log"), preallocateFile: false, deleteOnClose: false);
+        var settings = new FasterKVSettings<SpanByte, SpanByte>
+        {
+            IndexSize = options.IndexBuckets * 64,
+            LogDevice = device,
+            PageSize = 1L << 22, // a record (up to 1 MiB and its key) fits a page
+            SegmentSize = 1L << 28,
+            MemorySize = (long)BitOperations.RoundUpToPowerOf2((ulong)options.StoreMemoryBytes) == options.StoreMemoryBytes
+                ? options.StoreMemoryBytes
+                : (long)BitOperations.RoundUpToPowerOf2((ulong)options.StoreMemoryBytes) / 2,
+            CheckpointDir = options.CheckpointDirectory,
+            RemoveOutdatedCheckpoints = false,
+            TryRecoverLatest = false,
+            ConcurrencyControlMode = ConcurrencyControlMode.None,
+        };
+        return (new FasterKV<SpanByte, SpanByte>(settings), device);
+    }
+
+    /// <summary>A session for one partition (callers serialize their use of it).</summary>
+    public StoreSession NewSession()
+    {
+        var session = new StoreSession(this, _kv);
+        lock (_sessions) _sessions.Add(session);
+        return session;
+    }
+
+    /// <summary>In sync mode, blocks until the log record at <paramref name="address"/> is committed.</summary>
+    public void WaitDurable(long address)
+    {
+        if (address >= 0 && _options.Durability == DurabilityMode.Sync) Log?.WaitDurable(address);
+    }
+
+    /// <summary>
+    /// Takes a checkpoint. Every log record before <paramref name="logStart"/> must already be
+    /// applied to the store (the node captures it while holding every partition's lock); records
+    /// from there on are replayed after this checkpoint, which is safe because replaying a key's
+    /// puts and deletes in order ends in its last state whatever the checkpoint already holds.
+    /// </summary>
+    public CheckpointReport Checkpoint(long logStart) => Checkpoint(logStart, dropOlder: false);
+
+    CheckpointReport Checkpoint(long logStart, bool dropOlder)
+    {
+        lock (_checkpointGate)
+        {
+            var started = Stopwatch.StartNew();
+            var (done, token) = _kv.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
+            if (!done) throw new InvalidOperationException("the store refused to start a checkpoint (another one is running)");
+            var manifest = CheckpointCatalog.Write(_options.CheckpointDirectory, ++_sequence, token, logStart);
+            _kept.Insert(0, manifest);
+            int keep = dropOlder ? 1 : _options.CheckpointsKept;
+            foreach (var old in _kept.Skip(keep)) CheckpointCatalog.Delete(_options.CheckpointDirectory, old);
+            _kept = [.. _kept.Take(keep)];
+            // Keep the log back to the oldest kept checkpoint, so falling back to it loses nothing.
+            long truncate = _kept[^1].LogStart;
+            if (Log is not null)
+            {
+                Log.TruncateUntil(truncate);
+                Log.CommitNow();
+            }
+            Interlocked.Increment(ref _checkpoints);
+            return new CheckpointReport(token, logStart, truncate, started.Elapsed);
+        }
+    }
+
+    /// <summary>Calls <paramref name="visit"/> with every live key and value (for rebuilding regions at start).</summary>
+    public long ForEach(Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> visit)
+    {
+        long n = 0;
+        using var session = new StoreSession(this, _kv);
+        using var iterator = session.Iterate();
+        while (iterator.GetNext(out RecordInfo info))
+        {
+            if (info.Tombstone) continue;
+            visit(iterator.GetKey().AsReadOnlySpan(), iterator.GetValue().AsReadOnlySpan());
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>Counters for the node's stats.</summary>
+    public IEnumerable<KeyValuePair<string, long>> Stats()
+    {
+        yield return new("store_log_bytes", _kv.Log.TailAddress - _kv.Log.BeginAddress);
+        yield return new("store_checkpoints", Interlocked.Read(ref _checkpoints));
+        if (Log is not null)
+        {
+            yield return new("aof_bytes", Log.TailAddress - Log.BeginAddress);
+            yield return new("aof_uncommitted_bytes", Math.Max(0, Log.TailAddress - Log.CommittedUntilAddress));
+            yield return new("aof_commits", Log.Commits);
+        }
+    }
+
+    /// <summary>Commits the log and closes the store; a clean shutdown checkpoints first (see <see cref="Dispose(bool)"/>).</summary>
+    public void Dispose() => Dispose(checkpoint: false);
+
+    /// <summary>Closes the store, after a last checkpoint when <paramref name="checkpoint"/> (callers stop writers first).</summary>
+    public void Dispose(bool checkpoint)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            if (checkpoint) Checkpoint(LogTail);
+        }
+        finally
+        {
+            lock (_sessions)
+            {
+                foreach (var s in _sessions) s.Dispose();
+                _sessions.Clear();
+            }
+            Log?.Dispose();
+            _kv.Dispose();
+            _device.Dispose();
+        }
+    }
+}
