@@ -50,5 +50,8 @@ stats.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
     return 0;
 }));
 
-var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, put, get, del, stats };
+var bench = new Command("bench", "YCSB core workloads against a node, Redis or Garnet (see README, Benchmark)");
+RdmaKv.Bench.BenchCommandLine.Configure(bench);
+
+var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, put, get, del, stats, bench };
 return root.Parse(args).Invoke();

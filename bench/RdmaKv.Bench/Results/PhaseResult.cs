@@ -10,13 +10,9 @@ public sealed record LatencySummary(double MeanUs, double P50Us, double P95Us, d
     {
         if (histogram.TotalCount == 0) return new LatencySummary(0, 0, 0, 0, 0, 0);
         static double Us(double ns) => Math.Round(ns / 1000.0, 3);
-        return new LatencySummary(
-            Us(histogram.GetMean()),
-            Us(histogram.GetValueAtPercentile(50)),
-            Us(histogram.GetValueAtPercentile(95)),
-            Us(histogram.GetValueAtPercentile(99)),
-            Us(histogram.GetValueAtPercentile(99.9)),
-            Us(maxNanoseconds));
+        // A percentile is the highest value of its histogram bucket (within 0.1%), which can pass the exact maximum.
+        double At(double percentile) => Us(Math.Min(histogram.GetValueAtPercentile(percentile), maxNanoseconds));
+        return new LatencySummary(Us(histogram.GetMean()), At(50), At(95), At(99), At(99.9), Us(maxNanoseconds));
     }
 }
 
