@@ -1,16 +1,20 @@
 using RdmaKv.Core;
+using RdmaKv.Storage;
 
 namespace RdmaKv.Server;
 
 /// <summary>
-/// One partition on a node: its writer and the lock that makes it the only writer. The thread
-/// that received a request applies it under the lock; handing it to a writer thread would cost a
-/// cross-core wake-up (~40 us here) per write.
+/// One partition on a node: its writer, its session on the node's store, and the lock that makes
+/// it the only writer. The thread that received a request applies it under the lock; handing it
+/// to a writer thread would cost a cross-core wake-up (~40 us here) per write.
 /// </summary>
-public sealed class NodePartition(PartitionWriter writer) : IDisposable
+public sealed class NodePartition(PartitionWriter writer, StoreSession store) : IDisposable
 {
     public Lock Lock { get; } = new();
     public PartitionWriter Writer { get; } = writer;
+
+    /// <summary>The partition's handle on the durable store; used only under <see cref="Lock"/>.</summary>
+    public StoreSession Store { get; } = store;
 
     public PartitionStats Stats
     {

@@ -14,6 +14,7 @@ var root = new RootCommand("RdmaKv storage node: serves its partitions to local 
 {
     name, dataDir, memory, partitions,
 };
+var durability = DurabilityCommandLine.AddTo(root);
 root.SetAction(async (parse, cancel) =>
 {
     if (!SizeParser.TryParse(parse.GetValue(memory)!, out long memoryBytes))
@@ -28,6 +29,11 @@ root.SetAction(async (parse, cancel) =>
         MemoryBytes = memoryBytes,
         Partitions = parse.GetValue(partitions),
     };
+    if (!durability.TryApply(parse, ref options, out string? durabilityError))
+    {
+        Console.Error.WriteLine(durabilityError);
+        return 2;
+    }
     try
     {
         options.Validate();
@@ -52,7 +58,7 @@ root.SetAction(async (parse, cancel) =>
     {
         node = StorageNode.Start(options, host.Services.GetRequiredService<ILogger<StorageNode>>());
     }
-    catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+    catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
     {
         Console.Error.WriteLine($"rdmakv-server: {e.Message}");
         return 3;

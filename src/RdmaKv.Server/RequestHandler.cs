@@ -60,9 +60,12 @@ public sealed class RequestHandler(StorageNode node)
     void MultiPut(in Message request, ArrayBufferWriter<byte> reply)
     {
         var pairs = request.Pairs!;
+        long address = -1;
         for (int i = 0; i < pairs.Length; i++)
         {
-            StoreStatus status = node.Put(pairs[i].Key.Span, pairs[i].Value.Span);
+            // In sync mode the reply waits once, for the commit holding the last pair.
+            StoreStatus status = node.Put(pairs[i].Key.Span, pairs[i].Value.Span, ref address);
+            if (status != StoreStatus.Ok) node.WaitDurable(address);
             if (status != StoreStatus.Ok)
             {
                 // Pairs before i are applied; the caller learns exactly where it stopped.
@@ -71,6 +74,7 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             }
         }
+        node.WaitDurable(address);
         MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
     }
 

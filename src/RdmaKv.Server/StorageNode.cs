@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
+using RdmaKv.Storage;
 using RdmaKv.Transport;
 
 namespace RdmaKv.Server;
@@ -12,7 +13,7 @@ namespace RdmaKv.Server;
 /// An embeddable storage node: its partitions' regions in shared memory, the local request
 /// listener, the counters. The server binary is a thin host around it; tests start it in process.
 /// </summary>
-public sealed class StorageNode : IDisposable
+public sealed partial class StorageNode : IDisposable
 {
     readonly NodePartition[] _partitions;
     readonly NodeLock _nameLock;
@@ -33,9 +34,12 @@ public sealed class StorageNode : IDisposable
         var partitions = new List<NodePartition>();
         try
         {
+            _store = OpenStore(options, out var recovery);
+            Recovery = recovery;
             var memory = new SharedMemoryRegion.Factory(NodeDirectory);
             for (int p = 0; p < options.Partitions; p++)
             {
+                var session = _store.NewSession();
                 var writer = new PartitionWriter(new PartitionWriterOptions
                 {
                     Partition = p,
@@ -44,15 +48,19 @@ public sealed class StorageNode : IDisposable
                     InitialBucketCount = options.InitialBucketCount,
                     InitialExtentBytes = options.InitialExtentBytes,
                     MaxRegionBytes = options.MemoryBytes / options.Partitions,
+                    ColdTier = options.ColdTier ? session : null,
                 }, memory);
-                partitions.Add(new NodePartition(writer));
+                partitions.Add(new NodePartition(writer, session));
             }
             _partitions = [.. partitions];
+            RebuildRegions();
             _local = new LocalListener(this, NodeDirectory.SocketPath, log);
+            _checkpointTimer = StartCheckpointTimer();
         }
         catch
         {
             foreach (var p in partitions) p.Dispose();
+            _store?.Dispose();
             _nameLock.Dispose();
             throw;
         }
@@ -68,6 +76,7 @@ public sealed class StorageNode : IDisposable
     {
         var started = Stopwatch.StartNew();
         var node = new StorageNode(options, log ?? NullLogger<StorageNode>.Instance);
+        node.LogRecovery();
         node._log.LogInformation(
             "RdmaKv node '{Name}' is up in {Ms} ms: {Partitions} partitions within {Memory} MiB, local clients connect with local:{Name} ({Directory}), data in {Data}",
             options.Name, started.ElapsedMilliseconds, options.Partitions, options.MemoryBytes >> 20, options.Name,
@@ -77,12 +86,28 @@ public sealed class StorageNode : IDisposable
 
     NodePartition PartitionOf(ReadOnlySpan<byte> key) => _partitions[KeyHash.Compute(key, _seed).Partition(_partitions.Length)];
 
+    /// <summary>Applies a put to the region and the store; in sync mode returns once the log holding it is committed.</summary>
     public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        long address = -1;
+        StoreStatus status = Put(key, value, ref address);
+        if (status == StoreStatus.Ok) _store.WaitDurable(address);
+        return status;
+    }
+
+    /// <summary>A put that does not wait for the log: <paramref name="address"/> becomes its log address, for <see cref="WaitDurable"/>.</summary>
+    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
         var partition = PartitionOf(key);
-        lock (partition.Lock) return partition.Writer.Put(key, value);
+        lock (partition.Lock)
+        {
+            // The region first: a put it refuses leaves no trace in the log or the store.
+            StoreStatus status = partition.Writer.Put(key, value);
+            if (status == StoreStatus.Ok) address = partition.Store.Put(key, value);
+            return status;
+        }
     }
 
     public StoreStatus Delete(ReadOnlySpan<byte> key)
@@ -90,10 +115,22 @@ public sealed class StorageNode : IDisposable
         StoreStatus valid = StoreStatusText.Validate(key.Length, 0);
         if (valid != StoreStatus.Ok) return valid;
         var partition = PartitionOf(key);
-        lock (partition.Lock) return partition.Writer.Delete(key);
+        long address;
+        lock (partition.Lock)
+        {
+            StoreStatus status = partition.Writer.Delete(key);
+            if (status != StoreStatus.Ok) return status;
+            address = partition.Store.Delete(key);
+        }
+        _store.WaitDurable(address);
+        return StoreStatus.Ok;
     }
 
-    /// <summary>A GET the node answers itself (fallback after failed one-sided reads), written as a ValueReply.</summary>
+    /// <summary>
+    /// A GET the node answers itself (fallback after failed one-sided reads), written as a
+    /// ValueReply: from the region, or for a cold key from the store, which then brings the value
+    /// back into the region (the eviction policy's only signal of reads).
+    /// </summary>
     public void Get(ReadOnlySpan<byte> key, ulong id, ArrayBufferWriter<byte> reply)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, 0);
@@ -105,8 +142,20 @@ public sealed class StorageNode : IDisposable
         var partition = PartitionOf(key);
         lock (partition.Lock)
         {
-            bool found = partition.Writer.TryGetValue(key, out var value);
-            MessageEncoder.ValueReply(reply, id, found ? StoreStatus.Ok : StoreStatus.NotFound, value, found);
+            Residence residence = partition.Writer.Lookup(key, out var value);
+            if (residence != Residence.MaybeCold)
+            {
+                bool found = residence == Residence.Resident;
+                MessageEncoder.ValueReply(reply, id, found ? StoreStatus.Ok : StoreStatus.NotFound, value, found);
+                return;
+            }
+            byte[]? stored = partition.Store.Read(key);
+            if (stored is not null)
+            {
+                Interlocked.Increment(ref _coldReads);
+                partition.Writer.Promote(key, stored);
+            }
+            MessageEncoder.ValueReply(reply, id, stored is null ? StoreStatus.NotFound : StoreStatus.Ok, stored, stored is not null);
         }
     }
 
@@ -140,6 +189,7 @@ public sealed class StorageNode : IDisposable
         stats["region_bytes"] = bytes;
         stats["grows"] = grows;
         stats["partitions"] = _partitions.Length;
+        AddDurabilityStats(stats);
         return stats;
     }
 
@@ -148,6 +198,7 @@ public sealed class StorageNode : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _local.Dispose();
+        CloseStore(); // a last checkpoint, so a restart replays nothing
         foreach (var p in _partitions) p.Dispose();
         _nameLock.Dispose();
         _log.LogInformation("RdmaKv node '{Name}' stopped; its shared memory is removed", Options.Name);

@@ -28,11 +28,29 @@ public sealed record StorageNodeOptions
     public long InitialBucketCount { get; init; } = 1024;
     public long InitialExtentBytes { get; init; } = 1L << 20;
 
+    /// <summary>When a write is on disk relative to its reply: none, async (the default) or sync. See README "Durability".</summary>
+    public Storage.DurabilityMode Durability { get; init; } = Storage.DurabilityMode.Async;
+
+    /// <summary>How often async durability commits the log: the most a crash can lose.</summary>
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How often the store is checkpointed (and the log cut behind it); infinite turns the timer off.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Memory for the store's in-memory log (FASTER); the rest of the store is on disk.</summary>
+    public long StoreMemoryBytes { get; init; } = 64L << 20;
+
+    /// <summary>When a region is full, evict cold values to the store (true) or refuse puts with RegionFull (false).</summary>
+    public bool ColdTier { get; init; } = true;
+
     public void Validate()
     {
         if (!Transport.NodeDirectory.IsValidName(Name))
             throw new ArgumentException($"--name '{Name}' is not valid: use 1 to 64 letters, digits, '.', '_' or '-'");
         if (Partitions is < 1 or > 1024) throw new ArgumentException($"--partitions {Partitions} is out of range (1 to 1024)");
+        if (CheckpointInterval != Timeout.InfiniteTimeSpan && CheckpointInterval < TimeSpan.FromSeconds(1))
+            throw new ArgumentException($"--checkpoint-interval {CheckpointInterval.TotalSeconds} s is below the 1 s minimum");
+        new Storage.DurableStoreOptions { Directory = DataDirectory, CommitInterval = CommitInterval, StoreMemoryBytes = StoreMemoryBytes }.Validate();
         long share = MemoryBytes / Partitions;
         long first = Core.RegionHeader.IndexOffset + InitialBucketCount * Core.Bucket.Size + InitialExtentBytes;
         if (share < first)

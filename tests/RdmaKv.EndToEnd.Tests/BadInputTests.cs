@@ -82,7 +82,7 @@ public abstract class BadInputTests : IDisposable
     [Fact]
     public void FullRegionRefusesPutsWithRegionFullAndKeepsEveryEarlierKey()
     {
-        using var small = new TestNode(o => o with { Partitions = 1, MemoryBytes = 3L << 20 });
+        using var small = new TestNode(o => o with { Partitions = 1, MemoryBytes = 3L << 20, ColdTier = false });
         using var client = small.Connect(_writes);
         byte[] value = new byte[64 << 10];
         var stored = new List<int>();

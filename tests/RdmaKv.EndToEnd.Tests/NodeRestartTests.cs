@@ -59,7 +59,7 @@ public abstract class NodeRestartTests(LocalWritePath writes) : IDisposable
         // The read finds its region retired and asks the node where the new one is: nobody answers.
         Assert.Throws<KvConnectionException>(() => client.Get("k"));
 
-        using var second = new TestNode(name: _name, dataDirectory: _dataDirectory);
+        using var second = new TestNode(name: _name); // a data directory of its own: an empty node, not a recovered one
         Assert.Null(client.Get("k"));
         second.Node.Put("k"u8, "new"u8);
         Assert.Equal("new"u8.ToArray(), client.Get("k"));
@@ -72,7 +72,8 @@ public abstract class NodeRestartTests(LocalWritePath writes) : IDisposable
         var client = ConnectToFirstNode();
         try
         {
-            second = new TestNode(o => o with { Partitions = 2, InitialBucketCount = 16, InitialExtentBytes = 64 << 10 }, _name, _dataDirectory);
+            // Same name, data directory of its own: an empty node rather than one that recovers the first's keys.
+            second = new TestNode(o => o with { Partitions = 2, InitialBucketCount = 16, InitialExtentBytes = 64 << 10 }, _name);
             return client;
         }
         catch

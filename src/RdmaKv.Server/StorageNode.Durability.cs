@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using RdmaKv.Core;
+using RdmaKv.Storage;
+
+namespace RdmaKv.Server;
+
+/// <summary>
+/// The node's durable side: the store it recovers at start and rebuilds its regions from, the log
+/// its writes wait on in sync mode, and checkpoints (on an interval, on request, at shutdown).
+/// </summary>
+public sealed partial class StorageNode
+{
+    readonly DurableStore _store;
+    readonly Timer? _checkpointTimer;
+    int _checkpointRunning;
+    long _coldReads;
+    long _rebuiltKeys;
+    TimeSpan _rebuildTime;
+
+    /// <summary>What the node recovered from its data directory at start.</summary>
+    public RecoveryReport Recovery { get; }
+
+    public DurabilityMode Durability => _store.Durability;
+
+    static DurableStore OpenStore(StorageNodeOptions options, out RecoveryReport recovery) =>
+        DurableStore.Open(new DurableStoreOptions
+        {
+            Directory = options.DataDirectory,
+            Durability = options.Durability,
+            CommitInterval = options.CommitInterval,
+            StoreMemoryBytes = options.StoreMemoryBytes,
+        }, out recovery);
+
+    /// <summary>Fills the fresh regions from the store: values while they fit, the rest as not-resident slots.</summary>
+    void RebuildRegions()
+    {
+        var started = Stopwatch.StartNew();
+        _rebuiltKeys = _store.ForEach((key, value) =>
+        {
+            StoreStatus status = PartitionOf(key).Writer.Load(key, value);
+            if (status != StoreStatus.Ok)
+            {
+                throw new InvalidOperationException(
+                    $"rebuilding the regions from {Options.DataDirectory} failed ({StoreStatusText.Describe(status)}): the stored keys need a larger --memory" +
+                    (Options.ColdTier ? "" : " or the cold tier (--cold-tier on)"));
+            }
+        });
+        _rebuildTime = started.Elapsed;
+    }
+
+    void LogRecovery()
+    {
+        foreach (string warning in Recovery.Warnings) _log.LogWarning("Recovery: {Warning}", warning);
+        long cold = _partitions.Sum(p => p.Stats.ColdCount);
+        _log.LogInformation(
+            "Recovered {Recovery}; regions rebuilt with {Keys} keys ({Cold} not resident) in {Ms} ms; durability {Mode}",
+            Recovery.Describe(), _rebuiltKeys, cold, (long)_rebuildTime.TotalMilliseconds, Options.Durability.Name());
+    }
+
+    /// <summary>
+    /// Takes a checkpoint of the store now and cuts the log behind it. For the admin plane and
+    /// <c>rdmakv checkpoint</c>; the node also checkpoints on an interval and when it stops.
+    /// </summary>
+    public CheckpointReport Checkpoint()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return TakeCheckpoint();
+    }
+
+    CheckpointReport TakeCheckpoint()
+    {
+        // Every log record before logStart must be in the store: with every partition's lock held,
+        // no writer is between appending a record and applying it.
+        long logStart;
+        foreach (var p in _partitions) p.Lock.Enter();
+        try
+        {
+            logStart = _store.LogTail;
+        }
+        finally
+        {
+            foreach (var p in _partitions) p.Lock.Exit();
+        }
+        var report = _store.Checkpoint(logStart);
+        _log.LogInformation("Checkpoint {Token} taken in {Ms} ms; the log is kept from address {Truncated}",
+            report.Token, (long)report.Elapsed.TotalMilliseconds, report.TruncatedUntil);
+        return report;
+    }
+
+    Timer? StartCheckpointTimer() =>
+        Options.CheckpointInterval == Timeout.InfiniteTimeSpan
+            ? null
+            : new Timer(_ => PeriodicCheckpoint(), null, Options.CheckpointInterval, Options.CheckpointInterval);
+
+    void PeriodicCheckpoint()
+    {
+        if (Interlocked.Exchange(ref _checkpointRunning, 1) != 0) return;
+        try
+        {
+            if (Volatile.Read(ref _disposed) == 0) TakeCheckpoint();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            _log.LogError("Periodic checkpoint failed: {Message}", e.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointRunning, 0);
+        }
+    }
+
+    /// <summary>In sync mode, waits until the log record at <paramref name="address"/> is committed.</summary>
+    internal void WaitDurable(long address) => _store.WaitDurable(address);
+
+    void AddDurabilityStats(Dictionary<string, long> stats)
+    {
+        long cold = 0, evictions = 0, promotions = 0;
+        foreach (var p in _partitions)
+        {
+            var s = p.Stats;
+            cold += s.ColdCount;
+            evictions += s.Evictions;
+            promotions += s.Promotions;
+        }
+        stats["cold_keys"] = cold;
+        stats["evictions"] = evictions;
+        stats["promotions"] = promotions;
+        stats["cold_reads"] = Interlocked.Read(ref _coldReads);
+        foreach (var (name, value) in _store.Stats()) stats[name] = value;
+    }
+
+    /// <summary>Stops the checkpoint timer, takes a last checkpoint and closes the store (after the listener has drained).</summary>
+    void CloseStore()
+    {
+        if (_checkpointTimer is not null)
+        {
+            using var stopped = new ManualResetEvent(false);
+            if (_checkpointTimer.Dispose(stopped)) stopped.WaitOne();
+        }
+        try
+        {
+            _store.Dispose(checkpoint: true);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            _log.LogError("The last checkpoint failed ({Message}); the next start replays the log", e.Message);
+            _store.Dispose();
+        }
+    }
+}
