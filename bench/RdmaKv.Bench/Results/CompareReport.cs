@@ -10,8 +10,19 @@ namespace RdmaKv.Bench;
 /// </summary>
 public static class CompareReport
 {
-    public static int Run(DirectoryInfo directory, TextWriter output, TextWriter error)
+    public static int Run(DirectoryInfo directory, IReadOnlyList<string> peaks, TextWriter output, TextWriter error)
     {
+        var peakRates = new List<(string Name, double Rate)>();
+        foreach (string peak in peaks)
+        {
+            string[] parts = peak.Split('=', 2);
+            if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || rate <= 0)
+            {
+                error.WriteLine($"rdmakv-bench compare: --peak '{peak}' is not NAME=OPS, e.g. Redis=250000");
+                return Benchmark.ExitBadOptions;
+            }
+            peakRates.Add((parts[0], rate));
+        }
         if (!directory.Exists)
         {
             error.WriteLine($"rdmakv-bench compare: {directory.FullName} does not exist");
@@ -36,6 +47,12 @@ public static class CompareReport
             return Benchmark.ExitBadOptions;
         }
         output.Write(Render(reports));
+        var oneThreadC = reports.FirstOrDefault(r => IsRdmaKv(r) && r.Settings.Workload == "C" && r.Settings.Threads == 1)?.Run!.Total;
+        if (oneThreadC is not null && peakRates.Count > 0)
+        {
+            var best = peakRates.MaxBy(p => p.Rate);
+            output.WriteLine(Inv($"RdmaKv workload C with one client thread: {oneThreadC.Throughput:N0} ops/s, {oneThreadC.Throughput / best.Rate:0.00}x the best pipelined peak ({best.Name}, {best.Rate:N0} GET/s)."));
+        }
         return Benchmark.ExitOk;
     }
 
