@@ -1,0 +1,156 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using RdmaKv.Core;
+
+namespace RdmaKv.Admin;
+
+/// <summary>The read-only JSON API: node, stats, partitions, cluster map, recent errors, dashboard series.</summary>
+static class AdminEndpoints
+{
+    public static readonly string Version =
+        typeof(AdminEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapGet("/node", (NodeSlot slot, AdminOptions options) => WithNode(slot, node => TypedResults.Ok(NodeInfo(node, options))));
+        api.MapGet("/stats", (NodeSlot slot, StatsSampler sampler) => WithNode(slot, node => TypedResults.Ok(Stats(node, sampler))));
+        api.MapGet("/partitions", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(Partitions(node))));
+        api.MapGet("/cluster", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(Cluster(node))));
+        api.MapGet("/errors", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(node.RecentErrors.Snapshot())));
+        api.MapGet("/dashboard", (NodeSlot slot, StatsSampler sampler, AdminOptions options, long? since) =>
+            WithNode(slot, node => TypedResults.Ok(new
+            {
+                node = NodeInfo(node, options),
+                intervalMs = (long)options.SampleInterval.TotalMilliseconds,
+                samples = sampler.Since(since ?? 0),
+                partitions = Partitions(node),
+                errors = node.RecentErrors.Snapshot(),
+            })));
+        KeyEndpoints.Map(api);
+    }
+
+    /// <summary>Runs <paramref name="answer"/> with the node, or answers 503 while there is none.</summary>
+    public static IResult WithNode(NodeSlot slot, Func<IAdminNode, IResult> answer)
+    {
+        var node = slot.Node;
+        return node is null
+            ? Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available")
+            : answer(node);
+    }
+
+    static object NodeInfo(IAdminNode node, AdminOptions options) => new
+    {
+        name = node.Name,
+        version = Version,
+        protocolVersion = Protocol.Wire.ProtocolVersion,
+        startedAt = node.StartedAt,
+        uptimeSeconds = Math.Round((DateTimeOffset.UtcNow - node.StartedAt).TotalSeconds, 1),
+        partitions = node.View().PartitionCount,
+        dataDirectory = Path.GetFullPath(node.DataDirectory),
+        adminUrls = options.Urls,
+        ready = node.Readiness().All(c => c.Ready),
+        readiness = node.Readiness(),
+    };
+
+    static object Stats(IAdminNode node, StatsSampler sampler)
+    {
+        var counters = node.Counters();
+        var latest = sampler.Latest;
+        long Get(string name) => counters.GetValueOrDefault(name);
+        return new
+        {
+            operations = new
+            {
+                puts = Get("puts"),
+                deletes = Get("deletes"),
+                fallbackGets = Get("fallback_gets"),
+                multiPuts = Get("multi_puts"),
+                adminGets = Get("admin_gets"),
+                adminPuts = Get("admin_puts"),
+                adminDeletes = Get("admin_deletes"),
+            },
+            rates = new
+            {
+                intervalSeconds = latest?.Seconds,
+                perSecond = latest?.Rates ?? new Dictionary<string, double>(),
+            },
+            errors = new { requests = Get("errors"), badFrames = Get("bad_frames"), recorded = node.RecentErrors.Added },
+            bytesIn = Get("bytes_in"),
+            clients = new { connected = Get("connections_open"), total = Get("connections_total") },
+            keys = Get("keys"),
+            regionBytes = Get("region_bytes"),
+            grows = Get("grows"),
+            latency = node.Latencies.ToDictionary(l => l.Operation, l => LatencySummary(l.Histogram.Snapshot())),
+            latestInterval = latest?.Latency,
+            counters,
+        };
+    }
+
+    static object LatencySummary(LatencySnapshot s) => new
+    {
+        count = s.Count,
+        meanUs = s.Count == 0 ? (double?)null : Math.Round(s.SumsNanos.Sum() / 1000.0 / s.Count, 2),
+        p50Us = Us(s.Percentile(0.5)),
+        p99Us = Us(s.Percentile(0.99)),
+        p999Us = Us(s.Percentile(0.999)),
+    };
+
+    static double? Us(double? nanos) => nanos is null ? null : Math.Round(nanos.Value / 1000, 2);
+
+    static object[] Partitions(IAdminNode node) =>
+    [
+        .. node.PartitionStats().Select(s => new
+        {
+            partition = s.Partition,
+            generation = s.Generation,
+            bucketCount = s.BucketCount,
+            slots = s.BucketCount * Bucket.SlotCount,
+            keys = s.Count,
+            residentKeys = s.Count - s.ColdCount,
+            coldKeys = s.ColdCount,
+            evictions = s.Evictions,
+            promotions = s.Promotions,
+            loadFactor = Math.Round(s.LoadFactor, 4),
+            regionBytes = s.RegionBytes,
+            extents = new
+            {
+                capacityBytes = s.Extents.Capacity,
+                allocatedBytes = s.Extents.AllocatedBytes,
+                liveBytes = s.Extents.RequestedBytes,
+                freeListBytes = s.Extents.FreeListBytes,
+                quarantinedBytes = s.Extents.QuarantinedBytes,
+                untouchedBytes = s.Extents.UntouchedBytes,
+                use = s.Extents.Capacity == 0 ? 0 : Math.Round((double)(s.Extents.Capacity - s.Extents.UntouchedBytes - s.Extents.FreeListBytes) / s.Extents.Capacity, 4),
+                fragmentation = Math.Round(s.Extents.Fragmentation, 4),
+            },
+            grows = s.Grows,
+            cuckooMoves = s.CuckooMoves,
+        }),
+    ];
+
+    /// <summary>
+    /// The cluster map as this node sees it: itself and its partitions. The hash seed is left
+    /// out: whoever knows it can craft keys that collide; clients get it in their handshake.
+    /// </summary>
+    static object Cluster(IAdminNode node)
+    {
+        var view = node.View();
+        return new
+        {
+            nodes = new[]
+            {
+                new
+                {
+                    name = view.NodeName,
+                    protocolVersion = view.ProtocolVersion,
+                    partitionCount = view.PartitionCount,
+                    regions = view.Regions.Select(r => new { partition = r.Partition, generation = r.Generation, length = r.Length, path = r.Path }),
+                },
+            },
+            partitions = view.Regions.Select(r => new { partition = r.Partition, node = view.NodeName }),
+        };
+    }
+}

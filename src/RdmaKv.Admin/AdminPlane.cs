@@ -1,0 +1,149 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace RdmaKv.Admin;
+
+/// <summary>
+/// A node's admin plane: the HTTP API, /metrics, /health/live and /health/ready, and the
+/// dashboard, on its own small web host. Start it before the node, <see cref="Attach"/> the node
+/// once it is up, dispose it before the node stops.
+/// </summary>
+public sealed class AdminPlane : IAsyncDisposable
+{
+    public const string TokenPolicy = "admin-token";
+
+    readonly WebApplication _app;
+    int _disposed;
+
+    AdminPlane(WebApplication app, AdminOptions options, AdminToken token)
+    {
+        _app = app;
+        Options = options;
+        Token = token;
+    }
+
+    public AdminOptions Options { get; }
+    public AdminToken Token { get; }
+    public NodeSlot Slot => _app.Services.GetRequiredService<NodeSlot>();
+    public StatsSampler Sampler => _app.Services.GetRequiredService<StatsSampler>();
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The addresses the admin plane listens on, with the ports it got (after <see cref="StartAsync"/>).</summary>
+    public IReadOnlyList<string> Addresses =>
+        [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+
+    /// <summary>
+    /// Builds the admin plane and loads or creates its token. <paramref name="configure"/> lets a
+    /// test swap the server (e.g. for a TestServer).
+    /// </summary>
+    public static AdminPlane Create(AdminOptions options, ILoggerFactory? loggerFactory = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        options.Validate();
+        var token = AdminToken.LoadOrCreate(options.DataDirectory);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(AdminPlane).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        if (loggerFactory is not null)
+        {
+            // Into the server's log, without ASP.NET Core's line per request.
+            builder.Logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+        // The server's own host owns Ctrl-C and SIGTERM; this one is started and stopped by it.
+        builder.Services.AddSingleton<IHostLifetime, HostedLifetime>();
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(token);
+        services.AddSingleton<NodeSlot>();
+        services.AddSingleton<StatsSampler>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatsSampler>());
+        services.AddSingleton<MetricsExporter>();
+        services.AddProblemDetails();
+        // The core of authentication only: AddAuthentication would bring in data protection, which
+        // writes a key ring under the user's home directory that nothing here needs.
+        services.AddWebEncoders();
+        services.AddAuthenticationCore(o =>
+        {
+            o.AddScheme<BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+            o.DefaultScheme = BearerTokenHandler.SchemeName;
+        });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(TokenPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser());
+        services.AddHealthChecks()
+            .AddCheck<LiveCheck>("process", tags: [HealthEndpoints.LiveTag])
+            .AddCheck<ReadyCheck>("node", tags: [HealthEndpoints.ReadyTag]);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        AdminEndpoints.Map(app);
+        HealthEndpoints.Map(app);
+        DashboardEndpoints.Map(app);
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExporter>().Registry);
+        return new AdminPlane(app, options, token);
+    }
+
+    /// <summary>Starts listening. Throws <see cref="IOException"/> when an address is taken.</summary>
+    public Task StartAsync(CancellationToken cancel = default) => _app.StartAsync(cancel);
+
+    public void Attach(IAdminNode node)
+    {
+        Slot.Attach(node);
+        Sampler.SampleOnce();
+    }
+
+    /// <summary>Lets go of the node: from now on, endpoints that need it answer 503.</summary>
+    public void Detach() => Slot.Detach();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Detach();
+        try
+        {
+            await _app.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    sealed class ForwardingLoggerProvider(ILoggerFactory target) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => target.CreateLogger(categoryName);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>A lifetime that does nothing: no signal handlers, no console messages.</summary>
+    sealed class HostedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,44 @@
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+
+namespace RdmaKv.Admin;
+
+/// <summary>
+/// What the admin plane sees of a storage node and may ask of it. The server's StorageNode
+/// implements it; the admin plane has no reference to the server, so the server can host it.
+/// </summary>
+public interface IAdminNode
+{
+    string Name { get; }
+
+    /// <summary>Where the node keeps its durable state; the admin token lives there too.</summary>
+    string DataDirectory { get; }
+
+    DateTimeOffset StartedAt { get; }
+
+    /// <summary>The node's counters by name (monotonic totals and current gauges).</summary>
+    IReadOnlyDictionary<string, long> Counters();
+
+    IReadOnlyList<PartitionStats> PartitionStats();
+
+    /// <summary>Request latencies measured by the node, by operation ("put", "delete", ...).</summary>
+    IReadOnlyList<(string Operation, LatencyHistogram Histogram)> Latencies { get; }
+
+    RecentErrorLog RecentErrors { get; }
+
+    /// <summary>Who the node is and where its partitions' regions are: its view of the cluster.</summary>
+    NodeView View();
+
+    /// <summary>Each condition the node needs before it serves (recovery done, transports listening).</summary>
+    IReadOnlyList<ReadinessCheck> Readiness();
+
+    StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    StoreStatus Delete(ReadOnlySpan<byte> key);
+
+    /// <summary><see cref="StoreStatus.Ok"/> with the value, <see cref="StoreStatus.NotFound"/>, or why the key is invalid.</summary>
+    StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value);
+}
+
+/// <summary>One condition of readiness: its name, whether it holds, and what it is doing otherwise.</summary>
+public sealed record ReadinessCheck(string Name, bool Ready, string Detail);
