@@ -10,17 +10,18 @@ namespace RdmaKv.Client;
 /// Thread-safe: share one client across threads.
 /// </summary>
 /// <remarks>
-/// URIs: <c>local:NAME</c>, a node on this host by its name. The client routes every key by its
-/// partition, so remote transports and several nodes plug in below this API.
+/// URIs: <c>local:NAME</c>, a node on this host by its name (GETs read shared memory);
+/// <c>ucx://HOST:PORT</c>, a node anywhere (GETs are one-sided UCX READs, RDMA on InfiniBand/RoCE).
+/// The client routes every key by its partition, so several nodes plug in below this API.
 /// </remarks>
 public sealed partial class KvClient : IDisposable
 {
     [ThreadStatic] static ReaderContext? t_reader;
 
-    readonly NodeSession _session;
+    readonly INodeSession _session;
     readonly LocationCache _cache;
 
-    KvClient(NodeSession session, KvClientOptions options)
+    KvClient(INodeSession session, KvClientOptions options)
     {
         _session = session;
         _cache = new LocationCache(options.LocationCacheEntries);
@@ -36,7 +37,13 @@ public sealed partial class KvClient : IDisposable
             string name = uri[local.Length..].TrimStart('/');
             return new KvClient(NodeSession.Open(name, options), options);
         }
-        throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME", nameof(uri));
+        const string ucx = "ucx://";
+        if (uri.StartsWith(ucx, StringComparison.Ordinal))
+        {
+            var (host, port) = RemoteSession.ParseAddress(uri[ucx.Length..].TrimEnd('/'));
+            return new KvClient(RemoteSession.Open(host, port, options), options);
+        }
+        throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME or ucx://HOST:PORT", nameof(uri));
     }
 
     public static Task<KvClient> ConnectAsync(string uri, KvClientOptions? options = null, CancellationToken cancel = default) =>

@@ -15,6 +15,15 @@ public sealed record KvClientOptions
     /// <summary>Entries of the location cache that makes a hot GET one read.</summary>
     public int LocationCacheEntries { get; init; } = 1 << 18;
 
+    /// <summary>
+    /// The credential a remote (ucx://) node asks for in Hello: its client-token file's content.
+    /// Null means $RDMAKV_TOKEN, else the file named by $RDMAKV_TOKEN_FILE. Local nodes need none.
+    /// </summary>
+    public string? Credential { get; init; }
+
+    /// <summary>How long a remote request or READ may take before the client reports the node unreachable.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Where node directories are; null means $RDMAKV_SHM_DIR, else /dev/shm.</summary>
     public string? SharedMemoryRoot { get; init; }
 }

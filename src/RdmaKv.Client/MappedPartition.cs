@@ -4,7 +4,7 @@ using RdmaKv.Transport;
 namespace RdmaKv.Client;
 
 /// <summary>One partition's region as a local client sees it: a read-only mapping of the node's file.</summary>
-sealed class MappedPartition(MappedRegionFile file, ulong generation) : IDisposable
+sealed class MappedPartition(MappedRegionFile file, ulong generation) : IPartitionReader
 {
     public ulong Generation { get; } = generation;
 

@@ -8,7 +8,7 @@ namespace RdmaKv.Client;
 /// A client's session with one local node: the request channel, the node's view, and a mapping
 /// of each partition's current region. A lost connection is reopened on the next request.
 /// </summary>
-sealed class NodeSession : IDisposable
+sealed class NodeSession : INodeSession
 {
     readonly NodeDirectory _directory;
     readonly KvClientOptions _options;
@@ -41,7 +41,7 @@ sealed class NodeSession : IDisposable
         }
     }
 
-    public MappedPartition Partition(int partition) => Volatile.Read(ref _partitions)[partition];
+    public IPartitionReader Partition(int partition) => Volatile.Read(ref _partitions)[partition];
 
     /// <summary>Asks the node where its regions are now and maps those that changed.</summary>
     public void Refresh()

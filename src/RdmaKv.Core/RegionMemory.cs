@@ -11,10 +11,32 @@ public abstract unsafe class RegionMemory : IDisposable
     /// <summary>Where a local client finds this memory (a file path), or null when only this process can.</summary>
     public virtual string? Location => null;
 
-    public void Dispose()
+    int _holds = 1; // the owner's, given up by Dispose
+    int _disposed;
+
+    /// <summary>
+    /// Keeps the memory mapped after its owner disposes it, until <see cref="Release"/>: a remote
+    /// transport that has registered it for READs retains it while any client may still read it.
+    /// False once the memory is gone.
+    /// </summary>
+    public bool TryRetain()
     {
+        for (int h = Volatile.Read(ref _holds); h > 0; h = Volatile.Read(ref _holds))
+            if (Interlocked.CompareExchange(ref _holds, h + 1, h) == h) return true;
+        return false;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _holds) != 0) return;
         Dispose(true);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Gives up the owner's hold; the memory goes when the last retainer releases it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) Release();
     }
 
     protected abstract void Dispose(bool disposing);

@@ -2,7 +2,9 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RdmaKv.Admin;
 using RdmaKv.Server;
+using RdmaKv.Server.Ucx;
 
 var defaults = new StorageNodeOptions();
 var name = new Option<string>("--name") { Description = "node name; local clients connect with local:NAME", DefaultValueFactory = _ => defaults.Name };
@@ -14,7 +16,10 @@ var root = new RootCommand("RdmaKv storage node: serves its partitions to local 
 {
     name, dataDir, memory, partitions,
 };
+var adminUrls = new Option<string>("--admin-urls") { Description = "where the admin plane (HTTP API, /metrics, /health, dashboard) listens, ';'-separated, or 'none'", DefaultValueFactory = _ => defaults.AdminUrls };
+root.Options.Add(adminUrls);
 var durability = DurabilityCommandLine.AddTo(root);
+var listen = RemoteAccess.AddTo(root, defaults);
 root.SetAction(async (parse, cancel) =>
 {
     if (!SizeParser.TryParse(parse.GetValue(memory)!, out long memoryBytes))
@@ -29,9 +34,16 @@ root.SetAction(async (parse, cancel) =>
         MemoryBytes = memoryBytes,
         Partitions = parse.GetValue(partitions),
     };
+    options = options with { AdminUrls = parse.GetValue(adminUrls)! };
     if (!durability.TryApply(parse, ref options, out string? durabilityError))
     {
         Console.Error.WriteLine(durabilityError);
+        return 2;
+    }
+    options = options with { Listen = parse.GetValue(listen)! };
+    if (!RemoteAccess.TryParse(options.Listen, out var listenAt, out string? listenError))
+    {
+        Console.Error.WriteLine(listenError);
         return 2;
     }
     try
@@ -53,6 +65,19 @@ root.SetAction(async (parse, cancel) =>
     });
     builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(15));
     using var host = builder.Build();
+    // The admin plane starts first, so /health/live answers and /health/ready says "starting"
+    // while the node comes up; it lets go of the node before the node stops.
+    AdminPlane? admin;
+    try
+    {
+        admin = await AdminPlaneHost.StartAsync(options, parse.GetResult(adminUrls) is { Implicit: false }, host.Services.GetRequiredService<ILoggerFactory>(), cancel);
+    }
+    catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"rdmakv-server: admin plane: {e.Message}");
+        return 3;
+    }
+    await using var adminPlane = admin;
     StorageNode node;
     try
     {
@@ -63,11 +88,25 @@ root.SetAction(async (parse, cancel) =>
         Console.Error.WriteLine($"rdmakv-server: {e.Message}");
         return 3;
     }
+    UcxNodeListener? remote;
+    try
+    {
+        remote = RemoteAccess.Start(node, listenAt, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RdmaKv.Server.Ucx"));
+    }
+    catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
+    {
+        Console.Error.WriteLine($"rdmakv-server: remote access: {e.Message}");
+        node.Dispose();
+        return 3;
+    }
+    admin?.Attach(node);
     using (node)
+    using (remote)
     {
         // The host turns Ctrl-C and SIGTERM into a return from RunAsync; disposing the node then
         // drains its connections, unmaps its regions and removes its shared-memory files.
         await host.RunAsync(cancel);
+        admin?.Detach();
     }
     return 0;
 });

@@ -28,6 +28,12 @@ public sealed record StorageNodeOptions
     public long InitialBucketCount { get; init; } = 1024;
     public long InitialExtentBytes { get; init; } = 1L << 20;
 
+    /// <summary>Where remote clients connect over UCX (<c>ucx://HOST:PORT</c>); "none" turns remote access off.</summary>
+    public string Listen { get; init; } = "127.0.0.1:7400";
+
+    /// <summary>Where the admin plane (HTTP API, /metrics, /health, dashboard) listens, ';'-separated; "none" turns it off.</summary>
+    public string AdminUrls { get; init; } = Admin.AdminOptions.DefaultUrls;
+
     /// <summary>When a write is on disk relative to its reply: none, async (the default) or sync. See README "Durability".</summary>
     public Storage.DurabilityMode Durability { get; init; } = Storage.DurabilityMode.Async;
 
@@ -55,5 +61,7 @@ public sealed record StorageNodeOptions
         long first = Core.RegionHeader.IndexOffset + InitialBucketCount * Core.Bucket.Size + InitialExtentBytes;
         if (share < first)
             throw new ArgumentException($"--memory {MemoryBytes} bytes gives each of {Partitions} partitions {share} bytes, less than the {first} a first region needs");
+        if (!string.Equals(AdminUrls, "none", StringComparison.OrdinalIgnoreCase))
+            new Admin.AdminOptions { Urls = AdminUrls, DataDirectory = DataDirectory }.Validate();
     }
 }

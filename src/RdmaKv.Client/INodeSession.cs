@@ -1,0 +1,38 @@
+using System.Buffers;
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+
+namespace RdmaKv.Client;
+
+/// <summary>One partition's current region as a client reads it, wherever it lives.</summary>
+interface IPartitionReader : IDisposable
+{
+    ulong Generation { get; }
+
+    LookupResult Lookup(ReadOnlySpan<byte> key, KeyHash hash, LocationCache cache, ReaderContext context);
+}
+
+/// <summary>A client's session with one node, over whichever transport reaches it.</summary>
+interface INodeSession : IDisposable
+{
+    NodeView View { get; }
+
+    IPartitionReader Partition(int partition);
+
+    /// <summary>Asks the node where its regions are now and maps those that changed.</summary>
+    void Refresh();
+
+    byte[]? FallbackGet(ReadOnlySpan<byte> key);
+
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    bool Delete(ReadOnlySpan<byte> key);
+
+    void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs);
+
+    IReadOnlyDictionary<string, long> Stats();
+
+    ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel);
+
+    ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel);
+}

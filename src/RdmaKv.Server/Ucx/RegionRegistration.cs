@@ -1,0 +1,78 @@
+using RdmaKv.Core;
+using RdmaKv.Transport.Ucx;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Server.Ucx;
+
+/// <summary>
+/// One region generation registered for remote READs: the memory is retained (kept mapped after
+/// the partition moves on to a newer generation) until no connection holds its rkey any more, so
+/// a client READing a retired region reads its retired state, never unmapped memory.
+/// </summary>
+sealed unsafe class RegionRegistration
+{
+    readonly RegionMemory _memory;
+    readonly UcpMemoryHandle _memh;
+
+    RegionRegistration(int partition, ulong generation, Region region, UcpMemoryHandle memh, byte[] key)
+    {
+        Partition = partition;
+        Generation = generation;
+        _memory = region.Memory;
+        _memh = memh;
+        Address = (ulong)region.Base;
+        Length = region.Length;
+        RemoteKey = key;
+    }
+
+    public int Partition { get; }
+    public ulong Generation { get; }
+    public ulong Address { get; }
+    public long Length { get; }
+    public byte[] RemoteKey { get; }
+    public int Holders { get; set; }
+    public bool Current { get; set; } = true;
+
+    /// <summary>Registers <paramref name="region"/>; null when its memory is already gone. On the progress thread.</summary>
+    public static RegionRegistration? Create(UcxWorker worker, int partition, Region region)
+    {
+        if (!region.Memory.TryRetain()) return null;
+        try
+        {
+            var p = new UcpMemMapParams
+            {
+                FieldMask = Ucp.MemMapParamAddress | Ucp.MemMapParamLength | Ucp.MemMapParamProt,
+                Address = (nint)region.Base,
+                Length = (nuint)region.Length,
+                // Remote peers may read, never write: the rkey grants READ of this region only.
+                Prot = Ucp.ProtLocalRead | Ucp.ProtLocalWrite | Ucp.ProtRemoteRead,
+            };
+            nint memh;
+            UcxException.Check(Ucp.MemMap(worker.RawContext, &p, &memh), "ucp_mem_map");
+            var handle = new UcpMemoryHandle(memh, worker.Context);
+            void* packed;
+            nuint size;
+            int status = Ucp.RkeyPack(worker.RawContext, memh, &packed, &size);
+            if (status != 0)
+            {
+                handle.Dispose();
+                UcxException.Check(status, "ucp_rkey_pack");
+            }
+            byte[] key = new ReadOnlySpan<byte>(packed, (int)size).ToArray();
+            Ucp.RkeyBufferRelease(packed);
+            return new RegionRegistration(partition, region.Header.Generation, region, handle, key);
+        }
+        catch
+        {
+            region.Memory.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Deregisters and lets the memory go. On the progress thread.</summary>
+    public void Destroy()
+    {
+        _memh.Dispose();
+        _memory.Release();
+    }
+}

@@ -1,0 +1,319 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RdmaKv.Core;
+using RdmaKv.Protocol;
+using RdmaKv.Transport.Ucx;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Server.Ucx;
+
+/// <summary>
+/// Serves remote clients over UCX: a listener on HOST:PORT, a Hello that must present the node's
+/// client token before any rkey is handed out, each partition's region registered for one-sided
+/// READs, and puts, deletes, multi-puts and fallback GETs as active messages answered on the
+/// progress thread by the same <see cref="RequestHandler"/> the local transport uses.
+/// </summary>
+public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
+{
+    readonly StorageNode _node;
+    readonly RequestHandler _handler;
+    readonly string _token;
+    readonly ILogger _log;
+    readonly Dictionary<nint, UcxConnection> _connections = [];     // progress thread only
+    readonly List<RegionRegistration>[] _registrations;            // progress thread only
+    readonly ArrayBufferWriter<byte> _reply = new(1024);
+    UcxWorker? _worker;
+    UcpListenerHandle? _listener;
+    GCHandle _self;
+
+    UcxNodeListener(StorageNode node, string token, ILogger log)
+    {
+        _node = node;
+        _handler = new RequestHandler(node);
+        _token = token;
+        _log = log;
+        _registrations = [.. Enumerable.Range(0, node.Partitions.Count).Select(_ => new List<RegionRegistration>())];
+    }
+
+    /// <summary>The address it listens on (the port is the real one when 0 was asked for).</summary>
+    public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
+
+    public int ConnectionCount { get; private set; }
+
+    public static UcxNodeListener Start(StorageNode node, IPEndPoint endPoint, string token, ILogger? log = null, UcxWorkerOptions? options = null)
+    {
+        if (endPoint.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("--listen takes an IPv4 address", nameof(endPoint));
+        if (!UcxEnvironment.IsAvailable(out string? problem)) throw new InvalidOperationException(problem);
+        var listener = new UcxNodeListener(node, token, log ?? NullLogger.Instance);
+        string? error = null;
+        try
+        {
+            listener._worker = UcxWorker.Start("node " + node.Options.Name, (options ?? new UcxWorkerOptions()) with
+            {
+                OnCreated = w =>
+                {
+                    try
+                    {
+                        listener.Open(w, endPoint);
+                    }
+                    catch (Exception e)
+                    {
+                        error = e.Message;
+                    }
+                },
+            });
+            if (error is not null) throw new IOException($"cannot listen on {endPoint}: {error}");
+            listener._worker.Stopping += _ => listener.CloseAll();
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    void Open(UcxWorker worker, IPEndPoint endPoint)
+    {
+        _self = GCHandle.Alloc(this);
+        UcxMessaging.Register(worker, UcxMessaging.RequestId, this);
+        var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)endPoint.Port) };
+        endPoint.Address.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
+        var p = new UcpListenerParams
+        {
+            FieldMask = Ucp.ListenerParamSockAddr | Ucp.ListenerParamConnHandler,
+            SockAddr = new UcsSockAddr { Addr = (nint)(&sa), AddrLength = (uint)sizeof(SockAddrIn) },
+            ConnCallback = (nint)(delegate* unmanaged<nint, nint, void>)&OnConnectionRequest,
+            ConnArg = GCHandle.ToIntPtr(_self),
+        };
+        nint listener;
+        UcxException.Check(Ucp.ListenerCreate(worker.RawWorker, &p, &listener), "ucp_listener_create");
+        _listener = new UcpListenerHandle(listener, worker.Worker);
+        var attr = new UcpListenerAttr { FieldMask = Ucp.ListenerAttrSockAddr };
+        UcxException.Check(Ucp.ListenerQuery(listener, &attr), "ucp_listener_query");
+        int port = (ushort)IPAddress.NetworkToHostOrder(*(short*)(attr.SockAddr + 2));
+        EndPoint = new IPEndPoint(endPoint.Address, port);
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnConnectionRequest(nint request, nint arg)
+    {
+        try
+        {
+            ((UcxNodeListener)GCHandle.FromIntPtr(arg).Target!).Accept(request);
+        }
+        catch (Exception e)
+        {
+            System.Diagnostics.Trace.TraceError($"ucx: accepting a connection failed: {e}");
+        }
+    }
+
+    void Accept(nint request)
+    {
+        string peer = "unknown peer";
+        var attr = new UcpConnRequestAttr { FieldMask = Ucp.ConnRequestAttrClientAddress };
+        if (Ucp.ConnRequestQuery(request, &attr) == 0 && *(ushort*)attr.ClientAddress == (ushort)AddressFamily.InterNetwork)
+        {
+            var ip = new IPAddress(new ReadOnlySpan<byte>(attr.ClientAddress + 4, 4));
+            peer = $"{ip}:{(ushort)IPAddress.NetworkToHostOrder(*(short*)(attr.ClientAddress + 2))}";
+        }
+        var connection = new UcxConnection(peer);
+        connection.Self = GCHandle.Alloc(connection);
+        var p = new UcpEpParams
+        {
+            FieldMask = Ucp.EpParamConnRequest | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
+            ConnRequest = request,
+            ErrMode = Ucp.ErrHandlingModePeer,
+            ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnEndpointError,
+            ErrArg = GCHandle.ToIntPtr(_self),
+        };
+        nint ep;
+        int status = Ucp.EpCreate(_worker!.RawWorker, &p, &ep);
+        if (status != 0)
+        {
+            connection.Self.Free();
+            _log.LogWarning("ucx: could not accept {Peer}: {Reason}", peer, Ucp.Describe(status));
+            return;
+        }
+        connection.Endpoint = ep;
+        connection.Handle = new UcpEndpointHandle(ep, _worker.Worker);
+        _connections[ep] = connection;
+        ConnectionCount = _connections.Count;
+        _log.LogInformation("ucx: {Peer} connected", peer);
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnEndpointError(nint arg, nint endpoint, int status)
+    {
+        try
+        {
+            // Closing inside UCX's callback is not allowed: do it once the callback has returned.
+            var listener = (UcxNodeListener)GCHandle.FromIntPtr(arg).Target!;
+            listener._worker!.Post(new CloseWork(listener, endpoint, status));
+        }
+        catch (Exception e)
+        {
+            System.Diagnostics.Trace.TraceError($"ucx: endpoint error handler failed: {e}");
+        }
+    }
+
+    sealed class CloseWork(UcxNodeListener listener, nint endpoint, int status) : IUcxWork
+    {
+        public void Run(UcxWorker worker)
+        {
+            if (!listener._connections.TryGetValue(endpoint, out var connection)) return;
+            listener._log.LogInformation("ucx: {Peer} disconnected ({Reason})", connection.Peer, Ucp.Describe(status));
+            listener.Close(connection);
+        }
+    }
+
+    void IFrameReceiver.Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame)
+    {
+        if (!_connections.TryGetValue(replyEndpoint, out var connection))
+        {
+            _log.LogWarning("ucx: a message came from an endpoint this node does not know; dropped");
+            return;
+        }
+        _reply.ResetWrittenCount();
+        // The decoder's spans point into the frame; copy so they stay valid while the handler runs.
+        byte[] payload = frame.ToArray();
+        if (!MessageDecoder.TryDecode(payload, out var request, out string error))
+        {
+            _node.Counters.CountError("ucx", $"malformed request from {connection.Peer}: {error}");
+            MessageEncoder.Reply(_reply, 0, StoreStatus.BadRequest, $"malformed request: {error}");
+        }
+        else
+        {
+            Dispatch(connection, request);
+        }
+        Reply(connection, _reply);
+    }
+
+    void Dispatch(UcxConnection connection, in Message request)
+    {
+        switch (request.Type)
+        {
+            case MessageType.Hello when request.Version != Wire.ProtocolVersion:
+                MessageEncoder.Refusal(_reply, request.Id, StoreStatus.UnsupportedVersion,
+                    $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.Version}");
+                return;
+            case MessageType.Hello when !ClientTokenFile.Matches(_token, request.Credential):
+                _node.Counters.CountError("ucx", $"refused {connection.Peer}: {(request.Credential is null ? "no" : "wrong")} credential");
+                MessageEncoder.Refusal(_reply, request.Id, StoreStatus.Unauthorized,
+                    request.Credential is null ? "this node needs a credential: set RDMAKV_TOKEN or pass --token (see the node's client-token file)"
+                        : "wrong credential");
+                return;
+            case MessageType.Hello:
+                connection.Greeted = true;
+                MessageEncoder.NodeView(_reply, MessageType.HelloReply, request.Id, View(connection));
+                return;
+            case MessageType.Regions when connection.Greeted:
+                MessageEncoder.NodeView(_reply, MessageType.Regions, request.Id, View(connection));
+                return;
+            case MessageType.OpenMailbox:
+                MessageEncoder.Reply(_reply, request.Id, StoreStatus.BadRequest, "mailboxes are for local clients");
+                return;
+            default:
+                _handler.Handle(in request, ref connection.Greeted, _reply);
+                return;
+        }
+    }
+
+    void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong length)
+    {
+        if (!_connections.TryGetValue(replyEndpoint, out var connection)) return;
+        _node.Counters.CountError("ucx", $"{connection.Peer} sent a {length}-byte message");
+        _reply.ResetWrittenCount();
+        MessageEncoder.Reply(_reply, 0, StoreStatus.BadRequest, $"a message of {length} bytes exceeds the {Wire.MaxFrameLength}-byte limit");
+        Reply(connection, _reply);
+    }
+
+    void Reply(UcxConnection connection, ArrayBufferWriter<byte> reply)
+    {
+        int status = UcxMessaging.Send(connection.Endpoint, UcxMessaging.ReplyId, reply.WrittenSpan[Wire.LengthPrefix..], wantReply: false);
+        if (status != 0) _log.LogDebug("ucx: reply to {Peer} failed: {Reason}", connection.Peer, Ucp.Describe(status));
+    }
+
+    /// <summary>The node's view with each partition's region registered, and the connection's holds moved to it.</summary>
+    NodeView View(UcxConnection connection)
+    {
+        var view = _node.View();
+        var regions = new RegionDescriptor[_node.Partitions.Count];
+        for (int p = 0; p < regions.Length; p++)
+        {
+            var registration = Current(p);
+            if (connection.Held.TryGetValue(p, out var held) && held != registration) Drop(held);
+            if (held != registration)
+            {
+                registration.Holders++;
+                connection.Held[p] = registration;
+            }
+            regions[p] = new RegionDescriptor(p, registration.Generation, registration.Length, Path: null, registration.Address, registration.RemoteKey);
+        }
+        return view with { Regions = regions };
+    }
+
+    RegionRegistration Current(int partition)
+    {
+        var list = _registrations[partition];
+        for (int attempt = 0; ; attempt++)
+        {
+            var nodePartition = _node.Partitions[partition];
+            Region region;
+            lock (nodePartition.Lock) region = nodePartition.Writer.Region;
+            ulong generation = region.Header.Generation;
+            foreach (var r in list)
+            {
+                if (r.Generation == generation) return r;
+                r.Current = false;
+            }
+            foreach (var r in list.Where(r => !r.Current && r.Holders == 0).ToList()) Destroy(r);
+            var fresh = RegionRegistration.Create(_worker!, partition, region);
+            if (fresh is not null)
+            {
+                list.Add(fresh);
+                return fresh;
+            }
+            if (attempt == 10) throw new InvalidOperationException($"partition {partition} keeps replacing its region");
+        }
+    }
+
+    void Drop(RegionRegistration registration)
+    {
+        if (--registration.Holders == 0 && !registration.Current) Destroy(registration);
+    }
+
+    void Destroy(RegionRegistration registration)
+    {
+        _registrations[registration.Partition].Remove(registration);
+        registration.Destroy();
+    }
+
+    void Close(UcxConnection connection)
+    {
+        if (!_connections.Remove(connection.Endpoint)) return;
+        ConnectionCount = _connections.Count;
+        foreach (var held in connection.Held.Values) Drop(held);
+        connection.Held.Clear();
+        connection.Handle?.Dispose();
+        if (connection.Self.IsAllocated) connection.Self.Free();
+    }
+
+    void CloseAll()
+    {
+        foreach (var c in _connections.Values.ToList()) Close(c);
+        _listener?.Dispose();
+        foreach (var list in _registrations)
+        {
+            foreach (var r in list) r.Destroy();
+            list.Clear();
+        }
+        if (_self.IsAllocated) _self.Free();
+    }
+
+    public void Dispose() => _worker?.Dispose();
+}

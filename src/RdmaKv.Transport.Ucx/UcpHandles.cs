@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Transport.Ucx;
+
+/// <summary>
+/// A UCX object owned by a SafeHandle that keeps its parent (context, worker, endpoint) alive
+/// until it is released itself. With UCS_THREAD_MODE_SINGLE every release except the context's
+/// must happen on the worker's progress thread: <see cref="UcxWorker"/> disposes them there.
+/// </summary>
+public abstract class UcpHandle : SafeHandle
+{
+    readonly SafeHandle? _parent;
+
+    private protected UcpHandle(nint handle, SafeHandle? parent) : base(IntPtr.Zero, ownsHandle: true)
+    {
+        if (parent is not null)
+        {
+            bool added = false;
+            parent.DangerousAddRef(ref added);
+            _parent = parent;
+        }
+        SetHandle(handle);
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected sealed override bool ReleaseHandle()
+    {
+        try
+        {
+            Release(handle);
+        }
+        finally
+        {
+            _parent?.DangerousRelease();
+        }
+        return true;
+    }
+
+    private protected abstract void Release(nint value);
+}
+
+public sealed class UcpContextHandle(nint handle) : UcpHandle(handle, null)
+{
+    private protected override void Release(nint value) => Ucp.Cleanup(value);
+}
+
+public sealed class UcpWorkerHandle(nint handle, UcpContextHandle context) : UcpHandle(handle, context)
+{
+    private protected override void Release(nint value) => Ucp.WorkerDestroy(value);
+}
+
+public sealed class UcpListenerHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
+{
+    private protected override void Release(nint value) => Ucp.ListenerDestroy(value);
+}
+
+/// <summary>An endpoint; released by a forced close, which completes its outstanding operations with an error.</summary>
+public sealed unsafe class UcpEndpointHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
+{
+    readonly nint _worker = worker.DangerousGetHandle();
+
+    private protected override void Release(nint value)
+    {
+        var param = new UcpRequestParam { OpAttrMask = Ucp.OpAttrFlags, Flags = Ucp.EpCloseFlagForce };
+        nint request = Ucp.EpCloseNbx(value, &param);
+        if (request == 0 || Ucp.IsError(request)) return;
+        // A forced close completes within a few progress calls; bounded so a release never hangs.
+        for (int i = 0; i < 100_000 && Ucp.RequestCheckStatus(request) == 1; i++) Ucp.WorkerProgress(_worker);
+        Ucp.RequestFree(request);
+    }
+}
+
+public sealed class UcpMemoryHandle(nint handle, UcpContextHandle context) : UcpHandle(handle, context)
+{
+    readonly nint _context = context.DangerousGetHandle();
+
+    private protected override void Release(nint value) => Ucp.MemUnmap(_context, value);
+}
+
+public sealed class UcpRemoteKeyHandle(nint handle, UcpEndpointHandle endpoint) : UcpHandle(handle, endpoint)
+{
+    private protected override void Release(nint value) => Ucp.RkeyDestroy(value);
+}
+
+/// <summary>A UCX call failed; the message names the call and UCX's reason.</summary>
+public sealed class UcxException(string message) : Exception(message)
+{
+    public static void Check(int status, string call)
+    {
+        if (status != 0) throw new UcxException($"{call} failed: {Ucp.Describe(status)}");
+    }
+}

@@ -1,0 +1,387 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using RdmaKv.Protocol;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Transport.Ucx;
+
+/// <summary>A region of a remote node a client may READ: its address there and the unpacked rkey.</summary>
+public sealed class RemoteRegion(UcpRemoteKeyHandle key, ulong address, long length) : IDisposable
+{
+    internal nint Key { get; } = key.DangerousGetHandle();
+    internal UcpRemoteKeyHandle KeyHandle { get; } = key;
+    public ulong Address { get; } = address;
+    public long Length { get; } = length;
+
+    /// <summary>Set once the connection that unpacked the key has failed or closed.</summary>
+    public bool IsClosed { get; internal set; }
+
+    public void Dispose() { } // keys are released on the connection's progress thread when it closes
+}
+
+public sealed record UcxClientOptions
+{
+    /// <summary>How long a request or READ may take before the client reports the node unreachable.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a caller busy-waits for a completion before it blocks.</summary>
+    public TimeSpan Spin { get; init; } = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>How long the client's progress thread busy-polls before it sleeps.</summary>
+    public TimeSpan ProgressSpin { get; init; } = TimeSpan.FromMicroseconds(200);
+}
+
+/// <summary>
+/// A client's connection to one node over UCX: an endpoint on a private worker, request/reply
+/// frames as active messages, and one-sided READs (ucp_get_nbx) of the node's regions. Callers
+/// on any thread post work to the worker's progress thread and wait for it with a timeout.
+/// </summary>
+public sealed unsafe class UcxClientConnection : IDisposable, IFrameReceiver
+{
+    readonly UcxWorker _worker;
+    readonly UcxClientOptions _options;
+    readonly Dictionary<ulong, UcxOperation> _calls = []; // progress thread only
+    readonly List<RemoteRegion> _regions = [];             // progress thread only
+    readonly string _address;
+    GCHandle _self;
+    UcpEndpointHandle? _endpoint;
+    nint _ep;
+    volatile string? _failure;
+    long _nextId;
+
+    [ThreadStatic] static ReadWork? t_read;
+
+    UcxClientConnection(UcxWorker worker, string address, UcxClientOptions options)
+    {
+        _worker = worker;
+        _address = address;
+        _options = options;
+    }
+
+    public string Address => _address;
+
+    /// <summary>Why the connection failed, or null while it works.</summary>
+    public string? Failure => _failure;
+
+    public static UcxClientConnection Connect(string host, int port, UcxClientOptions? options = null)
+    {
+        options ??= new UcxClientOptions();
+        if (!UcxEnvironment.IsAvailable(out string? problem)) throw new IOException(problem);
+        IPAddress ip = IPAddress.TryParse(host, out var parsed) ? parsed
+            : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+              ?? throw new IOException($"{host} has no IPv4 address");
+        if (ip.AddressFamily != AddressFamily.InterNetwork) throw new IOException($"{host}: only IPv4 addresses are supported");
+        string address = $"{host}:{port}";
+        var worker = UcxWorker.Start("client " + address, new UcxWorkerOptions { Spin = options.ProgressSpin });
+        var connection = new UcxClientConnection(worker, address, options);
+        try
+        {
+            var connect = new ConnectWork(connection, ip, port);
+            worker.Post(connect);
+            if (!connect.Done.Wait(options.Timeout)) throw new IOException($"connecting to {address} timed out");
+            if (connect.Error is not null) throw new IOException($"cannot connect to {address}: {connect.Error}");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends a request frame and returns the reply frame; throws <see cref="IOException"/> when the node does not answer in time.</summary>
+    public byte[] Call(ReadOnlySpan<byte> frame, ulong id)
+    {
+        ThrowIfFailed();
+        var op = new UcxOperation();
+        op.Begin(1, 0);
+        var work = new SendWork(this, op, id, frame.ToArray());
+        _worker.Post(work);
+        if (!op.Wait(_options.Timeout, _options.Spin))
+        {
+            _worker.Post(new ForgetWork(this, id));
+            throw new IOException($"node {_address} did not answer within {_options.Timeout.TotalSeconds:0.#} s");
+        }
+        try
+        {
+            if (op.Status != 0) throw new IOException($"node {_address}: {_failure ?? Ucp.Describe(op.Status)}");
+            return op.Reply!;
+        }
+        finally
+        {
+            op.Dispose();
+        }
+    }
+
+    public ulong NextId() => (ulong)Interlocked.Increment(ref _nextId);
+
+    /// <summary>Unpacks a region's rkey for READs.</summary>
+    public RemoteRegion Attach(RegionDescriptor descriptor)
+    {
+        ThrowIfFailed();
+        if (descriptor.RemoteKey is null || descriptor.RemoteAddress == 0)
+            throw new IOException($"node {_address} sent no remote key for partition {descriptor.Partition}");
+        var work = new AttachWork(this, descriptor);
+        _worker.Post(work);
+        if (!work.Done.Wait(_options.Timeout)) throw new IOException($"node {_address}: unpacking a remote key timed out");
+        return work.Region ?? throw new IOException($"node {_address}: cannot use the remote key of partition {descriptor.Partition}: {work.Error}");
+    }
+
+    /// <summary>READs <paramref name="destination"/>.Length bytes at <paramref name="offset"/> of the region; false when the read failed.</summary>
+    public bool Read(RemoteRegion region, long offset, Span<byte> destination) =>
+        Read(region, offset, destination, -1, default);
+
+    /// <summary>Two READs in flight at once (one round trip); false when either failed.</summary>
+    public bool Read(RemoteRegion region, long offsetA, Span<byte> destinationA, long offsetB, Span<byte> destinationB)
+    {
+        if (region.IsClosed || _failure is not null) return false;
+        if (!InRange(region, offsetA, destinationA.Length) || (offsetB >= 0 && !InRange(region, offsetB, destinationB.Length))) return false;
+        var work = t_read ??= new ReadWork();
+        var op = work.Operation;
+        op.Begin(offsetB >= 0 ? 2 : 1, destinationA.Length + Math.Max(destinationB.Length, 0));
+        work.Set(this, region, offsetA, destinationA.Length, offsetB, destinationB.Length);
+        _worker.Post(work);
+        if (!op.Wait(_options.Timeout, _options.Spin))
+        {
+            t_read = null; // abandoned: whoever completes it frees it
+            Fail($"a READ from {_address} took longer than {_options.Timeout.TotalSeconds:0.#} s");
+            return false;
+        }
+        if (op.Status != 0) return false;
+        new ReadOnlySpan<byte>(op.Buffer, destinationA.Length).CopyTo(destinationA);
+        if (offsetB >= 0) new ReadOnlySpan<byte>(op.Buffer + destinationA.Length, destinationB.Length).CopyTo(destinationB);
+        return true;
+    }
+
+    static bool InRange(RemoteRegion region, long offset, int length) =>
+        offset >= 0 && length >= 0 && offset <= region.Length - length;
+
+    void ThrowIfFailed()
+    {
+        if (_failure is string f) throw new IOException(f);
+    }
+
+    /// <summary>Marks the connection failed and closes the endpoint, failing what is in flight.</summary>
+    void Fail(string reason)
+    {
+        if (_failure is not null) return;
+        _failure = reason;
+        try
+        {
+            _worker.Post(new CloseWork(this));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    void CloseOnProgressThread()
+    {
+        foreach (var r in _regions)
+        {
+            r.IsClosed = true;
+            r.KeyHandle.Dispose();
+        }
+        _regions.Clear();
+        _endpoint?.Dispose(); // a forced close fails outstanding READs and sends
+        _endpoint = null;
+        _ep = 0;
+        foreach (var op in _calls.Values) op.Complete(-25); // UCS_ERR_CONNECTION_RESET
+        _calls.Clear();
+        if (_self.IsAllocated) _self.Free();
+    }
+
+    void IFrameReceiver.Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame)
+    {
+        byte[] copy = frame.ToArray();
+        if (!MessageDecoder.TryDecode(copy, out var message, out _) || !_calls.Remove(message.Id, out var op)) return;
+        op.Reply = copy;
+        op.Complete(0);
+    }
+
+    void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong length) =>
+        Fail($"node {_address} sent a reply of {length} bytes, more than a frame may hold");
+
+    [UnmanagedCallersOnly]
+    static void OnEndpointError(nint arg, nint endpoint, int status)
+    {
+        try
+        {
+            var connection = (UcxClientConnection)GCHandle.FromIntPtr(arg).Target!;
+            connection.Fail($"the connection to {connection._address} failed: {Ucp.Describe(status)}");
+        }
+        catch (Exception e)
+        {
+            System.Diagnostics.Trace.TraceError($"ucx: endpoint error handler failed: {e}");
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnReadDone(nint request, int status, nint userData)
+    {
+        try
+        {
+            UcxOperation.FromCookie(userData).Complete(status);
+        }
+        catch (Exception e)
+        {
+            System.Diagnostics.Trace.TraceError($"ucx: READ completion failed: {e}");
+        }
+        finally
+        {
+            Ucp.RequestFree(request);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_failure is null) _failure = $"the connection to {_address} is closed";
+        try
+        {
+            _worker.Post(new CloseWork(this));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _worker.Dispose();
+    }
+
+    sealed class ConnectWork(UcxClientConnection connection, IPAddress ip, int port) : IUcxWork
+    {
+        public readonly ManualResetEventSlim Done = new();
+        public string? Error;
+
+        public void Run(UcxWorker worker)
+        {
+            try
+            {
+                UcxMessaging.Register(worker, UcxMessaging.ReplyId, connection);
+                connection._self = GCHandle.Alloc(connection);
+                var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
+                ip.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
+                var p = new UcpEpParams
+                {
+                    FieldMask = Ucp.EpParamFlags | Ucp.EpParamSockAddr | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
+                    Flags = Ucp.EpFlagClientServer,
+                    SockAddr = new UcsSockAddr { Addr = (nint)(&sa), AddrLength = (uint)sizeof(SockAddrIn) },
+                    ErrMode = Ucp.ErrHandlingModePeer,
+                    ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnEndpointError,
+                    ErrArg = GCHandle.ToIntPtr(connection._self),
+                };
+                nint ep;
+                UcxException.Check(Ucp.EpCreate(worker.RawWorker, &p, &ep), "ucp_ep_create");
+                connection._endpoint = new UcpEndpointHandle(ep, worker.Worker);
+                connection._ep = ep;
+                worker.Stopping += _ => connection.CloseOnProgressThread();
+            }
+            catch (Exception e)
+            {
+                Error = e.Message;
+            }
+            finally
+            {
+                Done.Set();
+            }
+        }
+    }
+
+    sealed class SendWork(UcxClientConnection connection, UcxOperation op, ulong id, byte[] frame) : IUcxWork
+    {
+        public void Run(UcxWorker worker)
+        {
+            if (connection._ep == 0)
+            {
+                op.Complete(-24); // UCS_ERR_NOT_CONNECTED
+                return;
+            }
+            connection._calls[id] = op;
+            int status = UcxMessaging.Send(connection._ep, UcxMessaging.RequestId, frame, wantReply: true);
+            if (status != 0 && connection._calls.Remove(id)) op.Complete(status);
+        }
+    }
+
+    sealed class ForgetWork(UcxClientConnection connection, ulong id) : IUcxWork
+    {
+        public void Run(UcxWorker worker) => connection._calls.Remove(id);
+    }
+
+    sealed class CloseWork(UcxClientConnection connection) : IUcxWork
+    {
+        public void Run(UcxWorker worker) => connection.CloseOnProgressThread();
+    }
+
+    sealed class AttachWork(UcxClientConnection connection, RegionDescriptor descriptor) : IUcxWork
+    {
+        public readonly ManualResetEventSlim Done = new();
+        public RemoteRegion? Region;
+        public string? Error;
+
+        public void Run(UcxWorker worker)
+        {
+            try
+            {
+                if (connection._ep == 0) throw new IOException(connection._failure ?? "not connected");
+                nint rkey;
+                fixed (byte* packed = descriptor.RemoteKey)
+                    UcxException.Check(Ucp.EpRkeyUnpack(connection._ep, packed, &rkey), "ucp_ep_rkey_unpack");
+                Region = new RemoteRegion(new UcpRemoteKeyHandle(rkey, connection._endpoint!), descriptor.RemoteAddress, descriptor.Length);
+                connection._regions.Add(Region);
+            }
+            catch (Exception e)
+            {
+                Error = e.Message;
+            }
+            finally
+            {
+                Done.Set();
+            }
+        }
+    }
+
+    /// <summary>One thread's READ (one or two parts), reused for every GET that thread makes.</summary>
+    sealed class ReadWork : IUcxWork
+    {
+        public readonly UcxOperation Operation = new();
+        UcxClientConnection? _connection;
+        RemoteRegion? _region;
+        long _offsetA, _offsetB;
+        int _lengthA, _lengthB;
+
+        public void Set(UcxClientConnection connection, RemoteRegion region, long offsetA, int lengthA, long offsetB, int lengthB)
+        {
+            _connection = connection;
+            _region = region;
+            _offsetA = offsetA;
+            _lengthA = lengthA;
+            _offsetB = offsetB;
+            _lengthB = lengthB;
+        }
+
+        public void Run(UcxWorker worker)
+        {
+            var op = Operation;
+            if (_connection!._ep == 0 || _region!.IsClosed)
+            {
+                op.Complete(-24);
+                if (_offsetB >= 0) op.Complete(-24);
+                return;
+            }
+            Get(op, _offsetA, _lengthA, 0);
+            if (_offsetB >= 0) Get(op, _offsetB, _lengthB, _lengthA);
+        }
+
+        void Get(UcxOperation op, long offset, int length, int at)
+        {
+            var p = new UcpRequestParam
+            {
+                OpAttrMask = Ucp.OpAttrCallback | Ucp.OpAttrUserData,
+                Callback = (nint)(delegate* unmanaged<nint, int, nint, void>)&OnReadDone,
+                UserData = op.Cookie,
+            };
+            nint request = Ucp.GetNbx(_connection!._ep, op.Buffer + at, (nuint)length, _region!.Address + (ulong)offset, _region.Key, &p);
+            if (request == 0) op.Complete(0);
+            else if (Ucp.IsError(request)) op.Complete(Ucp.StatusOf(request));
+        }
+    }
+}

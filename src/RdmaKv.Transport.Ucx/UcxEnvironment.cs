@@ -1,0 +1,63 @@
+using System.Text;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Transport.Ucx;
+
+/// <summary>
+/// Process-wide UCX settings made before the first UCX call. UCX reads its UCX_* variables from
+/// the native environment, which <see cref="Environment.SetEnvironmentVariable(string, string)"/>
+/// does not reach, so this uses libc's setenv. Variables the user has set are left alone.
+/// </summary>
+public static unsafe class UcxEnvironment
+{
+    static readonly Lock Gate = new();
+    static bool s_prepared;
+
+    public static void Prepare()
+    {
+        lock (Gate)
+        {
+            if (s_prepared) return;
+            // UCX's SIGSEGV/SIGBUS handlers would turn a managed NullReferenceException into an abort.
+            SetDefault("UCX_ERROR_SIGNALS", "");
+            s_prepared = true;
+        }
+    }
+
+    /// <summary>The value UCX will see, or null.</summary>
+    public static string? Get(string name)
+    {
+        byte[] n = Encoding.ASCII.GetBytes(name + "\0");
+        fixed (byte* p = n)
+        {
+            byte* v = Ucp.GetEnv(p);
+            return v == null ? null : new string((sbyte*)v);
+        }
+    }
+
+    /// <summary>Sets a UCX variable in the native environment unless the user already set it.</summary>
+    public static void SetDefault(string name, string value)
+    {
+        byte[] n = Encoding.ASCII.GetBytes(name + "\0");
+        byte[] v = Encoding.ASCII.GetBytes(value + "\0");
+        fixed (byte* pn = n)
+        fixed (byte* pv = v)
+        {
+            if (Ucp.SetEnv(pn, pv, overwrite: 0) != 0)
+                throw new InvalidOperationException($"setenv {name} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    /// <summary>Whether libucp can be loaded; the message says what to install when not.</summary>
+    public static bool IsAvailable(out string? problem)
+    {
+        if (System.Runtime.InteropServices.NativeLibrary.TryLoad(Ucp.Library, out var handle))
+        {
+            System.Runtime.InteropServices.NativeLibrary.Free(handle);
+            problem = null;
+            return true;
+        }
+        problem = $"{Ucp.Library} is not installed: remote clients (ucx://) need UCX; install it with 'apt-get install -y libucx0'";
+        return false;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using RdmaKv.Protocol;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Transport.Ucx;
+
+/// <summary>Receives whole frames that arrived as active messages, on the progress thread.</summary>
+public interface IFrameReceiver
+{
+    /// <summary><paramref name="frame"/> is valid only during the call.</summary>
+    void Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame);
+
+    /// <summary>A message longer than <see cref="Wire.MaxFrameLength"/> was dropped unread.</summary>
+    void Oversized(UcxWorker worker, nint replyEndpoint, ulong length);
+}
+
+/// <summary>
+/// Frames over UCX active messages: one AM id per direction. Small messages arrive inline
+/// (eager); large ones as rendezvous descriptors fetched with ucp_am_recv_data_nbx. Every send
+/// copies its frame into native memory that lives until UCX says the send completed.
+/// </summary>
+public static unsafe class UcxMessaging
+{
+    public const uint RequestId = 1;
+    public const uint ReplyId = 2;
+
+    /// <summary>Registers <paramref name="receiver"/> for <paramref name="id"/>; call on the progress thread.</summary>
+    public static void Register(UcxWorker worker, uint id, IFrameReceiver receiver)
+    {
+        var target = new Target(worker, receiver);
+        var handle = GCHandle.Alloc(target);
+        worker.Stopping += _ => handle.Free();
+        var p = new UcpAmHandlerParam
+        {
+            FieldMask = Ucp.AmHandlerParamId | Ucp.AmHandlerParamFlags | Ucp.AmHandlerParamCallback | Ucp.AmHandlerParamArg,
+            Id = id,
+            Flags = Ucp.AmFlagWholeMessage,
+            Callback = (nint)(delegate* unmanaged<nint, void*, nuint, void*, nuint, UcpAmRecvParam*, int>)&OnMessage,
+            Arg = GCHandle.ToIntPtr(handle),
+        };
+        UcxException.Check(Ucp.WorkerSetAmRecvHandler(worker.RawWorker, &p), "ucp_worker_set_am_recv_handler");
+    }
+
+    /// <summary>Sends a frame; call on the progress thread. Returns a UCX status (0 when sent or queued).</summary>
+    public static int Send(nint endpoint, uint id, ReadOnlySpan<byte> frame, bool wantReply)
+    {
+        byte* copy = (byte*)NativeMemory.Alloc((nuint)Math.Max(frame.Length, 1));
+        frame.CopyTo(new Span<byte>(copy, frame.Length));
+        var p = new UcpRequestParam
+        {
+            OpAttrMask = Ucp.OpAttrCallback | Ucp.OpAttrUserData | Ucp.OpAttrFlags,
+            Flags = wantReply ? Ucp.AmSendFlagReply : 0,
+            Callback = (nint)(delegate* unmanaged<nint, int, nint, void>)&OnSent,
+            UserData = (nint)copy,
+        };
+        nint request = Ucp.AmSendNbx(endpoint, id, null, 0, copy, (nuint)frame.Length, &p);
+        if (request == 0 || Ucp.IsError(request))
+        {
+            NativeMemory.Free(copy);
+            return request == 0 ? 0 : Ucp.StatusOf(request);
+        }
+        return 0; // OnSent frees the copy and the request
+    }
+
+    sealed class Target(UcxWorker worker, IFrameReceiver receiver)
+    {
+        public readonly UcxWorker Worker = worker;
+        public readonly IFrameReceiver Receiver = receiver;
+    }
+
+    sealed class Pending(Target target, nint replyEndpoint, byte* buffer, nuint length)
+    {
+        public readonly Target Target = target;
+        public readonly nint ReplyEndpoint = replyEndpoint;
+        public readonly byte* Buffer = buffer;
+        public readonly nuint Length = length;
+    }
+
+    [UnmanagedCallersOnly]
+    static int OnMessage(nint arg, void* header, nuint headerLength, void* data, nuint length, UcpAmRecvParam* param)
+    {
+        try
+        {
+            var target = (Target)GCHandle.FromIntPtr(arg).Target!;
+            nint reply = (param->RecvAttr & Ucp.AmRecvAttrReplyEp) != 0 ? param->ReplyEp : 0;
+            if (length > Wire.MaxFrameLength)
+            {
+                if ((param->RecvAttr & Ucp.AmRecvAttrRendezvous) != 0) Ucp.AmDataRelease(target.Worker.RawWorker, data);
+                target.Receiver.Oversized(target.Worker, reply, length);
+                return 0;
+            }
+            if ((param->RecvAttr & Ucp.AmRecvAttrRendezvous) == 0)
+            {
+                target.Receiver.Receive(target.Worker, reply, new ReadOnlySpan<byte>(data, (int)length));
+                return 0;
+            }
+            byte* buffer = (byte*)NativeMemory.Alloc(Math.Max(length, 1));
+            var pending = new Pending(target, reply, buffer, length);
+            var handle = GCHandle.Alloc(pending);
+            var p = new UcpRequestParam
+            {
+                OpAttrMask = Ucp.OpAttrCallback | Ucp.OpAttrUserData,
+                Callback = (nint)(delegate* unmanaged<nint, int, nuint, nint, void>)&OnData,
+                UserData = GCHandle.ToIntPtr(handle),
+            };
+            nint request = Ucp.AmRecvDataNbx(target.Worker.RawWorker, data, buffer, length, &p);
+            if (request == 0) Deliver(handle, 0);
+            else if (Ucp.IsError(request)) Deliver(handle, Ucp.StatusOf(request));
+            return 0;
+        }
+        catch (Exception e)
+        {
+            Report(e);
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnData(nint request, int status, nuint length, nint userData)
+    {
+        try
+        {
+            Deliver(GCHandle.FromIntPtr(userData), status);
+        }
+        catch (Exception e)
+        {
+            Report(e);
+        }
+        finally
+        {
+            Ucp.RequestFree(request);
+        }
+    }
+
+    static void Deliver(GCHandle handle, int status)
+    {
+        var pending = (Pending)handle.Target!;
+        handle.Free();
+        try
+        {
+            if (status == 0)
+                pending.Target.Receiver.Receive(pending.Target.Worker, pending.ReplyEndpoint, new ReadOnlySpan<byte>(pending.Buffer, (int)pending.Length));
+        }
+        finally
+        {
+            NativeMemory.Free(pending.Buffer);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnSent(nint request, int status, nint userData)
+    {
+        NativeMemory.Free((void*)userData);
+        Ucp.RequestFree(request);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Report(Exception e) => System.Diagnostics.Trace.TraceError($"ucx: a message handler failed: {e}");
+}
