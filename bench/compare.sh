@@ -109,7 +109,14 @@ pids+=($!)
 wait_for_ping "$garnet_port" garnet-server "$work/garnet.log"
 
 node=compare-$$
-dotnet "$server_dll" --name "$node" --data-dir "$work/rdmakv-data" --memory 2g >"$work/rdmakv.log" 2>&1 &
+# Like Redis and Garnet here, the node keeps no log: a node with durability options runs without them.
+node_args=(--name "$node" --data-dir "$work/rdmakv-data" --memory 2g)
+durability="in memory"
+if dotnet "$server_dll" --help 2>/dev/null | grep -q -- '--durability'; then
+  node_args+=(--durability none --checkpoint-interval 0)
+  durability="--durability none --checkpoint-interval 0"
+fi
+dotnet "$server_dll" "${node_args[@]}" >"$work/rdmakv.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do grep -q "is up" "$work/rdmakv.log" && break; sleep 0.1; done
 grep -q "is up" "$work/rdmakv.log" || { say "rdmakv-server did not start:"; cat "$work/rdmakv.log" >&2; exit 1; }
@@ -159,10 +166,11 @@ fi
 echo "## RdmaKv vs Redis vs Garnet ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo
 echo "Transports: RdmaKv through \`local:\` (same-host shared memory: GETs are loads from the node's"
-echo "mapped regions, puts go through a shared-memory mailbox); Redis $(redis-server --version | grep -o 'v=[^ ]*')"
-echo "and Garnet 2.2.8 through RESP over TCP loopback (StackExchange.Redis, one connection per client"
-echo "thread). Every process runs on this one machine: $(nproc) cores shared by clients and servers"
-echo "(and by whatever else runs here: 1-minute load average after each store's load phase: ${loads[*]})."
+echo "mapped regions, puts go through a shared-memory mailbox; node: $durability); Redis"
+echo "$(redis-server --version | grep -o 'v=[^ ]*') (--save '' --appendonly no) and Garnet 2.2.8 (its defaults: no AOF) through"
+echo "RESP over TCP loopback (StackExchange.Redis, one connection per client thread). Every process runs"
+echo "on this one machine: $(nproc) cores shared by clients and servers (and by whatever else runs here:"
+echo "1-minute load average after each store's load phase: ${loads[*]})."
 echo
 bench compare "$results" "${peak_args[@]}"
 if [ "${#peak_lines[@]}" -gt 0 ]; then

@@ -46,7 +46,7 @@ public sealed class EmbeddedStore : IBenchStore
     public string NodeName { get; }
     public string Store => _client.Store;
     public string Transport => _client.Transport;
-    public string? ServerInfo => $"embedded node '{NodeName}', {_node.Options.MemoryBytes >> 20} MiB";
+    public string? ServerInfo => $"embedded node '{NodeName}', {_node.Options.MemoryBytes >> 20} MiB, durability {_node.Options.Durability.ToString().ToLowerInvariant()}";
 
     /// <summary>
     /// Room for every record four times over (extents are 64-byte aligned, a growing region
