@@ -29,6 +29,7 @@ static class AdminEndpoints
                 partitions = Partitions(node),
                 errors = node.RecentErrors.Snapshot(),
             })));
+        api.MapPost("/checkpoint", (NodeSlot slot) => WithNode(slot, Checkpoint)).RequireAuthorization(AdminPlane.TokenPolicy);
         KeyEndpoints.Map(api);
     }
 
@@ -39,6 +40,19 @@ static class AdminEndpoints
         return node is null
             ? Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available")
             : answer(node);
+    }
+
+    static IResult Checkpoint(IAdminNode node)
+    {
+        try
+        {
+            return TypedResults.Ok(node.Checkpoint());
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            node.RecentErrors.Add("admin", $"checkpoint failed: {e.Message}");
+            return Problems.Result(StatusCodes.Status500InternalServerError, $"the checkpoint failed: {e.Message}", "Checkpoint failed");
+        }
     }
 
     static object NodeInfo(IAdminNode node, AdminOptions options) => new

@@ -36,9 +36,15 @@ public interface IAdminNode
 
     StoreStatus Delete(ReadOnlySpan<byte> key);
 
+    /// <summary>Takes a checkpoint of the node's durable store now; throws when it cannot.</summary>
+    CheckpointResult Checkpoint();
+
     /// <summary><see cref="StoreStatus.Ok"/> with the value, <see cref="StoreStatus.NotFound"/>, or why the key is invalid.</summary>
     StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value);
 }
 
 /// <summary>One condition of readiness: its name, whether it holds, and what it is doing otherwise.</summary>
 public sealed record ReadinessCheck(string Name, bool Ready, string Detail);
+
+/// <summary>A checkpoint taken on request: its id, the log address it covers, and how long it took.</summary>
+public sealed record CheckpointResult(Guid Id, long LogStart, long LogKeptFrom, double ElapsedMs);

@@ -1,3 +1,6 @@
+using RdmaKv.Admin;
+using RdmaKv.Protocol;
+
 namespace RdmaKv.Server;
 
 /// <summary>What a node has served, counted with interlocked adds from every connection thread.</summary>
@@ -12,6 +15,42 @@ public sealed class NodeCounters
     public long Connections;
     public long ConnectionsOpen;
     public long BytesIn;
+    public long AdminGets;
+    public long AdminPuts;
+    public long AdminDeletes;
+
+    /// <summary>Time from a decoded request to its encoded reply, by operation.</summary>
+    public LatencyHistogram PutLatency { get; } = new();
+    public LatencyHistogram DeleteLatency { get; } = new();
+    public LatencyHistogram FallbackGetLatency { get; } = new();
+    public LatencyHistogram MultiPutLatency { get; } = new();
+
+    /// <summary>The last requests that failed, with why, for the dashboard.</summary>
+    public RecentErrorLog RecentErrors { get; } = new();
+
+    public IReadOnlyList<(string Operation, LatencyHistogram Histogram)> Latencies =>
+        [("put", PutLatency), ("delete", DeleteLatency), ("fallback_get", FallbackGetLatency), ("multi_put", MultiPutLatency)];
+
+    /// <summary>Records how long a request of <paramref name="type"/> took since <paramref name="startTimestamp"/>.</summary>
+    public void RecordLatency(MessageType type, long startTimestamp)
+    {
+        var histogram = type switch
+        {
+            MessageType.Put => PutLatency,
+            MessageType.Delete => DeleteLatency,
+            MessageType.Get => FallbackGetLatency,
+            MessageType.MultiPut => MultiPutLatency,
+            _ => null,
+        };
+        histogram?.RecordSince(startTimestamp);
+    }
+
+    /// <summary>Counts a failed request and keeps why for the recent-errors list.</summary>
+    public void CountError(string operation, string why)
+    {
+        Interlocked.Increment(ref Errors);
+        RecentErrors.Add(operation, why);
+    }
 
     public Dictionary<string, long> Snapshot() => new()
     {
@@ -24,5 +63,8 @@ public sealed class NodeCounters
         ["connections_total"] = Volatile.Read(ref Connections),
         ["connections_open"] = Volatile.Read(ref ConnectionsOpen),
         ["bytes_in"] = Volatile.Read(ref BytesIn),
+        ["admin_gets"] = Volatile.Read(ref AdminGets),
+        ["admin_puts"] = Volatile.Read(ref AdminPuts),
+        ["admin_deletes"] = Volatile.Read(ref AdminDeletes),
     };
 }

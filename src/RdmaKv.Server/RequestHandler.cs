@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
 
@@ -11,6 +12,13 @@ namespace RdmaKv.Server;
 public sealed class RequestHandler(StorageNode node)
 {
     public void Handle(in Message request, ref bool greeted, ArrayBufferWriter<byte> reply)
+    {
+        long started = Stopwatch.GetTimestamp();
+        Dispatch(in request, ref greeted, reply);
+        node.Counters.RecordLatency(request.Type, started);
+    }
+
+    void Dispatch(in Message request, ref bool greeted, ArrayBufferWriter<byte> reply)
     {
         if (!greeted && request.Type != MessageType.Hello)
         {
@@ -69,7 +77,7 @@ public sealed class RequestHandler(StorageNode node)
             if (status != StoreStatus.Ok)
             {
                 // Pairs before i are applied; the caller learns exactly where it stopped.
-                Interlocked.Increment(ref node.Counters.Errors);
+                node.Counters.CountError("multi-put", $"pair {i} of {pairs.Length}: {StoreStatusText.Describe(status)}");
                 MessageEncoder.Reply(reply, request.Id, status, $"pair {i} of {pairs.Length}: {StoreStatusText.Describe(status)}; pairs before it were applied");
                 return;
             }
@@ -80,7 +88,7 @@ public sealed class RequestHandler(StorageNode node)
 
     void Reply(ArrayBufferWriter<byte> reply, ulong id, StoreStatus status)
     {
-        if (status is not (StoreStatus.Ok or StoreStatus.NotFound)) Interlocked.Increment(ref node.Counters.Errors);
+        if (status is not (StoreStatus.Ok or StoreStatus.NotFound)) node.Counters.CountError("request", StoreStatusText.Describe(status));
         MessageEncoder.Reply(reply, id, status, status is StoreStatus.Ok or StoreStatus.NotFound ? null : StoreStatusText.Describe(status));
     }
 }
