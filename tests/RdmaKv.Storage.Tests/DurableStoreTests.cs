@@ -60,5 +60,97 @@ public sealed class DurableStoreTests : IDisposable
         Assert.Null(s.Read(K(11)));
     }
 
+
+    [Fact]
+    public void TornLastLogRecordIsCutWithAWarningAndTheStoreKeepsWorking()
+    {
+        long last;
+        using (var store = DurableStore.Open(Options(), out _))
+        {
+            using var session = store.NewSession();
+            for (int i = 0; i < 99; i++) session.Put(K(i), V(i, 1));
+            last = session.Put(K(99), V(99, 1));
+            store.WaitDurable(last);
+        }
+        // A torn write: the last record's bytes on disk are not what was written.
+        string segment = Directory.GetFiles(Path.Combine(_dir.Path, "aof"), "*.log.0").Single();
+        using (var file = File.OpenWrite(segment))
+        {
+            file.Position = last + 16;
+            file.Write("garbage!"u8);
+        }
+
+        using (var store = DurableStore.Open(Options(), out var report))
+        {
+            Assert.Equal(last, report.LogCutAt);
+            Assert.Equal(99, report.RecordsReplayed);
+            Assert.Contains(report.Warnings, w => w.Contains("torn", StringComparison.Ordinal));
+            var all = Contents(store);
+            Assert.Equal(99, all.Count);
+            Assert.False(all.ContainsKey("key-000099"));
+            using var session = store.NewSession();
+            store.WaitDurable(session.Put(K(1000), V(1000, 1)));
+        }
+        // The damage is behind the recovery checkpoint now: the next start is clean and keeps the new write.
+        using (var store = DurableStore.Open(Options(), out var again))
+        {
+            Assert.Null(again.LogCutAt);
+            Assert.Empty(again.Warnings);
+            var all = Contents(store);
+            Assert.Equal(100, all.Count);
+            Assert.True(all.ContainsKey("key-001000"));
+        }
+    }
+
+    [Fact]
+    public void DamagedNewestCheckpointFallsBackToTheOneBeforeAndLosesNothing()
+    {
+        Guid newest;
+        using (var store = DurableStore.Open(Options(DurabilityMode.Async), out _))
+        {
+            using var session = store.NewSession();
+            for (int i = 0; i < 300; i++) session.Put(K(i), V(i, 1));
+            store.Checkpoint(store.LogTail);
+            for (int i = 0; i < 300; i += 3) session.Put(K(i), V(i, 2));
+            session.Delete(K(1));
+            newest = store.Checkpoint(store.LogTail).Token;
+            session.Put(K(400), V(400, 1));
+            store.Log!.CommitNow();
+        }
+        string victim = Directory.GetFiles(Path.Combine(_dir.Path, "store", "checkpoints"), "*", SearchOption.AllDirectories)
+            .Where(f => f.Contains(newest.ToString(), StringComparison.Ordinal))
+            .OrderByDescending(f => new FileInfo(f).Length).First();
+        byte[] bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(victim, bytes);
+
+        using var reopened = DurableStore.Open(Options(DurabilityMode.Async), out var report);
+        Assert.Equal([newest], report.SkippedCheckpoints);
+        Assert.NotNull(report.Checkpoint);
+        Assert.NotEqual(newest, report.Checkpoint);
+        Assert.Contains(report.Warnings, w => w.Contains(newest.ToString(), StringComparison.Ordinal));
+        var all = Contents(reopened);
+        Assert.Equal(300, all.Count); // 300 - key 1 + key 400
+        Assert.False(all.ContainsKey("key-000001"));
+        Assert.Equal(Encoding.UTF8.GetString(V(3, 2)), all["key-000003"]);
+        Assert.Equal(Encoding.UTF8.GetString(V(4, 1)), all["key-000004"]);
+        Assert.True(all.ContainsKey("key-000400"));
+    }
+
+    [Fact]
+    public void NoRecoverableCheckpointRefusesToStartWithAClearMessage()
+    {
+        using (var store = DurableStore.Open(Options(DurabilityMode.None), out _))
+        {
+            using var session = store.NewSession();
+            session.Put(K(1), V(1, 1));
+            store.Checkpoint(store.LogTail);
+        }
+        string[] files = Directory.GetFiles(Path.Combine(_dir.Path, "store", "checkpoints"), "*", SearchOption.AllDirectories);
+        foreach (string f in files.Where(f => !f.EndsWith(".manifest", StringComparison.Ordinal))) File.WriteAllBytes(f, [1, 2, 3]);
+        var e = Assert.Throws<InvalidDataException>(() => DurableStore.Open(Options(DurabilityMode.None), out _));
+        Assert.Contains("move it aside", e.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _dir.Dispose();
 }
