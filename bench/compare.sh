@@ -111,10 +111,21 @@ wait_for_ping "$garnet_port" garnet-server "$work/garnet.log"
 node=compare-$$
 # Like Redis and Garnet here, the node keeps no log: a node with durability options runs without them.
 node_args=(--name "$node" --data-dir "$work/rdmakv-data" --memory 2g)
+node_help=$(dotnet "$server_dll" --help 2>/dev/null || true)
 durability="in memory"
-if dotnet "$server_dll" --help 2>/dev/null | grep -q -- '--durability'; then
+if grep -q -- '--durability' <<<"$node_help"; then
   node_args+=(--durability none --checkpoint-interval 0)
   durability="--durability none --checkpoint-interval 0"
+fi
+if grep -q -- '--admin-urls' <<<"$node_help"; then node_args+=(--admin-urls none); fi
+# Remote access over UCX on a free loopback port, over TCP only (like the RESP servers; no RDMA NIC
+# here, and UCX would otherwise pick its own shared-memory transports between two local processes).
+ucx_port=""
+if grep -q -- '--listen' <<<"$node_help"; then
+  ucx_port=$(free_port)
+  node_args+=(--listen "127.0.0.1:$ucx_port")
+  export UCX_TLS=${UCX_TLS:-tcp} UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
+  export RDMAKV_TOKEN_FILE=$work/rdmakv-data/client-token
 fi
 dotnet "$server_dll" "${node_args[@]}" >"$work/rdmakv.log" 2>&1 &
 pids+=($!)
@@ -124,10 +135,19 @@ grep -q "is up" "$work/rdmakv.log" || { say "rdmakv-server did not start:"; cat 
 bench() { dotnet "$bench_dll" "$@"; }
 
 # --- the runs ------------------------------------------------------------------------------------
-stores=("RdmaKv local:$node" "Redis redis://127.0.0.1:$redis_port" "Garnet redis://127.0.0.1:$garnet_port")
+stores=("RdmaKv local:$node")
+if [ -n "$ucx_port" ] && grep -q "ucx://" "$work/rdmakv.log"; then
+  stores+=("RdmaKv-UCX ucx://127.0.0.1:$ucx_port")
+elif [ -n "$ucx_port" ]; then
+  say "the node did not open remote access (see below); RdmaKv runs over local: only"; grep -i "remote" "$work/rdmakv.log" >&2 || true
+fi
+stores+=("Redis redis://127.0.0.1:$redis_port" "Garnet redis://127.0.0.1:$garnet_port")
 loads=()
+failures=()
 for entry in "${stores[@]}"; do
   read -r label target <<<"$entry"
+  # One load per store: the UCX client reaches the same node as local:.
+  if [ "$label" = RdmaKv-UCX ]; then continue; fi
   say "$label: loading $records records"
   bench --phase load --target "$target" --label "$label" --records "$records" --threads 2 \
     --json "$work/load-$label.json" >/dev/null
@@ -138,10 +158,17 @@ for t in $threads; do
     for entry in "${stores[@]}"; do
       read -r label target <<<"$entry"
       say "$label: workload $w, $t thread(s), up to $duration s"
-      # Exit code 1 means some operations failed; the table shows how many.
+      # Exit code 1 means some operations failed: the table shows how many. Anything else is said below it.
+      set +e
       bench --phase run --workload "$w" --target "$target" --label "$label" --records "$records" \
         --threads "$t" --operations "$operations" --duration "$duration" \
-        --json "$results/$label-$w-$t.json" >/dev/null || [ $? = 1 ]
+        --json "$results/$label-$w-$t.json" >/dev/null 2>"$work/run.err"
+      code=$?
+      set -e
+      if [ "$code" -gt 1 ]; then
+        failures+=("$label, workload $w, $t thread(s): exit $code: $(tail -n 3 "$work/run.err" | tr '\n' ' ')")
+        say "${failures[-1]}"
+      fi
     done
   done
 done
@@ -166,13 +193,20 @@ fi
 echo "## RdmaKv vs Redis vs Garnet ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo
 echo "Transports: RdmaKv through \`local:\` (same-host shared memory: GETs are loads from the node's"
-echo "mapped regions, puts go through a shared-memory mailbox; node: $durability); Redis"
+echo "mapped regions, puts go through a shared-memory mailbox; node: $durability)${ucx_port:+, and}"
+if [ -n "$ucx_port" ]; then echo "RdmaKv-UCX through ucx:// (UCX_TLS=$UCX_TLS on $UCX_NET_DEVICES: GETs are UCX gets, emulated over TCP);"; fi
+echo "Redis"
 echo "$(redis-server --version | grep -o 'v=[^ ]*') (--save '' --appendonly no) and Garnet 2.2.8 (its defaults: no AOF) through"
 echo "RESP over TCP loopback (StackExchange.Redis, one connection per client thread). Every process runs"
 echo "on this one machine: $(nproc) cores shared by clients and servers (and by whatever else runs here:"
 echo "1-minute load average after each store's load phase: ${loads[*]})."
 echo
 bench compare "$results" "${peak_args[@]}"
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo
+  echo "Runs that did not finish (no row above):"
+  printf -- '- %s\n' "${failures[@]}"
+fi
 if [ "${#peak_lines[@]}" -gt 0 ]; then
   echo
   echo "Peak of each RESP server with redis-benchmark (50 connections, 16 commands pipelined on each,"

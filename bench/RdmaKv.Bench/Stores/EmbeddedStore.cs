@@ -25,6 +25,7 @@ public sealed class EmbeddedStore : IBenchStore
                 Name = NodeName,
                 DataDirectory = _dataDirectory,
                 MemoryBytes = MemoryFor(recordBytes, records),
+                AdminUrls = "none", // a benchmark opens no ports
             });
             try
             {

@@ -12,6 +12,6 @@ public static class StoreFactory
         if (target.StartsWith("redis://", StringComparison.Ordinal)) return new RedisStore(target);
         if (target.StartsWith("local:", StringComparison.Ordinal)) return new RdmaKvStore(target, "shared memory (same host)");
         // ucx:// and whatever else the client learns: it parses the URI and says when it does not know it.
-        return new RdmaKvStore(target, target.StartsWith("ucx://", StringComparison.Ordinal) ? "UCX (RDMA READ, or its TCP emulation)" : target);
+        return new RdmaKvStore(target, target.StartsWith("ucx://", StringComparison.Ordinal) ? $"UCX (UCX_TLS={Environment.GetEnvironmentVariable("UCX_TLS") ?? "UCX's default"})" : target);
     }
 }
