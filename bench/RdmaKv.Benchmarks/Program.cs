@@ -3,6 +3,7 @@ using RdmaKv.Benchmarks;
 
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- get [keys=100000] [value=1024] [seconds=5] [distribution=uniform|zipfian]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- put [seconds=5]
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote [keys=10000] [value=1024] [ops=20000]   (UCX)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- bdn   (BenchmarkDotNet, allocation check of TryGet)
 if (args.Length == 0)
 {
@@ -15,4 +16,4 @@ if (args[0] == "bdn")
     return 0;
 }
 var options = args[1..].Select(a => a.Split('=', 2)).ToDictionary(p => p[0].TrimStart('-'), p => p.Length > 1 ? p[1] : "");
-return LocalLoad.Run(args[0], options);
+return args[0] == "remote" ? RemoteLoad.Run(options) : LocalLoad.Run(args[0], options);

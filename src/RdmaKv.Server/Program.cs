@@ -95,9 +95,15 @@ root.SetAction(async (parse, cancel) =>
     }
     catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
     {
-        Console.Error.WriteLine($"rdmakv-server: remote access: {e.Message}");
-        node.Dispose();
-        return 3;
+        if (parse.GetResult(listen) is { Implicit: false })
+        {
+            Console.Error.WriteLine($"rdmakv-server: remote access: {e.Message}");
+            node.Dispose();
+            return 3;
+        }
+        // Only the default address was taken (another node on this host): serve local clients.
+        host.Services.GetRequiredService<ILogger<StorageNode>>().LogWarning("remote access is off: {Reason}; pass --listen HOST:PORT to choose another address", e.Message);
+        remote = null;
     }
     admin?.Attach(node);
     using (node)

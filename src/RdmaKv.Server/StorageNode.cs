@@ -194,9 +194,13 @@ public sealed partial class StorageNode : IDisposable
     }
 
     /// <summary>Drains the listener, then unmaps every region and removes the node's shared-memory files.</summary>
+    /// <summary>Raised once when the node begins to stop, before it closes connections and unmaps regions.</summary>
+    public event Action? Stopping;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Stopping?.Invoke(); // remote transports let go of the regions before they are unmapped
         _local.Dispose();
         CloseStore(); // a last checkpoint, so a restart replays nothing
         foreach (var p in _partitions) p.Dispose();

@@ -8,10 +8,10 @@ namespace RdmaKv.EndToEnd.Tests;
 public abstract class BadInputTests : IDisposable
 {
     readonly TestNode _node = new();
-    readonly LocalWritePath _writes;
+    readonly TestTransport _writes;
     readonly KvClient _client;
 
-    protected BadInputTests(LocalWritePath writes)
+    protected BadInputTests(TestTransport writes)
     {
         _writes = writes;
         _client = TestNode.ConnectOrStop(_node, writes);
@@ -155,6 +155,8 @@ public abstract class BadInputTests : IDisposable
     }
 }
 
-public sealed class BadInputOverMailboxTests() : BadInputTests(LocalWritePath.Mailbox);
+public sealed class BadInputOverMailboxTests() : BadInputTests(TestTransport.Mailbox);
 
-public sealed class BadInputOverSocketTests() : BadInputTests(LocalWritePath.Socket);
+public sealed class BadInputOverSocketTests() : BadInputTests(TestTransport.Socket);
+
+public sealed class BadInputOverUcxTests() : BadInputTests(TestTransport.Ucx);

@@ -10,8 +10,8 @@ public abstract class CancellationTests : IDisposable
 
     // No spinning: every wait for a reply sleeps at once, so a stale wake-up from the cancelled
     // wait is always met (with spinning, the reply usually comes first and hides it).
-    protected CancellationTests(LocalWritePath writes) =>
-        _client = TestNode.ConnectOrStop(_node, new KvClientOptions { LocalWrites = writes, SpinBeforeBlock = TimeSpan.Zero });
+    protected CancellationTests(TestTransport writes) =>
+        _client = TestNode.ConnectOrStop(_node, new KvClientOptions { LocalWrites = writes == TestTransport.Socket ? LocalWritePath.Socket : LocalWritePath.Mailbox, SpinBeforeBlock = TimeSpan.Zero });
 
     static void WaitFor(Func<bool> condition, string failure) => Assert.True(SpinWait.SpinUntil(condition, Binaries.Patience), failure);
 
@@ -69,6 +69,6 @@ public abstract class CancellationTests : IDisposable
     }
 }
 
-public sealed class CancellationOverMailboxTests() : CancellationTests(LocalWritePath.Mailbox);
+public sealed class CancellationOverMailboxTests() : CancellationTests(TestTransport.Mailbox);
 
-public sealed class CancellationOverSocketTests() : CancellationTests(LocalWritePath.Socket);
+public sealed class CancellationOverSocketTests() : CancellationTests(TestTransport.Socket);

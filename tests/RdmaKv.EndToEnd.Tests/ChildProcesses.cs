@@ -113,6 +113,10 @@ sealed class ServerProcess : IDisposable
     public static ServerProcess Start(string name, string dataDirectory) =>
         new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2"]);
 
+    /// <summary>Starts a node like <see cref="Start(string, string)"/> with more arguments.</summary>
+    public static ServerProcess Start(string name, string dataDirectory, params string[] extra) =>
+        new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. extra]);
+
     public void WaitUntilUp() => WaitForOutput("is up");
 
     /// <summary>Waits until stdout holds <paramref name="text"/>; fails at once if the server exits first.</summary>

@@ -8,10 +8,10 @@ namespace RdmaKv.EndToEnd.Tests;
 public abstract class ClientRoundTripTests : IDisposable
 {
     readonly TestNode _node = new();
-    readonly LocalWritePath _writes;
+    readonly TestTransport _writes;
     readonly KvClient _client;
 
-    protected ClientRoundTripTests(LocalWritePath writes)
+    protected ClientRoundTripTests(TestTransport writes)
     {
         _writes = writes;
         _client = TestNode.ConnectOrStop(_node, writes);
@@ -172,7 +172,7 @@ public abstract class ClientRoundTripTests : IDisposable
     public void ClientWritesThroughThePathItAskedForAndTheNodeCleansUpWhenItLeaves()
     {
         _client.Put("k", "v");
-        Assert.Equal(_writes == LocalWritePath.Mailbox ? 1 : 0, _node.MailboxFiles);
+        Assert.Equal(_writes == TestTransport.Mailbox ? 1 : 0, _node.MailboxFiles);
         Assert.Equal(1, _node.Stat("connections_open"));
 
         _client.Dispose();
@@ -214,6 +214,8 @@ public abstract class ClientRoundTripTests : IDisposable
     }
 }
 
-public sealed class ClientRoundTripOverMailboxTests() : ClientRoundTripTests(LocalWritePath.Mailbox);
+public sealed class ClientRoundTripOverMailboxTests() : ClientRoundTripTests(TestTransport.Mailbox);
 
-public sealed class ClientRoundTripOverSocketTests() : ClientRoundTripTests(LocalWritePath.Socket);
+public sealed class ClientRoundTripOverSocketTests() : ClientRoundTripTests(TestTransport.Socket);
+
+public sealed class ClientRoundTripOverUcxTests() : ClientRoundTripTests(TestTransport.Ucx);

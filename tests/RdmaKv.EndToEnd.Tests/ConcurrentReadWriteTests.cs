@@ -11,7 +11,7 @@ namespace RdmaKv.EndToEnd.Tests;
 /// The property checked: a read never returns a torn value, and never a value older than the
 /// last write acknowledged before the read began.
 /// </summary>
-public abstract class ConcurrentReadWriteTests(LocalWritePath writePath, ITestOutputHelper output)
+public abstract class ConcurrentReadWriteTests(TestTransport writePath, ITestOutputHelper output)
 {
     const int Keys = 32;
     const int DurationMs = 3_000;
@@ -115,14 +115,18 @@ public abstract class ConcurrentReadWriteTests(LocalWritePath writePath, ITestOu
 
         output.WriteLine($"{writePath}: {writes} writes, {reads} reads ({absent} absent), {node.Stat("grows")} grows");
         Assert.True(failed == 0, $"{failed} bad reads, first: {string.Join("; ", failures.Take(5))}");
-        Assert.True(writes > 500, $"only {writes} writes in {DurationMs} ms");
-        Assert.True(reads > 5_000, $"only {reads} reads in {DurationMs} ms");
+        // UCX over tcp emulates each READ in software (tens of microseconds on a loaded machine).
+        bool remote = writePath == TestTransport.Ucx;
+        Assert.True(writes > (remote ? 100 : 500), $"only {writes} writes in {DurationMs} ms");
+        Assert.True(reads > (remote ? 200 : 5_000), $"only {reads} reads in {DurationMs} ms");
         Assert.True(absent < reads, "every read came back empty");
         Assert.True(node.Stat("grows") > 0, "the node never grew, so readers never had to follow a new generation");
         node.StopAndCheckRemoved();
     }
 }
 
-public sealed class ConcurrentReadWriteOverMailboxTests(ITestOutputHelper output) : ConcurrentReadWriteTests(LocalWritePath.Mailbox, output);
+public sealed class ConcurrentReadWriteOverMailboxTests(ITestOutputHelper output) : ConcurrentReadWriteTests(TestTransport.Mailbox, output);
 
-public sealed class ConcurrentReadWriteOverSocketTests(ITestOutputHelper output) : ConcurrentReadWriteTests(LocalWritePath.Socket, output);
+public sealed class ConcurrentReadWriteOverSocketTests(ITestOutputHelper output) : ConcurrentReadWriteTests(TestTransport.Socket, output);
+
+public sealed class ConcurrentReadWriteOverUcxTests(ITestOutputHelper output) : ConcurrentReadWriteTests(TestTransport.Ucx, output);

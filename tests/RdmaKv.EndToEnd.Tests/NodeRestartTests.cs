@@ -3,7 +3,7 @@ using RdmaKv.Client;
 namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>A client that outlives its node: after the node restarts under the same name, it must read the new node's regions.</summary>
-public abstract class NodeRestartTests(LocalWritePath writes) : IDisposable
+public abstract class NodeRestartTests(TestTransport writes) : IDisposable
 {
     readonly string _name = TestNode.UniqueName();
     readonly string _dataDirectory = TestNode.NewDataDirectory();
@@ -97,6 +97,6 @@ public abstract class NodeRestartTests(LocalWritePath writes) : IDisposable
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 }
 
-public sealed class NodeRestartOverMailboxTests() : NodeRestartTests(LocalWritePath.Mailbox);
+public sealed class NodeRestartOverMailboxTests() : NodeRestartTests(TestTransport.Mailbox);
 
-public sealed class NodeRestartOverSocketTests() : NodeRestartTests(LocalWritePath.Socket);
+public sealed class NodeRestartOverSocketTests() : NodeRestartTests(TestTransport.Socket);

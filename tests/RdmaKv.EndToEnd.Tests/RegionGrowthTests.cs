@@ -7,7 +7,7 @@ namespace RdmaKv.EndToEnd.Tests;
 /// Partitions outgrow their first region many times while a client reads them: the client must
 /// notice each retired generation and map the new one.
 /// </summary>
-public abstract class RegionGrowthTests(LocalWritePath writes)
+public abstract class RegionGrowthTests(TestTransport writes)
 {
     const int KeyCount = 50_000;
     const int Batch = 1_000;
@@ -67,6 +67,8 @@ public abstract class RegionGrowthTests(LocalWritePath writes)
     }
 }
 
-public sealed class RegionGrowthOverMailboxTests() : RegionGrowthTests(LocalWritePath.Mailbox);
+public sealed class RegionGrowthOverMailboxTests() : RegionGrowthTests(TestTransport.Mailbox);
 
-public sealed class RegionGrowthOverSocketTests() : RegionGrowthTests(LocalWritePath.Socket);
+public sealed class RegionGrowthOverSocketTests() : RegionGrowthTests(TestTransport.Socket);
+
+public sealed class RegionGrowthOverUcxTests() : RegionGrowthTests(TestTransport.Ucx);

@@ -1,5 +1,9 @@
+using System.Net;
+using System.Runtime.CompilerServices;
 using RdmaKv.Client;
 using RdmaKv.Server;
+using RdmaKv.Server.Ucx;
+using RdmaKv.Transport.Ucx;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -40,7 +44,39 @@ sealed class TestNode : IDisposable
 
     public KvClient Connect(LocalWritePath writes = LocalWritePath.Mailbox) => Connect(new KvClientOptions { LocalWrites = writes });
 
+    public KvClient Connect(TestTransport transport) => transport switch
+    {
+        TestTransport.Ucx => ConnectRemote(new KvClientOptions()),
+        TestTransport.Socket => Connect(LocalWritePath.Socket),
+        _ => Connect(LocalWritePath.Mailbox),
+    };
+
     public KvClient Connect(KvClientOptions options) => KvClient.Connect(Uri, options);
+
+    UcxNodeListener? _remote;
+
+    /// <summary>Connects over UCX (tcp on loopback) to a listener this node starts on first use.</summary>
+    public KvClient ConnectRemote(KvClientOptions options)
+    {
+        lock (this)
+        {
+            _remote ??= UcxNodeListener.Start(Node, new IPEndPoint(IPAddress.Loopback, 0), Token);
+        }
+        return KvClient.Connect($"ucx://127.0.0.1:{_remote.EndPoint.Port}", options with { Credential = Token });
+    }
+
+    public string Token => ClientTokenFile.LoadOrCreate(DataDirectory, out _, out _);
+
+    /// <summary>UCX over tcp on loopback for every test, unless the environment says otherwise.</summary>
+    [ModuleInitializer]
+    internal static void UseLoopbackUcx()
+    {
+        foreach (var (name, value) in new[] { ("UCX_TLS", "tcp"), ("UCX_NET_DEVICES", "lo") })
+        {
+            UcxEnvironment.SetDefault(name, value);                                       // this process's UCX
+            if (Environment.GetEnvironmentVariable(name) is null) Environment.SetEnvironmentVariable(name, value); // child processes
+        }
+    }
 
     /// <summary>Mailbox files of connected clients in the node's directory.</summary>
     public int MailboxFiles => Directory.GetFiles(SharedMemoryPath, "*.mailbox").Length;
@@ -59,7 +95,18 @@ sealed class TestNode : IDisposable
         }
     }
 
-    public static KvClient ConnectOrStop(TestNode node, LocalWritePath writes) => ConnectOrStop(node, new KvClientOptions { LocalWrites = writes });
+    public static KvClient ConnectOrStop(TestNode node, TestTransport transport)
+    {
+        try
+        {
+            return node.Connect(transport);
+        }
+        catch
+        {
+            node.Dispose();
+            throw;
+        }
+    }
 
     public long Stat(string name) => Node.Stats()[name];
 
@@ -86,6 +133,7 @@ sealed class TestNode : IDisposable
     {
         try
         {
+            _remote?.Dispose();
             Node.Dispose();
         }
         finally
@@ -93,4 +141,12 @@ sealed class TestNode : IDisposable
             DeleteDataDirectory();
         }
     }
+}
+
+/// <summary>How a test's client reaches the node: shared memory with mailbox or socket writes, or UCX.</summary>
+public enum TestTransport
+{
+    Mailbox,
+    Socket,
+    Ucx,
 }

@@ -24,12 +24,12 @@ public static class RemoteAccess
         endPoint = null;
         error = null;
         if (text == "none") return true;
-        if (IPEndPoint.TryParse(text, out var parsed) && parsed.Port != 0 && parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Contains(':'))
+        if (IPEndPoint.TryParse(text, out var parsed) && parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Contains(':'))
         {
             endPoint = parsed;
             return true;
         }
-        error = $"--listen '{text}' is not an IPv4 HOST:PORT (e.g. 127.0.0.1:7400, 0.0.0.0:7400) or 'none'";
+        error = $"--listen '{text}' is not an IPv4 HOST:PORT (e.g. 127.0.0.1:7400, 0.0.0.0:7400) or 'none'; port 0 picks a free port";
         return false;
     }
 

@@ -48,6 +48,9 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
     {
         if (endPoint.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("--listen takes an IPv4 address", nameof(endPoint));
         if (!UcxEnvironment.IsAvailable(out string? problem)) throw new InvalidOperationException(problem);
+        // A restarted node takes its port back although the old connections linger in TIME_WAIT.
+        UcxEnvironment.SetDefault("UCX_TCP_CM_REUSEADDR", "y");
+        UcxEnvironment.SetDefault("UCX_RDMA_CM_REUSEADDR", "y");
         var listener = new UcxNodeListener(node, token, log ?? NullLogger.Instance);
         string? error = null;
         try
@@ -68,6 +71,7 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
             });
             if (error is not null) throw new IOException($"cannot listen on {endPoint}: {error}");
             listener._worker.Stopping += _ => listener.CloseAll();
+            node.Stopping += listener.Dispose;
             return listener;
         }
         catch
@@ -143,6 +147,8 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
         connection.Handle = new UcpEndpointHandle(ep, _worker.Worker);
         _connections[ep] = connection;
         ConnectionCount = _connections.Count;
+        Interlocked.Increment(ref _node.Counters.Connections);
+        Interlocked.Increment(ref _node.Counters.ConnectionsOpen);
         _log.LogInformation("ucx: {Peer} connected", peer);
     }
 
@@ -179,10 +185,12 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
             return;
         }
         _reply.ResetWrittenCount();
+        Interlocked.Add(ref _node.Counters.BytesIn, frame.Length + Wire.LengthPrefix);
         // The decoder's spans point into the frame; copy so they stay valid while the handler runs.
         byte[] payload = frame.ToArray();
         if (!MessageDecoder.TryDecode(payload, out var request, out string error))
         {
+            Interlocked.Increment(ref _node.Counters.BadFrames);
             _node.Counters.CountError("ucx", $"malformed request from {connection.Peer}: {error}");
             MessageEncoder.Reply(_reply, 0, StoreStatus.BadRequest, $"malformed request: {error}");
         }
@@ -297,6 +305,7 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
     {
         if (!_connections.Remove(connection.Endpoint)) return;
         ConnectionCount = _connections.Count;
+        Interlocked.Decrement(ref _node.Counters.ConnectionsOpen);
         foreach (var held in connection.Held.Values) Drop(held);
         connection.Held.Clear();
         connection.Handle?.Dispose();
@@ -315,5 +324,9 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
         if (_self.IsAllocated) _self.Free();
     }
 
-    public void Dispose() => _worker?.Dispose();
+    public void Dispose()
+    {
+        _node.Stopping -= Dispose;
+        _worker?.Dispose();
+    }
 }

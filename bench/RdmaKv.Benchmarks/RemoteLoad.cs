@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using RdmaKv.Client;
+using RdmaKv.Server;
+using RdmaKv.Server.Ucx;
+using RdmaKv.Transport.Ucx;
+
+namespace RdmaKv.Benchmarks;
+
+/// <summary>
+/// Remote GET and PUT over UCX against a node in this process (its own UCX worker and progress
+/// thread; the client has another), side by side with a raw UCX READ of the same sizes through
+/// the same connection code. Latency medians and p99 from timed single operations.
+/// </summary>
+static class RemoteLoad
+{
+    public static int Run(Dictionary<string, string> args)
+    {
+        UcxEnvironment.SetDefault("UCX_TLS", "tcp");
+        UcxEnvironment.SetDefault("UCX_NET_DEVICES", "lo");
+        int keys = int.Parse(args.GetValueOrDefault("keys", "10000"));
+        int valueSize = int.Parse(args.GetValueOrDefault("value", "1024"));
+        int count = int.Parse(args.GetValueOrDefault("ops", "20000"));
+        string name = $"bench-ucx-{Environment.ProcessId}";
+        string data = Path.Combine(Path.GetTempPath(), name);
+        using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 1L << 30, Partitions = 4 });
+        string token = ClientTokenFile.LoadOrCreate(data, out _, out _);
+        using var listener = UcxNodeListener.Start(node, new IPEndPoint(IPAddress.Loopback, 0), token);
+        string uri = $"ucx://127.0.0.1:{listener.EndPoint.Port}";
+        using var client = KvClient.Connect(uri, new KvClientOptions { Credential = token });
+        byte[][] keyBytes = [.. Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}"))];
+        var value = new byte[valueSize];
+        new Random(7).NextBytes(value);
+        for (int i = 0; i < keys; i += 128) client.PutMany([.. keyBytes.Skip(i).Take(128).Select(k => (k, value))]);
+
+        // Raw READs of a bucket and of an extent's size at the start of partition 0's region.
+        using var raw = UcxClientConnection.Connect("127.0.0.1", listener.EndPoint.Port);
+        var hello = new System.Buffers.ArrayBufferWriter<byte>();
+        Protocol.MessageEncoder.Hello(hello, 1, "bench", token);
+        Protocol.MessageDecoder.TryDecode(raw.Call(hello.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var reply, out _);
+        var region = raw.Attach(reply.Node!.Regions[0]);
+        var small = new byte[64];
+        var extent = new byte[Core.ExtentHeader.ExtentLength(keyBytes[0].Length, valueSize)];
+        Report("raw UCX READ 64 B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, small)));
+        Report($"raw UCX READ {extent.Length} B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, extent)));
+
+        var buffer = new byte[valueSize];
+        var random = new Random(3);
+        Report("GET, location cache hit", Time(count, i => client.TryGet(keyBytes[i % 64], buffer, out _)));
+        using (var cold = KvClient.Connect(uri, new KvClientOptions { Credential = token, LocationCacheEntries = 16 }))
+            Report("GET, cold (buckets, then extent)", Time(count, _ => cold.TryGet(keyBytes[random.Next(keys)], buffer, out _)));
+        var batch = keyBytes.Take(32).ToArray();
+        var multi = Time(count / 32, _ => client.MultiGet(batch));
+        Report("MultiGet of 32 (per batch)", multi);
+        Console.WriteLine($"  MultiGet throughput {32 / Median(multi) * 1e6:N0} keys/s");
+        Report("PUT", Time(count, i => client.Put(keyBytes[i % keys], value)));
+        var reader = KvClient.ThreadReader;
+        Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, fallbacks {reader.Fallbacks}; node fallback GETs {node.Stats()["fallback_gets"]}");
+        return 0;
+    }
+
+    static double[] Time(int count, Action<int> op)
+    {
+        for (int i = 0; i < Math.Min(count, 2000); i++) op(i); // warm up
+        var us = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            op(i);
+            us[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+        Array.Sort(us);
+        return us;
+    }
+
+    static double Median(double[] sorted) => sorted[sorted.Length / 2];
+
+    static void Report(string what, double[] sorted) =>
+        Console.WriteLine($"{what}: p50 {Median(sorted):F1} us, p99 {sorted[(int)(sorted.Length * 0.99)]:F1} us ({sorted.Length} ops, {1e6 / sorted.Average():N0}/s)");
+}
