@@ -70,10 +70,12 @@ cleanup() {
   local status=$?
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # A node that had to be killed leaves its shared memory behind; the name is this run's own.
+  if [ -n "${node:-}" ]; then rm -rf "/dev/shm/rdmakv-$node"; fi
   if [ "$keep" = 1 ]; then say "results kept in $results"; else rm -rf "$work"; fi
   exit $status
 }

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace RdmaKv.Bench.Tests;
 
 /// <summary>A repository binary (rdmakv-server, rdmakv) run as a child with the same dotnet host; Dispose kills it and its children.</summary>
-sealed class ChildProcess : IDisposable
+sealed partial class ChildProcess : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -84,6 +85,16 @@ sealed class ChildProcess : IDisposable
         _process.WaitForExit();
         return _process.ExitCode;
     }
+
+    /// <summary>Sends SIGTERM (a node then removes its shared memory) and waits for the exit code.</summary>
+    public int Stop()
+    {
+        Assert.Equal(0, kill(_process.Id, 15));
+        return WaitForExit();
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
 
     void Append(StringBuilder to, string? line)
     {

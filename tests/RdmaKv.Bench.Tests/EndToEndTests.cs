@@ -84,7 +84,8 @@ public sealed class EndToEndTests : IDisposable
     public void ALocalNodeInAnotherProcessRunsWorkloadD()
     {
         string name = "bench-test-" + Guid.NewGuid().ToString("N")[..12];
-        using var server = new ChildProcess("rdmakv-server.dll", "--name", name, "--data-dir", Path.Combine(_directory, "data"), "--memory", "128m");
+        using var server = new ChildProcess("rdmakv-server.dll", "--name", name, "--data-dir", Path.Combine(_directory, "data"), "--memory", "128m",
+            "--listen", "none", "--admin-urls", "none");
         server.WaitForOutput("is up");
         string json = Path.Combine(_directory, "local.json");
         var stderr = new StringWriter();
@@ -92,6 +93,8 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}: {stderr}");
         var root = CheckReport(json, "D", 2000, 10_000, "INSERT", "READ");
         Assert.Equal("latest", root.GetProperty("settings").GetProperty("distribution").GetString());
+        Assert.Equal(0, server.Stop());
+        Assert.False(Directory.Exists($"/dev/shm/rdmakv-{name}"), "the node removed its shared memory");
     }
 
     [Fact]
