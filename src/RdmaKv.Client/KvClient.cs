@@ -96,9 +96,14 @@ public sealed partial class KvClient : IDisposable
         }
     }
 
-    /// <summary>Values of several keys, in order; null where a key is absent.</summary>
+    /// <summary>
+    /// Values of several keys, in order; null where a key is absent. Over UCX the READs of all
+    /// keys are in flight together (a few round trips for the whole batch).
+    /// </summary>
     public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys)
     {
+        foreach (var k in keys) Check(StoreStatusText.Validate(k.Length, 0));
+        if (_session is RemoteSession remote) return remote.MultiGet(keys, _cache, ThreadReader, k => Get(k));
         var values = new byte[]?[keys.Count];
         for (int i = 0; i < values.Length; i++) values[i] = Get(keys[i]);
         return values;

@@ -20,6 +20,9 @@ public sealed class RemoteRegion(UcpRemoteKeyHandle key, ulong address, long len
     public void Dispose() { } // keys are released on the connection's progress thread when it closes
 }
 
+/// <summary>One READ of a batch: <paramref name="Length"/> bytes at <paramref name="Offset"/> of <paramref name="Region"/>.</summary>
+public readonly record struct ReadPart(RemoteRegion Region, long Offset, int Length);
+
 public sealed record UcxClientOptions
 {
     /// <summary>How long a request or READ may take before the client reports the node unreachable.</summary>
@@ -152,6 +155,42 @@ public sealed unsafe class UcxClientConnection : IDisposable, IFrameReceiver
         new ReadOnlySpan<byte>(op.Buffer, destinationA.Length).CopyTo(destinationA);
         if (offsetB >= 0) new ReadOnlySpan<byte>(op.Buffer + destinationA.Length, destinationB.Length).CopyTo(destinationB);
         return true;
+    }
+
+    /// <summary>
+    /// Issues every READ of <paramref name="parts"/> at once (one round trip for all, as far as the
+    /// transport allows) and copies them back to back into <paramref name="destination"/>;
+    /// false when any failed.
+    /// </summary>
+    public bool ReadMany(ReadOnlySpan<ReadPart> parts, Span<byte> destination)
+    {
+        if (parts.IsEmpty) return true;
+        if (_failure is not null) return false;
+        int total = 0;
+        foreach (var p in parts)
+        {
+            if (p.Region.IsClosed || !InRange(p.Region, p.Offset, p.Length)) return false;
+            total += p.Length;
+        }
+        if (total > destination.Length) throw new ArgumentException($"{total} bytes do not fit in {destination.Length}", nameof(destination));
+        var op = new UcxOperation();
+        op.Begin(parts.Length, total);
+        _worker.Post(new ManyReadWork(this, op, parts.ToArray()));
+        if (!op.Wait(_options.Timeout, _options.Spin))
+        {
+            Fail($"READs from {_address} took longer than {_options.Timeout.TotalSeconds:0.#} s");
+            return false;
+        }
+        try
+        {
+            if (op.Status != 0) return false;
+            new ReadOnlySpan<byte>(op.Buffer, total).CopyTo(destination);
+            return true;
+        }
+        finally
+        {
+            op.Dispose();
+        }
     }
 
     static bool InRange(RemoteRegion region, long offset, int length) =>
@@ -335,6 +374,32 @@ public sealed unsafe class UcxClientConnection : IDisposable, IFrameReceiver
             finally
             {
                 Done.Set();
+            }
+        }
+    }
+
+    sealed class ManyReadWork(UcxClientConnection connection, UcxOperation op, ReadPart[] parts) : IUcxWork
+    {
+        public void Run(UcxWorker worker)
+        {
+            int at = 0;
+            foreach (var part in parts)
+            {
+                if (connection._ep == 0 || part.Region.IsClosed)
+                {
+                    op.Complete(-24);
+                    continue;
+                }
+                var p = new UcpRequestParam
+                {
+                    OpAttrMask = Ucp.OpAttrCallback | Ucp.OpAttrUserData,
+                    Callback = (nint)(delegate* unmanaged<nint, int, nint, void>)&OnReadDone,
+                    UserData = op.Cookie,
+                };
+                nint request = Ucp.GetNbx(connection._ep, op.Buffer + at, (nuint)part.Length, part.Region.Address + (ulong)part.Offset, part.Region.Key, &p);
+                if (request == 0) op.Complete(0);
+                else if (Ucp.IsError(request)) op.Complete(Ucp.StatusOf(request));
+                at += part.Length;
             }
         }
     }

@@ -96,6 +96,29 @@ public abstract class ClientRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void MultiGetOfManyKeysFollowsOverwritesDeletesLargeValuesAndNewGenerations()
+    {
+        const int n = 300;
+        byte[] Value(int i, int version) => Encoding.UTF8.GetBytes($"{i}:{version}:" + new string('v', i % 7 == 0 ? 200_000 : i % 50));
+        for (int i = 0; i < n; i++) if (i % 3 != 0) _client.Put(B($"m{i}"), Value(i, 1));
+        var keys = Enumerable.Range(0, n).Select(i => B($"m{i}")).ToList();
+        var first = _client.MultiGet(keys); // fills the location cache
+        for (int i = 0; i < n; i++) Assert.Equal(i % 3 != 0 ? Value(i, 1) : null, first[i]);
+
+        for (int i = 0; i < n; i += 2) _client.Put(B($"m{i}"), Value(i, 2));  // cached locations go stale
+        for (int i = 1; i < n; i += 10) _client.Delete(B($"m{i}"));
+        foreach (var p in _node.Node.Partitions) lock (p.Lock) p.Writer.Grow(); // a new generation everywhere
+
+        var second = _client.MultiGet(keys);
+        for (int i = 0; i < n; i++)
+        {
+            byte[]? expected = i % 10 == 1 ? null : i % 2 == 0 ? Value(i, 2) : i % 3 != 0 ? Value(i, 1) : null;
+            Assert.True(expected is null ? second[i] is null : second[i] is not null && second[i]!.AsSpan().SequenceEqual(expected),
+                $"key m{i}: expected {(expected is null ? "absent" : $"{expected.Length} bytes")}, got {(second[i] is null ? "absent" : $"{second[i]!.Length} bytes")}");
+        }
+    }
+
+    [Fact]
     public void PutManyStoresEveryPairInOneMessage()
     {
         var pairs = Enumerable.Range(0, 500).Select(i => (B($"key-{i}"), Pattern(i % 300, i))).ToList();

@@ -8,6 +8,7 @@ sealed class RemotePartition(UcxClientConnection connection, RemoteRegion region
 {
     public ulong Generation => header.Generation;
     public RemoteRegion Region => region;
+    public RegionHeader Header => header;
 
     public LookupResult Lookup(ReadOnlySpan<byte> key, KeyHash hash, LocationCache cache, ReaderContext context)
     {

@@ -61,6 +61,16 @@ sealed class RemoteSession : INodeSession
 
     public IPartitionReader Partition(int partition) => Volatile.Read(ref _partitions)[partition];
 
+    /// <summary>Many keys' READs in flight at once; <paramref name="single"/> resolves what the batch could not.</summary>
+    public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys, LocationCache cache, ReaderContext context, Func<byte[], byte[]?> single)
+    {
+        UcxClientConnection? connection;
+        lock (_gate) connection = _connection is { Failure: null } c ? c : null;
+        var partitions = Volatile.Read(ref _partitions);
+        if (connection is null || partitions.Length == 0) return [.. keys.Select(single)];
+        return RemoteMultiGet.Run(connection, partitions, View.HashSeed, keys, cache, context, single);
+    }
+
     public void Refresh()
     {
         lock (_gate)

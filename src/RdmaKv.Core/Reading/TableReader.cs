@@ -89,6 +89,41 @@ public static class TableReader
         return IsRetired(ref access) ? LookupResult.Stale : LookupResult.Fallback;
     }
 
+    /// <summary>
+    /// Batch readers (many keys' READs in flight at once) validate what they fetched with this:
+    /// true when <paramref name="extent"/> is an intact, current extent of <paramref name="key"/>,
+    /// with <paramref name="value"/> its value within <paramref name="extent"/>.
+    /// </summary>
+    public static bool TryAcceptExtent(ReadOnlySpan<byte> extent, ReadOnlySpan<byte> key, ReaderContext context, out Range value)
+    {
+        value = default;
+        if (extent.Length < ExtentHeader.Size || Validate(extent, key, context) != ExtentCheck.Valid) return false;
+        value = new Range(ExtentHeader.Size + key.Length, ExtentHeader.Size + key.Length + context.ValueLength);
+        return true;
+    }
+
+    /// <summary>The slots of a two-bucket read whose fingerprint matches <paramref name="hash"/>; returns how many.</summary>
+    public static int MatchingSlots(ReadOnlySpan<byte> bucketPair, KeyHash hash, Span<Slot> into)
+    {
+        int found = 0;
+        for (int i = 0; i < 2 * Bucket.SlotCount && found < into.Length; i++)
+        {
+            int at = (i < Bucket.SlotCount ? 0 : Bucket.Size) + Bucket.SlotOffset(i % Bucket.SlotCount);
+            var slot = new Slot(BinaryPrimitives.ReadUInt64LittleEndian(bucketPair[at..]));
+            if (!slot.IsEmpty && slot.Fingerprint == hash.Fingerprint) into[found++] = slot;
+        }
+        return found;
+    }
+
+    /// <summary>Where the two candidate buckets of <paramref name="hash"/> lie in a region.</summary>
+    public static (long First, long Second) BucketOffsets(in RegionHeader header, KeyHash hash)
+    {
+        ulong mask = header.BucketMask;
+        ulong b1 = hash.PrimaryBucket(mask);
+        ulong b2 = KeyHash.AlternateBucket(b1, hash.Fingerprint, mask);
+        return (RegionHeader.IndexOffset + (long)b1 * Bucket.Size, RegionHeader.IndexOffset + (long)b2 * Bucket.Size);
+    }
+
     static bool IsRetired<TAccess>(ref TAccess access) where TAccess : struct, IRegionAccess
     {
         Span<byte> state = stackalloc byte[8];
