@@ -44,25 +44,44 @@
     canvas.dataset.latest = JSON.stringify(latest);
   }
 
-  // series: [{ name, color, points: [[timeMs, value|null], ...] }]
-  function lineChart(canvas, legend, series, unit) {
+  // The time axis: the whole history once it is full, else from the first point (at least a minute).
+  function timeSpan(now) {
+    const full = state.history * state.intervalMs;
+    const first = state.samples.length ? state.samples[0].time : now;
+    return Math.min(full, Math.max(60000, now - first + state.intervalMs));
+  }
+
+  // series: [{ name, color, points: [[timeMs, value|null], ...] }]; log: a log10 value axis
+  // (latencies: a slow outlier must not flatten the microseconds).
+  function lineChart(canvas, legend, series, unit, log) {
     const { ctx, w, h } = prepare(canvas);
     const left = 44, right = 8, top = 8, bottom = 18;
     const now = Date.now();
-    const span = state.history * state.intervalMs;
+    const span = timeSpan(now);
     const t0 = now - span;
-    let max = 0;
-    for (const s of series) for (const [, v] of s.points) if (v !== null && v > max) max = v;
-    max = niceMax(max);
+    let max = 0, min = Infinity;
+    for (const s of series) for (const [, v] of s.points) if (v !== null && v > 0) { max = Math.max(max, v); min = Math.min(min, v); }
+    let ticks, y;
+    const plotH = h - top - bottom;
+    if (log) {
+      const lo = Math.floor(Math.log10(min === Infinity ? 1 : min));
+      const hi = Math.max(lo + 1, Math.ceil(Math.log10(max > 0 ? max : 10)));
+      ticks = [];
+      for (let e = lo; e <= hi; e++) ticks.push(Math.pow(10, e));
+      y = (v) => top + (1 - (Math.log10(Math.max(v, ticks[0])) - lo) / (hi - lo)) * plotH;
+    } else {
+      max = niceMax(max);
+      ticks = [0, max / 4, max / 2, (3 * max) / 4, max];
+      y = (v) => top + (1 - v / max) * plotH;
+    }
     const x = (t) => left + ((t - t0) / span) * (w - left - right);
-    const y = (v) => top + (1 - v / max) * (h - top - bottom);
     ctx.strokeStyle = "#e4e7ec";
     ctx.fillStyle = "#667085";
     ctx.lineWidth = 1;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    for (let i = 0; i <= 4; i++) {
-      const v = (max * i) / 4, yy = Math.round(y(v)) + 0.5;
+    for (const v of ticks) {
+      const yy = Math.round(y(v)) + 0.5;
       ctx.beginPath(); ctx.moveTo(left, yy); ctx.lineTo(w - right, yy); ctx.stroke();
       ctx.fillText(fmt(v), left - 4, yy);
     }
@@ -102,6 +121,7 @@
   }
 
   function partitionChart(canvas, legend, partitions) {
+    canvas.style.height = `${Math.max(60, Math.min(400, partitions.length * 28 + 8))}px`;
     const { ctx, w, h } = prepare(canvas);
     const left = 64, right = 44, top = 6;
     const rowH = Math.min(28, (h - top) / Math.max(partitions.length, 1));
@@ -163,7 +183,7 @@
       series("put p99", palette[1], lat("put", "p99Us")),
       series("delete p99", palette[3], lat("delete", "p99Us")),
       series("get p99", palette[2], lat("fallback_get", "p99Us")),
-    ], " µs");
+    ], " µs", true);
     lineChart($("clients-chart"), null, [series("clients", palette[5], (s) => s.clientsConnected)], "");
     partitionChart($("partitions-chart"), $("partitions-legend"), state.partitions);
     drawTiles();

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace RdmaKv.Admin.Tests;
+
+/// <summary>
+/// An <c>rdmakv-server</c> child process (the binary the build copies next to this assembly) with
+/// its own name, temp data directory and admin plane on a free loopback port. Dispose kills it
+/// and removes the data directory. The pattern follows the end-to-end tests' ChildProcesses.cs.
+/// </summary>
+sealed partial class ServerProcess : IDisposable
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    readonly Process _process;
+    readonly StringBuilder _stdout = new();
+    readonly StringBuilder _stderr = new();
+    readonly object _gate = new();
+    readonly bool _ownsDataDirectory;
+    int _streamsOpen = 2;
+
+    public ServerProcess(string? dataDirectory = null, string adminUrls = "http://127.0.0.1:0", string? name = null)
+    {
+        Name = name ?? "admin-e2e-" + Guid.NewGuid().ToString("N");
+        _ownsDataDirectory = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("rdmakv-admin-e2e-").FullName;
+        string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
+        var info = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        // Remote access (UCX) is off: its default port would be shared by parallel test nodes.
+        foreach (string a in new[] { dll, "--name", Name, "--data-dir", DataDirectory, "--memory", "64m", "--partitions", "2", "--listen", "none", "--admin-urls", adminUrls })
+            info.ArgumentList.Add(a);
+        info.Environment.Remove("RDMAKV_CONNECT");
+        info.Environment.Remove("ASPNETCORE_URLS");
+        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
+        _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _process.StandardInput.Close();
+    }
+
+    public string Name { get; }
+    public string DataDirectory { get; }
+    public string ConnectUri => "local:" + Name;
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate) return _stdout.ToString();
+        }
+    }
+
+    public string Errors
+    {
+        get
+        {
+            lock (_gate) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>Waits for "is up" and returns the admin plane's base URL, as the server printed it.</summary>
+    public Uri WaitUntilUp()
+    {
+        WaitForOutput("is up");
+        var match = AdminUrl().Match(Output);
+        Assert.True(match.Success, $"server '{Name}' did not say where its admin plane listens:\n{Output}");
+        return new Uri(match.Groups[1].Value + "/");
+    }
+
+    public void WaitForOutput(string text)
+    {
+        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
+        lock (_gate)
+        {
+            while (!_stdout.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                long left = deadline - Environment.TickCount64;
+                Assert.True(_streamsOpen > 0, $"server '{Name}' exited before printing \"{text}\":\n{_stdout}\n{_stderr}");
+                Assert.True(left > 0, $"server '{Name}' did not print \"{text}\" within {Patience}:\n{_stdout}\n{_stderr}");
+                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
+            }
+        }
+    }
+
+    /// <summary>Waits for the process to exit and its output to drain; returns the exit code.</summary>
+    public int WaitForExit()
+    {
+        Assert.True(_process.WaitForExit(Patience), $"server '{Name}' did not exit within {Patience}:\n{Output}\n{Errors}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    void Append(StringBuilder to, string? line)
+    {
+        lock (_gate)
+        {
+            if (line is null) _streamsOpen--;
+            else to.AppendLine(line);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (host is not null && File.Exists(host)) return host;
+        string? self = Environment.ProcessPath;
+        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+    }
+
+    const int SigTerm = 15;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+
+    [GeneratedRegex(@"Admin plane listening on (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex AdminUrl();
+
+    /// <summary>Stops the server as an operator would (SIGTERM), so it removes its shared memory; kills it if it hangs.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited && kill(_process.Id, SigTerm) == 0) _process.WaitForExit(TimeSpan.FromSeconds(10));
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(Patience);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+        if (_ownsDataDirectory)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
