@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace RdmaKv.Storage.Tests;
+
+/// <summary>
+/// An <c>rdmakv-server</c> child process (the build copies it next to this assembly), started with
+/// the same dotnet host; the pattern of the end-to-end tests' ChildProcesses.cs.
+/// </summary>
+sealed partial class ServerProcess : IDisposable
+{
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    readonly Process _process;
+    readonly StringBuilder _output = new();
+    readonly object _gate = new();
+    int _streamsOpen = 2;
+
+    public ServerProcess(string name, string dataDirectory, params string[] extra)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
+        var info = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", "--admin-urls", "none", .. extra])
+            info.ArgumentList.Add(a);
+        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _process.StandardInput.Close();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate) return _output.ToString();
+        }
+    }
+
+    /// <summary>Waits until the output holds <paramref name="text"/>; fails at once if the server exits first.</summary>
+    public void WaitForOutput(string text)
+    {
+        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
+        lock (_gate)
+        {
+            while (!_output.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                long left = deadline - Environment.TickCount64;
+                Assert.True(_streamsOpen > 0, $"the server exited before printing \"{text}\":\n{_output}");
+                Assert.True(left > 0, $"the server did not print \"{text}\" within {Patience}:\n{_output}");
+                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
+            }
+        }
+    }
+
+    public void WaitUntilUp() => WaitForOutput("is up");
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        Assert.Equal(0, kill(_process.Id, 9));
+        Assert.True(_process.WaitForExit(Patience), "the killed server did not exit");
+    }
+
+    void Append(string? line)
+    {
+        lock (_gate)
+        {
+            if (line is null) _streamsOpen--;
+            else _output.AppendLine(line);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (host is not null && File.Exists(host)) return host;
+        string? self = Environment.ProcessPath;
+        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(Patience);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}
