@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use. Installed only when missing (needs root, as on CI).
-packages=(libucx0 libucx-dev gcc)
+packages=(libucx0 libucx-dev gcc chromium iproute2)
 for p in "${packages[@]}"; do
   if ! dpkg -s "$p" >/dev/null 2>&1; then
     echo "installing $p"

@@ -48,6 +48,19 @@ public static unsafe class UcxEnvironment
         }
     }
 
+    /// <summary>Sets a UCX variable in the native environment for contexts created from now on.</summary>
+    public static void Set(string name, string value)
+    {
+        byte[] n = Encoding.ASCII.GetBytes(name + "\0");
+        byte[] v = Encoding.ASCII.GetBytes(value + "\0");
+        fixed (byte* pn = n)
+        fixed (byte* pv = v)
+        {
+            if (Ucp.SetEnv(pn, pv, overwrite: 1) != 0)
+                throw new InvalidOperationException($"setenv {name} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+    }
+
     /// <summary>Whether libucp can be loaded; the message says what to install when not.</summary>
     public static bool IsAvailable(out string? problem)
     {

@@ -17,10 +17,11 @@ static partial class Binaries
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
     public static string CliDll => Path.Combine(AppContext.BaseDirectory, "rdmakv.dll");
 
-    public static Process Start(string dll, IEnumerable<string> args)
+    /// <param name="prefix">a command the host runs under, e.g. <c>ip netns exec NS</c>.</param>
+    public static Process Start(string dll, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(prefix is { Length: > 0 } ? prefix[0] : DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -28,8 +29,14 @@ static partial class Binaries
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (prefix is { Length: > 0 })
+        {
+            foreach (string p in prefix[1..]) info.ArgumentList.Add(p);
+            info.ArgumentList.Add(DotnetHost());
+        }
         info.ArgumentList.Add(dll);
         foreach (string a in args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) info.Environment[k] = v;
         info.Environment.Remove("RDMAKV_CONNECT");
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
     }
@@ -76,11 +83,11 @@ sealed class ServerProcess : IDisposable
     readonly object _gate = new();
     int _streamsOpen = 2;
 
-    ServerProcess(string name, string dataDirectory, IEnumerable<string> args)
+    ServerProcess(string name, string dataDirectory, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         DataDirectory = dataDirectory;
-        _process = Binaries.Start(Binaries.ServerDll, args);
+        _process = Binaries.Start(Binaries.ServerDll, args, prefix, environment);
         _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
         _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
         _process.BeginOutputReadLine();
@@ -116,6 +123,10 @@ sealed class ServerProcess : IDisposable
     /// <summary>Starts a node like <see cref="Start(string, string)"/> with more arguments.</summary>
     public static ServerProcess Start(string name, string dataDirectory, params string[] extra) =>
         new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. extra]);
+
+    /// <summary>Starts a node under <paramref name="prefix"/> (e.g. in a network namespace) with its own environment.</summary>
+    public static ServerProcess StartUnder(string[] prefix, IReadOnlyDictionary<string, string> environment, string name, string dataDirectory, params string[] extra) =>
+        new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. extra], prefix, environment);
 
     public void WaitUntilUp() => WaitForOutput("is up");
 
