@@ -26,7 +26,7 @@ sealed partial class ServerProcess : IDisposable
         Name = name ?? "admin-e2e-" + Guid.NewGuid().ToString("N");
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("rdmakv-admin-e2e-").FullName;
-        string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
+        string dll = ServerDll();
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -109,6 +109,23 @@ sealed partial class ServerProcess : IDisposable
             else to.AppendLine(line);
             Monitor.PulseAll(_gate);
         }
+    }
+
+    /// <summary>
+    /// The server as its own build left it (src/RdmaKv.Server/bin/CONFIG/net10.0), with the
+    /// dependencies its deps.json names; this test folder resolves shared-framework packages
+    /// differently. The copy next to this assembly is the fallback.
+    /// </summary>
+    static string ServerDll()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string framework = output.Name, configuration = output.Parent?.Name ?? "Release";
+        for (var dir = output; dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "src", "RdmaKv.Server", "bin", configuration, framework, "rdmakv-server.dll");
+            if (File.Exists(Path.Combine(dir.FullName, "RdmaKv.sln")) && File.Exists(candidate)) return candidate;
+        }
+        return Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
     }
 
     static string DotnetHost()
