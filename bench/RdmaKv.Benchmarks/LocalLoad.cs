@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Server;
+using RdmaKv.Storage;
 
 namespace RdmaKv.Benchmarks;
 
@@ -20,7 +21,9 @@ static class LocalLoad
         string distribution = args.GetValueOrDefault("distribution", "uniform");
         string name = $"bench-{Environment.ProcessId}";
         string data = Path.Combine(Path.GetTempPath(), name);
-        using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 2L << 30, Partitions = 4 });
+        if (!DurabilityModes.TryParse(args.GetValueOrDefault("durability", "async"), out var durability))
+            throw new ArgumentException("durability= is none, async or sync");
+        using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 2L << 30, Partitions = 4, Durability = durability, AdminUrls = "none" });
         var writes = args.GetValueOrDefault("writes", "mailbox") == "socket" ? LocalWritePath.Socket : LocalWritePath.Mailbox;
         using var client = KvClient.Connect("local:" + name, new KvClientOptions { LocalWrites = writes });
         byte[][] keyBytes = Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}")).ToArray();
@@ -72,7 +75,7 @@ static class LocalLoad
         Array.Sort(latencies);
         double us(double q) => latencies[(int)(q * (latencies.Length - 1))] * 1e6 / Stopwatch.Frequency;
         var reader = KvClient.ThreadReader;
-        Console.WriteLine($"{mode} {distribution} writes={writes} keys={keys} value={valueSize}B: median {rates[rates.Count / 2]:N0} ops/s " +
+        Console.WriteLine($"{mode} {distribution} durability={durability.Name()} writes={writes} keys={keys} value={valueSize}B: median {rates[rates.Count / 2]:N0} ops/s " +
             $"(min {rates[0]:N0}, max {rates[^1]:N0}); latency p50 {us(0.5):F2} us, p99 {us(0.99):F2} us, p99.9 {us(0.999):F2} us");
         Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, " +
             $"checksum failures {reader.ChecksumFailures}, fallbacks {reader.Fallbacks}, refreshes {reader.Refreshes}");
