@@ -149,7 +149,8 @@ sealed partial class ServerProcess : IDisposable
     {
         try
         {
-            if (!_process.HasExited && kill(_process.Id, SigTerm) == 0) _process.WaitForExit(TimeSpan.FromSeconds(10));
+            // A stopping node checkpoints its store, which takes a while on a loaded machine.
+            if (!_process.HasExited && kill(_process.Id, SigTerm) == 0) _process.WaitForExit(Patience);
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             _process.WaitForExit(Patience);
         }
@@ -157,6 +158,15 @@ sealed partial class ServerProcess : IDisposable
         {
         }
         _process.Dispose();
+        // A node that had to be killed leaves its shared memory behind: remove it.
+        string shm = Path.Combine(Environment.GetEnvironmentVariable("RDMAKV_SHM_DIR") ?? "/dev/shm", "rdmakv-" + Name);
+        try
+        {
+            if (Directory.Exists(shm)) Directory.Delete(shm, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
         if (_ownsDataDirectory)
         {
             try
