@@ -44,7 +44,7 @@ public sealed record StorageNodeOptions
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Memory for the store's in-memory log (FASTER); the rest of the store is on disk.</summary>
-    public long StoreMemoryBytes { get; init; } = 64L << 20;
+    public long StoreMemoryBytes { get; init; } = 256L << 20;
 
     /// <summary>When a region is full, evict cold values to the store (true) or refuse puts with RegionFull (false).</summary>
     public bool ColdTier { get; init; } = true;

@@ -104,7 +104,9 @@ sealed class AppendOnlyLog : IDisposable
             {
                 try
                 {
-                    _log.Commit(spinWait: true);
+                    // Block, don't spin: on a small machine a spinning committer takes a core from
+                    // the threads that apply writes for the whole of each fsync.
+                    _log.CommitAsync().AsTask().GetAwaiter().GetResult();
                     Interlocked.Increment(ref _commits);
                 }
                 catch (Exception) when (_stopping)
