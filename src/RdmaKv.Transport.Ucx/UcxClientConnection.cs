@@ -31,8 +31,12 @@ public sealed record UcxClientOptions
     /// <summary>How long a caller busy-waits for a completion before it blocks.</summary>
     public TimeSpan Spin { get; init; } = TimeSpan.FromMicroseconds(50);
 
-    /// <summary>How long the client's progress thread busy-polls before it sleeps.</summary>
-    public TimeSpan ProgressSpin { get; init; } = TimeSpan.FromMicroseconds(200);
+    /// <summary>
+    /// How long the client's progress thread busy-polls before it sleeps. Zero by default: the
+    /// caller already spins for its completion, and two spinners on a small machine take turns
+    /// instead of working (64 B READ p50 29 us with 0, 134 us with 200 us, on 2 vCPUs).
+    /// </summary>
+    public TimeSpan ProgressSpin { get; init; } = TimeSpan.Zero;
 }
 
 /// <summary>
