@@ -91,6 +91,16 @@ static class AdminEndpoints
                 intervalSeconds = latest?.Seconds,
                 perSecond = latest?.Rates ?? new Dictionary<string, double>(),
             },
+            // One-sided reads never reach the node: clients report them (KvClientOptions.ReportInterval).
+            reportedByClients = new
+            {
+                lookups = Get("client_lookups"),
+                oneSidedGets = Get("client_one_sided_gets"),
+                cacheHits = Get("client_cache_hits"),
+                retries = Get("client_retries"),
+                checksumFailures = Get("client_checksum_failures"),
+                fallbacks = Get("client_fallbacks"),
+            },
             errors = new { requests = Get("errors"), badFrames = Get("bad_frames"), recorded = node.RecentErrors.Added },
             bytesIn = Get("bytes_in"),
             clients = new { connected = Get("connections_open"), total = Get("connections_total") },

@@ -32,6 +32,9 @@ interface INodeSession : IDisposable
 
     IReadOnlyDictionary<string, long> Stats();
 
+    /// <summary>Sends a client's counters (ClientReport) to the node.</summary>
+    void Report(IReadOnlyDictionary<string, long> counters);
+
     ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel);
 
     ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel);

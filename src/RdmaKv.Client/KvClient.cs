@@ -25,6 +25,7 @@ public sealed partial class KvClient : IDisposable
     {
         _session = session;
         _cache = new LocationCache(options.LocationCacheEntries);
+        _reportMilliseconds = options.ReportInterval == Timeout.InfiniteTimeSpan ? long.MaxValue / 2 : (long)options.ReportInterval.TotalMilliseconds;
     }
 
     /// <summary>Connects to a node, e.g. <c>local:default</c>.</summary>
@@ -140,6 +141,7 @@ public sealed partial class KvClient : IDisposable
     LookupResult Lookup(ReadOnlySpan<byte> key, ReaderContext reader)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
+        if (Environment.TickCount64 - reader.LastReport >= _reportMilliseconds) Report(reader);
         var hash = KeyHash.Compute(key, _session.View.HashSeed);
         int partition = hash.Partition(_session.View.PartitionCount);
         for (int refresh = 0; ; refresh++)
@@ -150,6 +152,26 @@ public sealed partial class KvClient : IDisposable
             _session.Refresh();
         }
     }
+
+    readonly long _reportMilliseconds;
+
+    /// <summary>Sends this thread's reader counters; a failed report is dropped, never the GET.</summary>
+    void Report(ReaderContext reader)
+    {
+        reader.LastReport = Environment.TickCount64;
+        var report = reader.TakeReport();
+        if (report.Count == 0) return;
+        try
+        {
+            _session.Report(report);
+        }
+        catch (Exception e) when (e is KvConnectionException or KvException)
+        {
+        }
+    }
+
+    /// <summary>Sends what this thread's reads have counted since the last report now (tests, shutdown).</summary>
+    public void ReportNow() => Report(ThreadReader);
 
     static void Check(StoreStatus status)
     {

@@ -24,6 +24,12 @@ public sealed record KvClientOptions
     /// <summary>How long a remote request or READ may take before the client reports the node unreachable.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a thread that reads reports its one-sided lookups, retries and checksum failures
+    /// to the node (which cannot see them), piggybacked on its next GET; infinite turns it off.
+    /// </summary>
+    public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Where node directories are; null means $RDMAKV_SHM_DIR, else /dev/shm.</summary>
     public string? SharedMemoryRoot { get; init; }
 }

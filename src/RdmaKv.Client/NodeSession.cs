@@ -180,6 +180,9 @@ sealed class NodeSession : INodeSession
     public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
         Call(pairs, static (w, id, p) => MessageEncoder.MultiPut(w, id, p), Replies.Status);
 
+    public void Report(IReadOnlyDictionary<string, long> counters) =>
+        Call(counters, static (w, id, c) => MessageEncoder.ClientReport(w, id, c), Replies.Status);
+
     public IReadOnlyDictionary<string, long> Stats() =>
         Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.Stats, id),
             static m => m.Stats ?? throw new KvConnectionException("the node sent no stats"));

@@ -33,7 +33,7 @@ public static class MessageDecoder
                 MessageType.Regions or MessageType.Stats or MessageType.OpenMailbox => Expect(count, 2),
                 MessageType.Reply => Expect(count, 4) with { Status = (StoreStatus)r.ReadByte(), Text = Text(ref r) },
                 MessageType.ValueReply => ReadValueReply(ref r, payload, count),
-                MessageType.StatsReply => Expect(count, 3) with { Stats = ReadStats(ref r) },
+                MessageType.StatsReply or MessageType.ClientReport => Expect(count, 3) with { Stats = ReadStats(ref r) },
                 _ => throw new MessagePackSerializationException($"unknown message type {(byte)type}"),
             };
             message = message with { Type = type, Id = id };

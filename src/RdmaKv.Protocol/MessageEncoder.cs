@@ -114,10 +114,17 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
-    public static void StatsReply(ArrayBufferWriter<byte> output, ulong id, IReadOnlyDictionary<string, long> stats)
+    public static void StatsReply(ArrayBufferWriter<byte> output, ulong id, IReadOnlyDictionary<string, long> stats) =>
+        Counters(output, MessageType.StatsReply, id, stats);
+
+    /// <summary>A client's counters since its last report, by name (see <c>ReaderReport</c>).</summary>
+    public static void ClientReport(ArrayBufferWriter<byte> output, ulong id, IReadOnlyDictionary<string, long> counters) =>
+        Counters(output, MessageType.ClientReport, id, counters);
+
+    static void Counters(ArrayBufferWriter<byte> output, MessageType type, ulong id, IReadOnlyDictionary<string, long> stats)
     {
         int start = Prefix(output);
-        var w = Begin(output, MessageType.StatsReply, id, 3);
+        var w = Begin(output, type, id, 3);
         w.WriteMapHeader(stats.Count);
         foreach (var (name, value) in stats)
         {

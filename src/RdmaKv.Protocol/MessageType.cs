@@ -17,6 +17,9 @@ public enum MessageType : byte
 
     /// <summary>A local client asks for a shared-memory mailbox; the Reply's text is its path.</summary>
     OpenMailbox = 12,
+
+    /// <summary>A client's counters since its last report (one-sided lookups, retries, checksum failures); answered with Reply.</summary>
+    ClientReport = 13,
 }
 
 /// <summary>Protocol constants shared by clients and nodes.</summary>

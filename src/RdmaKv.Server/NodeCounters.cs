@@ -19,6 +19,30 @@ public sealed class NodeCounters
     public long AdminPuts;
     public long AdminDeletes;
 
+    // What clients report of their one-sided reads (the node never sees those): see ClientReport.
+    public long ClientLookups;
+    public long ClientCacheHits;
+    public long ClientRetries;
+    public long ClientChecksumFailures;
+    public long ClientFallbacks;
+
+    /// <summary>Adds a client's report; unknown names and negative counts are ignored.</summary>
+    public void AddClientReport(IReadOnlyDictionary<string, long> report)
+    {
+        foreach (var (name, count) in report)
+        {
+            if (count <= 0) continue;
+            switch (name)
+            {
+                case "lookups": Interlocked.Add(ref ClientLookups, count); break;
+                case "cache_hits": Interlocked.Add(ref ClientCacheHits, count); break;
+                case "retries": Interlocked.Add(ref ClientRetries, count); break;
+                case "checksum_failures": Interlocked.Add(ref ClientChecksumFailures, count); break;
+                case "fallbacks": Interlocked.Add(ref ClientFallbacks, count); break;
+            }
+        }
+    }
+
     /// <summary>Time from a decoded request to its encoded reply, by operation.</summary>
     public LatencyHistogram PutLatency { get; } = new();
     public LatencyHistogram DeleteLatency { get; } = new();
@@ -66,5 +90,11 @@ public sealed class NodeCounters
         ["admin_gets"] = Volatile.Read(ref AdminGets),
         ["admin_puts"] = Volatile.Read(ref AdminPuts),
         ["admin_deletes"] = Volatile.Read(ref AdminDeletes),
+        ["client_lookups"] = Volatile.Read(ref ClientLookups),
+        ["client_one_sided_gets"] = Volatile.Read(ref ClientLookups) - Volatile.Read(ref ClientFallbacks),
+        ["client_cache_hits"] = Volatile.Read(ref ClientCacheHits),
+        ["client_retries"] = Volatile.Read(ref ClientRetries),
+        ["client_checksum_failures"] = Volatile.Read(ref ClientChecksumFailures),
+        ["client_fallbacks"] = Volatile.Read(ref ClientFallbacks),
     };
 }

@@ -56,6 +56,10 @@ public sealed class RequestHandler(StorageNode node)
                 Interlocked.Increment(ref node.Counters.MultiPuts);
                 MultiPut(request, reply);
                 return;
+            case MessageType.ClientReport:
+                node.Counters.AddClientReport(request.Stats!);
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+                return;
             case MessageType.Stats:
                 MessageEncoder.StatsReply(reply, request.Id, node.Stats());
                 return;

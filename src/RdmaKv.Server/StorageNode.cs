@@ -193,10 +193,10 @@ public sealed partial class StorageNode : IDisposable
         return stats;
     }
 
-    /// <summary>Drains the listener, then unmaps every region and removes the node's shared-memory files.</summary>
     /// <summary>Raised once when the node begins to stop, before it closes connections and unmaps regions.</summary>
     public event Action? Stopping;
 
+    /// <summary>Drains the listener, then unmaps every region and removes the node's shared-memory files.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

@@ -52,6 +52,25 @@ public sealed class ReadApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     }
 
     [Fact]
+    public async Task StatsShowTheOneSidedReadsClientsReport()
+    {
+        using var client = _node.Connect();
+        client.Put("seen", "value");
+        client.ReportNow();
+        var before = await Json("/api/stats");
+        for (int i = 0; i < 250; i++) Assert.NotNull(client.Get("seen"));
+        client.ReportNow();
+
+        var stats = await Json("/api/stats");
+        long Delta(string name) => stats.GetProperty("reportedByClients").GetProperty(name).GetInt64()
+            - before.GetProperty("reportedByClients").GetProperty(name).GetInt64();
+        Assert.Equal(250, Delta("lookups"));
+        Assert.Equal(250, Delta("oneSidedGets"));
+        Assert.Equal(0, Delta("fallbacks"));
+        Assert.Equal(0, stats.GetProperty("operations").GetProperty("fallbackGets").GetInt64() - before.GetProperty("operations").GetProperty("fallbackGets").GetInt64());
+    }
+
+    [Fact]
     public async Task RatesComeFromTheSampler()
     {
         _node.Admin.Sampler.SampleOnce();

@@ -119,6 +119,27 @@ public abstract class ClientRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void ClientsReportTheirOneSidedReadsSoTheNodeCanCountThem()
+    {
+        _client.Put("reported", "value");
+        var reader = KvClient.ThreadReader;
+        _client.ReportNow(); // start from a clean slate for this thread
+        var before = _node.Node.Stats();
+        long lookups = reader.Lookups, fallbacks = reader.Fallbacks;
+        for (int i = 0; i < 500; i++) Assert.NotNull(_client.Get("reported"));
+        for (int i = 0; i < 100; i++) Assert.Null(_client.Get($"absent-{i}"));
+        _client.ReportNow();
+
+        var after = _node.Node.Stats();
+        long counted = reader.Lookups - lookups;
+        Assert.Equal(600, counted);
+        Assert.Equal(counted, after["client_lookups"] - before["client_lookups"]);
+        Assert.Equal(reader.Fallbacks - fallbacks, (after["client_lookups"] - after["client_one_sided_gets"]) - (before["client_lookups"] - before["client_one_sided_gets"]));
+        Assert.True(after["client_cache_hits"] - before["client_cache_hits"] >= 499, "repeated GETs of one key did not hit the location cache");
+        Assert.Equal(before["fallback_gets"], after["fallback_gets"]); // every GET above was one-sided
+    }
+
+    [Fact]
     public void PutManyStoresEveryPairInOneMessage()
     {
         var pairs = Enumerable.Range(0, 500).Select(i => (B($"key-{i}"), Pattern(i % 300, i))).ToList();

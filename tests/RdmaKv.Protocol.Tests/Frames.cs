@@ -105,6 +105,7 @@ static class Frames
             ("value reply empty", o => MessageEncoder.ValueReply(o, 16, StoreStatus.Ok, [], hasValue: true)),
             ("value reply nil", o => MessageEncoder.ValueReply(o, 17, StoreStatus.NotFound, [], hasValue: false)),
             ("stats reply", o => MessageEncoder.StatsReply(o, 18, new Dictionary<string, long> { ["puts"] = 3, ["gets"] = -1, ["bytes"] = long.MaxValue })),
+            ("client report", o => MessageEncoder.ClientReport(o, 20, new Dictionary<string, long> { ["lookups"] = 1000, ["retries"] = 2 })),
         };
         return frames.Select(f => (f.Item1, Payload(Encode(f.Item2)).ToArray())).ToList();
     }

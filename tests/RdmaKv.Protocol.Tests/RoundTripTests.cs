@@ -190,6 +190,16 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void ClientReportCarriesItsCounters()
+    {
+        var counters = new Dictionary<string, long> { ["lookups"] = 12_345, ["cache_hits"] = 12_000, ["retries"] = 3, ["checksum_failures"] = 1, ["fallbacks"] = 0 };
+        var m = Frames.RoundTrip(o => MessageEncoder.ClientReport(o, 21, counters));
+        Assert.Equal(MessageType.ClientReport, m.Type);
+        Assert.Equal(21ul, m.Id);
+        Assert.Equal(counters.OrderBy(p => p.Key), Assert.IsType<Dictionary<string, long>>(m.Stats).OrderBy(p => p.Key));
+    }
+
+    [Fact]
     public void FramesWrittenBackToBackEachCarryTheirOwnLength()
     {
         var output = new ArrayBufferWriter<byte>(16);

@@ -210,6 +210,9 @@ sealed class RemoteSession : INodeSession
     public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
         Call(static (w, id, p) => MessageEncoder.MultiPut(w, id, p), pairs, Replies.Status);
 
+    public void Report(IReadOnlyDictionary<string, long> counters) =>
+        Call(static (w, id, c) => MessageEncoder.ClientReport(w, id, c), counters, Replies.Status);
+
     public IReadOnlyDictionary<string, long> Stats() =>
         Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Stats, id), 0,
             static m => m.Stats ?? throw new KvConnectionException("the node sent no stats"));

@@ -33,6 +33,28 @@ public sealed class ReaderContext
     public long Refreshes;
     public long Fallbacks;
 
+    /// <summary>When this thread last reported its counters to a node (Environment.TickCount64).</summary>
+    public long LastReport;
+
+    long _reportedLookups, _reportedCacheHits, _reportedRetries, _reportedChecksumFailures, _reportedFallbacks;
+
+    /// <summary>What changed since the last call, by the names nodes count them under; empty when nothing did.</summary>
+    public Dictionary<string, long> TakeReport()
+    {
+        var report = new Dictionary<string, long>();
+        void Add(string name, long now, ref long reported)
+        {
+            if (now != reported) report[name] = now - reported;
+            reported = now;
+        }
+        Add("lookups", Lookups, ref _reportedLookups);
+        Add("cache_hits", CacheHits, ref _reportedCacheHits);
+        Add("retries", Retries, ref _reportedRetries);
+        Add("checksum_failures", ChecksumFailures, ref _reportedChecksumFailures);
+        Add("fallbacks", Fallbacks, ref _reportedFallbacks);
+        return report;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void SetValue(int start, int length)
     {
