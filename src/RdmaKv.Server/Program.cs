@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,16 @@ var durability = DurabilityCommandLine.AddTo(root);
 var listen = RemoteAccess.AddTo(root, defaults);
 root.SetAction(async (parse, cancel) =>
 {
+    // SIGTERM or Ctrl-C during start-up, before the host listens for them, still means a clean
+    // stop (drain, unmap, remove shared memory), not the runtime's default exit.
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+    void Stop(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        stop.Cancel();
+    }
+    using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+    using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
     if (!SizeParser.TryParse(parse.GetValue(memory)!, out long memoryBytes))
     {
         Console.Error.WriteLine($"--memory '{parse.GetValue(memory)}' is not a size; use a number with an optional k, m or g suffix, e.g. 256m");
@@ -111,7 +122,14 @@ root.SetAction(async (parse, cancel) =>
     {
         // The host turns Ctrl-C and SIGTERM into a return from RunAsync; disposing the node then
         // drains its connections, unmaps its regions and removes its shared-memory files.
-        await host.RunAsync(cancel);
+        try
+        {
+            await host.RunAsync(stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // stopped before the host had started: the node still stops cleanly below
+        }
         admin?.Detach();
     }
     return 0;

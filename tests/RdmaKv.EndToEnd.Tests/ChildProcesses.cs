@@ -166,10 +166,29 @@ sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>Stops the server (SIGTERM, then SIGKILL if it lingers) and removes what a killed one leaves in /dev/shm.</summary>
     public void Dispose()
     {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                Binaries.Signal(_process, Binaries.SigTerm);
+                _process.WaitForExit(TimeSpan.FromSeconds(15));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
         Binaries.KillTree(_process);
         _process.Dispose();
+        try
+        {
+            if (Directory.Exists(SharedMemoryPath)) Directory.Delete(SharedMemoryPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }
 

@@ -61,6 +61,18 @@ public sealed class ServerLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void SigtermAsSoonAsTheNodeIsUpStillStopsItCleanly()
+    {
+        // "is up" is printed before the host runs: a SIGTERM in between must not be the runtime's exit 143.
+        var server = StartAndWait();
+        server.Signal(Binaries.SigTerm);
+
+        Assert.Equal(0, server.WaitForExit());
+        Assert.False(Directory.Exists(server.SharedMemoryPath), $"{server.SharedMemoryPath} outlived the server");
+        Assert.Contains("stopped", server.Output);
+    }
+
+    [Fact]
     public void ServerKilledWithSigkillLeavesItsDirectoryAndARestartSweepsIt()
     {
         var killed = StartAndWait();

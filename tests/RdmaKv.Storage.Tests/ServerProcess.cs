@@ -16,8 +16,11 @@ sealed partial class ServerProcess : IDisposable
     readonly object _gate = new();
     int _streamsOpen = 2;
 
+    readonly string _sharedMemory;
+
     public ServerProcess(string name, string dataDirectory, params string[] extra)
     {
+        _sharedMemory = new RdmaKv.Transport.NodeDirectory(name).Path;
         string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
         var info = new ProcessStartInfo(DotnetHost())
@@ -101,6 +104,14 @@ sealed partial class ServerProcess : IDisposable
         {
         }
         _process.Dispose();
+        // A killed node cannot remove its shared memory; the next start would sweep it, but the test ends here.
+        try
+        {
+            if (Directory.Exists(_sharedMemory)) Directory.Delete(_sharedMemory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     [LibraryImport("libc", SetLastError = true)]
