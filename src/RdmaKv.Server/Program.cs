@@ -29,7 +29,17 @@ root.SetAction(async (parse, cancel) =>
     void Stop(PosixSignalContext context)
     {
         context.Cancel = true;
-        stop.Cancel();
+        // Off the signal thread: what cancellation runs must never throw where nothing catches it.
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            try
+            {
+                stop.Cancel();
+            }
+            catch (Exception e) when (e is ObjectDisposedException or AggregateException or OperationCanceledException)
+            {
+            }
+        });
     }
     using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
     using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
