@@ -36,27 +36,19 @@ public static unsafe class UcxEnvironment
     }
 
     /// <summary>Sets a UCX variable in the native environment unless the user already set it.</summary>
-    public static void SetDefault(string name, string value)
-    {
-        byte[] n = Encoding.ASCII.GetBytes(name + "\0");
-        byte[] v = Encoding.ASCII.GetBytes(value + "\0");
-        fixed (byte* pn = n)
-        fixed (byte* pv = v)
-        {
-            if (Ucp.SetEnv(pn, pv, overwrite: 0) != 0)
-                throw new InvalidOperationException($"setenv {name} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
-        }
-    }
+    public static void SetDefault(string name, string value) => SetNative(name, value, overwrite: 0);
 
     /// <summary>Sets a UCX variable in the native environment for contexts created from now on.</summary>
-    public static void Set(string name, string value)
+    public static void Set(string name, string value) => SetNative(name, value, overwrite: 1);
+
+    static void SetNative(string name, string value, int overwrite)
     {
         byte[] n = Encoding.ASCII.GetBytes(name + "\0");
         byte[] v = Encoding.ASCII.GetBytes(value + "\0");
         fixed (byte* pn = n)
         fixed (byte* pv = v)
         {
-            if (Ucp.SetEnv(pn, pv, overwrite: 1) != 0)
+            if (Ucp.SetEnv(pn, pv, overwrite) != 0)
                 throw new InvalidOperationException($"setenv {name} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
         }
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using RdmaKv.Transport.Ucx;
 
 namespace RdmaKv.Server.Ucx;
@@ -9,7 +8,6 @@ sealed class UcxConnection(string peer)
     public string Peer { get; } = peer;
     public nint Endpoint { get; set; }
     public UcpEndpointHandle? Handle { get; set; }
-    public GCHandle Self { get; set; }
     public bool Greeted;
     public readonly Dictionary<int, RegionRegistration> Held = [];
 }

@@ -126,7 +126,6 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
             peer = $"{ip}:{(ushort)IPAddress.NetworkToHostOrder(*(short*)(attr.ClientAddress + 2))}";
         }
         var connection = new UcxConnection(peer);
-        connection.Self = GCHandle.Alloc(connection);
         var p = new UcpEpParams
         {
             FieldMask = Ucp.EpParamConnRequest | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
@@ -139,7 +138,6 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
         int status = Ucp.EpCreate(_worker!.RawWorker, &p, &ep);
         if (status != 0)
         {
-            connection.Self.Free();
             _log.LogWarning("ucx: could not accept {Peer}: {Reason}", peer, Ucp.Describe(status));
             return;
         }
@@ -309,7 +307,6 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
         foreach (var held in connection.Held.Values) Drop(held);
         connection.Held.Clear();
         connection.Handle?.Dispose();
-        if (connection.Self.IsAllocated) connection.Self.Free();
     }
 
     void CloseAll()
