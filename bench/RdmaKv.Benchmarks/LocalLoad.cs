@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Server;
@@ -13,17 +14,52 @@ namespace RdmaKv.Benchmarks;
 /// </summary>
 static class LocalLoad
 {
+    /// <summary>Runs the load once per durability mode named (comma-separated), each against a fresh node, side by side.</summary>
     public static int Run(string mode, Dictionary<string, string> args)
+    {
+        foreach (string durability in args.GetValueOrDefault("durability", "async").Split(','))
+        {
+            int code = RunOnce(mode, durability, args);
+            if (code != 0) return code;
+        }
+        return 0;
+    }
+
+    static int RunOnce(string mode, string durabilityName, Dictionary<string, string> args)
+    {
+        string name = $"bench-{Environment.ProcessId}";
+        string data = Path.Combine(Path.GetTempPath(), name);
+        if (!DurabilityModes.TryParse(durabilityName, out var durability))
+            throw new ArgumentException("durability= is none, async or sync, or several of them separated by commas");
+        var nodeOptions = new StorageNodeOptions
+        {
+            Name = name,
+            DataDirectory = data,
+            MemoryBytes = 2L << 30,
+            Partitions = 4,
+            Durability = durability,
+            AdminUrls = "none",
+            Listen = "none",
+            CommitInterval = TimeSpan.FromMilliseconds(double.Parse(args.GetValueOrDefault("commit-ms", "5"), CultureInfo.InvariantCulture)),
+            SpinBeforeBlock = TimeSpan.FromMicroseconds(double.Parse(args.GetValueOrDefault("spin-us", "50"), CultureInfo.InvariantCulture)),
+        };
+        try
+        {
+            using var node = StorageNode.Start(nodeOptions);
+            return Measure(mode, node, name, durability, args);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    static int Measure(string mode, StorageNode node, string name, DurabilityMode durability, Dictionary<string, string> args)
     {
         int keys = int.Parse(args.GetValueOrDefault("keys", "100000"));
         int valueSize = int.Parse(args.GetValueOrDefault("value", "1024"));
         int seconds = int.Parse(args.GetValueOrDefault("seconds", "5"));
         string distribution = args.GetValueOrDefault("distribution", "uniform");
-        string name = $"bench-{Environment.ProcessId}";
-        string data = Path.Combine(Path.GetTempPath(), name);
-        if (!DurabilityModes.TryParse(args.GetValueOrDefault("durability", "async"), out var durability))
-            throw new ArgumentException("durability= is none, async or sync");
-        using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 2L << 30, Partitions = 4, Durability = durability, AdminUrls = "none" });
         var writes = args.GetValueOrDefault("writes", "mailbox") == "socket" ? LocalWritePath.Socket : LocalWritePath.Mailbox;
         using var client = KvClient.Connect("local:" + name, new KvClientOptions { LocalWrites = writes });
         byte[][] keyBytes = Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}")).ToArray();

@@ -29,7 +29,9 @@ public sealed class SharedMailbox : IFrameTransport
     readonly long _area;
     readonly Socket _doorbell;
     readonly bool _isNode;
-    readonly long _spinTicks;
+    readonly long _baseSpinTicks;
+    readonly long _maxSpinTicks;
+    long _spinTicks;
     readonly string? _ownedPath;
     byte[] _received = new byte[64 << 10];
     ulong _sequence;
@@ -60,7 +62,8 @@ public sealed class SharedMailbox : IFrameTransport
         _area = area;
         _doorbell = doorbell;
         _isNode = isNode;
-        _spinTicks = (long)(spin.TotalSeconds * Stopwatch.Frequency);
+        _baseSpinTicks = _spinTicks = (long)(spin.TotalSeconds * Stopwatch.Frequency);
+        _maxSpinTicks = Math.Max(_baseSpinTicks, Stopwatch.Frequency / 1000);
     }
 
     /// <summary>The node's side: creates the mailbox file for one connection.</summary>
@@ -104,13 +107,26 @@ public sealed class SharedMailbox : IFrameTransport
     bool WaitForArrival()
     {
         if (Arrived()) return true;
+        long slept = Stopwatch.GetTimestamp();
         // A bell can be stale (rung for a wait that was cancelled): after each one, look again.
         do
         {
             if (!Sleep()) return false;
         }
         while (!HasArrived());
+        AdaptSpin(Stopwatch.GetTimestamp() - slept);
         return true;
+    }
+
+    /// <summary>
+    /// A busy peer that lost its core for a moment (a small machine, other threads) looks idle:
+    /// when the frame came soon after we gave up spinning, spin longer next time (up to 1 ms);
+    /// when the peer really was idle, come back down to the configured budget.
+    /// </summary>
+    void AdaptSpin(long sleptTicks)
+    {
+        if (sleptTicks < _spinTicks) _spinTicks = Math.Min(_spinTicks * 2, _maxSpinTicks);
+        else if (sleptTicks > 64 * _spinTicks) _spinTicks = Math.Max(_spinTicks / 2, _baseSpinTicks);
     }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> frames, CancellationToken cancel)
