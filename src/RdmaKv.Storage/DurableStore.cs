@@ -205,16 +205,25 @@ public sealed class DurableStore : IDisposable
         }
     }
 
-    /// <summary>Calls <paramref name="visit"/> with every live key and value (for rebuilding regions at start).</summary>
+    /// <summary>
+    /// Calls <paramref name="visit"/> with every live key and its newest value (for rebuilding
+    /// regions at start). Scans the whole log, memory and disk, and keeps a record only when the
+    /// index leads to it (see <see cref="StoreSession.IsLatest"/>). FASTER's distinct iterator
+    /// (<c>Iterate()</c>) is not used: in 2.6.5 it skipped about 7% of the keys of a million-key
+    /// store (measured with 100-byte and 1 KiB values).
+    /// </summary>
     public long ForEach(Action<ReadOnlySpan<byte>, ReadOnlySpan<byte>> visit)
     {
         long n = 0;
         using var session = new StoreSession(this, _kv);
-        using var iterator = session.Iterate();
-        while (iterator.GetNext(out RecordInfo info))
+        using var scan = _kv.Log.Scan(_kv.Log.BeginAddress, _kv.Log.TailAddress);
+        while (scan.GetNext(out RecordInfo info))
         {
-            if (info.Tombstone) continue;
-            visit(iterator.GetKey().AsReadOnlySpan(), iterator.GetValue().AsReadOnlySpan());
+            if (info.Tombstone || info.Invalid) continue;
+            ref SpanByte key = ref scan.GetKey();
+            var value = scan.GetValue().AsReadOnlySpan();
+            if (!session.IsLatest(ref key, scan.CurrentAddress, value)) continue;
+            visit(key.AsReadOnlySpan(), value);
             n++;
         }
         return n;

@@ -101,8 +101,41 @@ public sealed unsafe class StoreSession : IColdTier, IDisposable
         return log.Append(_record.AsSpan(0, length));
     }
 
-    /// <summary>Every live record, newest version of each key (FASTER's session iterator).</summary>
-    internal IFasterScanIterator<SpanByte, SpanByte> Iterate() => _session.Iterate();
+    /// <summary>
+    /// True when the scanned record at <paramref name="address"/> holding <paramref name="value"/>
+    /// is <paramref name="key"/>'s newest and the key is not deleted. When the newest record is in
+    /// memory the index's address decides. When it is on disk, FASTER 2.6.5 reports the address
+    /// where its disk read started, not where it found the key, so the values are compared: an
+    /// older record with the very same value may then pass too, which loads the same value twice.
+    /// </summary>
+    internal bool IsLatest(ref SpanByte key, long address, ReadOnlySpan<byte> value)
+    {
+        var input = default(SpanByte);
+        var output = new SpanByteAndMemory();
+        var options = default(ReadOptions);
+        Status status = _session.Read(ref key, ref input, ref output, ref options, out RecordMetadata found);
+        if (!status.IsPending)
+        {
+            output.Memory?.Dispose();
+            return status.Found && found.Address == address;
+        }
+        _session.CompletePendingWithOutputs(out var outputs, wait: true);
+        bool same = false;
+        using (outputs)
+        {
+            while (outputs.Next())
+            {
+                ref var done = ref outputs.Current;
+                if (done.Status.Found)
+                {
+                    var stored = done.Output.IsSpanByte ? done.Output.SpanByte.AsReadOnlySpan() : done.Output.Memory.Memory.Span[..done.Output.Length];
+                    same = stored.SequenceEqual(value);
+                }
+                done.Output.Memory?.Dispose();
+            }
+        }
+        return same;
+    }
 
     public void Dispose() => _session.Dispose();
 }
