@@ -50,8 +50,23 @@ stats.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
     return 0;
 }));
 
+var admin = new Option<string>("--admin")
+{
+    Description = "the node's admin plane, for checkpoint",
+    Recursive = true,
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RDMAKV_ADMIN") ?? AdminCall.DefaultUrl,
+};
+var adminTokenFile = new Option<string>("--admin-token-file")
+{
+    Description = "the admin token (RDMAKV_ADMIN_TOKEN overrides it)",
+    Recursive = true,
+    DefaultValueFactory = _ => Path.Combine("rdmakv-data", "admin-token"),
+};
+var checkpoint = new Command("checkpoint", "take a checkpoint of the node's store now and cut its log behind it (through the admin plane)");
+checkpoint.SetAction(p => AdminCall.Post(p.GetValue(admin)!, p.GetValue(adminTokenFile)!, "/api/checkpoint"));
+
 var bench = new Command("bench", "YCSB core workloads against a node, Redis or Garnet (see README, Benchmark)");
 RdmaKv.Bench.BenchCommandLine.Configure(bench);
 
-var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, put, get, del, stats, bench };
+var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, admin, adminTokenFile, put, get, del, stats, checkpoint, bench };
 return root.Parse(args).Invoke();

@@ -23,6 +23,9 @@ public sealed partial class StorageNode
 
     public DurabilityMode Durability => _store.Durability;
 
+    /// <summary>How many keys the regions were rebuilt with at start, and how long that took.</summary>
+    public (long Keys, TimeSpan Elapsed) Rebuilt => (_rebuiltKeys, _rebuildTime);
+
     static DurableStore OpenStore(StorageNodeOptions options, out RecoveryReport recovery) =>
         DurableStore.Open(new DurableStoreOptions
         {
