@@ -1,4 +1,5 @@
 using System.Text;
+using RdmaKv.Client.Cluster;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
 
@@ -20,6 +21,7 @@ public sealed partial class KvClient : IDisposable
 
     readonly INodeSession _session;
     readonly LocationCache _cache;
+    readonly ClusterRouter? _cluster;
 
     KvClient(INodeSession session, KvClientOptions options)
     {
@@ -41,8 +43,12 @@ public sealed partial class KvClient : IDisposable
         const string ucx = "ucx://";
         if (uri.StartsWith(ucx, StringComparison.Ordinal))
         {
-            var (host, port) = RemoteSession.ParseAddress(uri[ucx.Length..].TrimEnd('/'));
-            return new KvClient(RemoteSession.Open(host, port, options), options);
+            // One node, or seeds of a cluster: ucx://a:7400,b:7400 (any node hands out the map).
+            var seeds = uri[ucx.Length..].TrimEnd('/').Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(s => RemoteSession.ParseAddress(s.StartsWith(ucx, StringComparison.Ordinal) ? s[ucx.Length..] : s)).ToList();
+            if (seeds.Count == 0) throw new ArgumentException($"'{uri}' names no node; use ucx://HOST:PORT[,HOST:PORT...]", nameof(uri));
+            var router = ClusterRouter.Open(seeds, options, out var single);
+            return router is null ? new KvClient(single!, options) : new KvClient(router, options);
         }
         throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME or ucx://HOST:PORT", nameof(uri));
     }
@@ -50,7 +56,7 @@ public sealed partial class KvClient : IDisposable
     public static Task<KvClient> ConnectAsync(string uri, KvClientOptions? options = null, CancellationToken cancel = default) =>
         Task.Run(() => Connect(uri, options), cancel);
 
-    public string NodeName => _session.View.NodeName;
+    public string NodeName => _cluster is null ? _session.View.NodeName : $"cluster of {_cluster.Map.Nodes.Count} nodes (epoch {_cluster.Map.Epoch})";
 
     /// <summary>Counters of this thread's lookups (retries, checksum failures, cache hits, fallbacks).</summary>
     public static ReaderContext ThreadReader => t_reader ??= new ReaderContext();
@@ -59,7 +65,8 @@ public sealed partial class KvClient : IDisposable
     public byte[]? Get(ReadOnlySpan<byte> key)
     {
         var reader = ThreadReader;
-        return Lookup(key, reader) switch
+        if (_cluster is not null) return ClusterGet(key, reader);
+        return Lookup(key, reader, _session, _cache) switch
         {
             LookupResult.Found => reader.LastValue.ToArray(),
             LookupResult.NotFound => null,
@@ -77,7 +84,16 @@ public sealed partial class KvClient : IDisposable
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {
         var reader = ThreadReader;
-        switch (Lookup(key, reader))
+        if (_cluster is not null)
+        {
+            byte[]? found = ClusterGet(key, reader);
+            valueLength = found?.Length ?? 0;
+            if (found is null) return false;
+            if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
+            found.CopyTo(destination);
+            return true;
+        }
+        switch (Lookup(key, reader, _session, _cache))
         {
             case LookupResult.Found:
                 valueLength = reader.LastValue.Length;
@@ -104,6 +120,7 @@ public sealed partial class KvClient : IDisposable
     public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys)
     {
         foreach (var k in keys) Check(StoreStatusText.Validate(k.Length, 0));
+        if (_cluster is not null) return ClusterMultiGet(keys);
         if (_session is RemoteSession remote) return remote.MultiGet(keys, _cache, ThreadReader, k => Get(k));
         var values = new byte[]?[keys.Count];
         for (int i = 0; i < values.Length; i++) values[i] = Get(keys[i]);
@@ -114,7 +131,8 @@ public sealed partial class KvClient : IDisposable
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         Check(StoreStatusText.Validate(key.Length, value.Length));
-        _session.Put(key, value);
+        if (_cluster is not null) ClusterPut(key, value);
+        else _session.Put(key, value);
     }
 
     public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
@@ -123,47 +141,48 @@ public sealed partial class KvClient : IDisposable
     public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
     {
         foreach (var (k, v) in pairs) Check(StoreStatusText.Validate(k.Length, v.Length));
-        _session.PutMany(pairs);
+        if (_cluster is not null) ClusterPutMany(pairs);
+        else _session.PutMany(pairs);
     }
 
     /// <summary>Removes <paramref name="key"/>; false when it was not there.</summary>
     public bool Delete(ReadOnlySpan<byte> key)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
-        return _session.Delete(key);
+        return _cluster is not null ? ClusterDelete(key) : _session.Delete(key);
     }
 
     public bool Delete(string key) => Delete(Encoding.UTF8.GetBytes(key));
 
     /// <summary>The node's counters.</summary>
-    public IReadOnlyDictionary<string, long> Stats() => _session.Stats();
+    public IReadOnlyDictionary<string, long> Stats() => _cluster is not null ? ClusterStats() : _session.Stats();
 
-    LookupResult Lookup(ReadOnlySpan<byte> key, ReaderContext reader)
+    LookupResult Lookup(ReadOnlySpan<byte> key, ReaderContext reader, INodeSession session, LocationCache cache)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
-        if (Environment.TickCount64 - reader.LastReport >= _reportMilliseconds) Report(reader);
-        var hash = KeyHash.Compute(key, _session.View.HashSeed);
-        int partition = hash.Partition(_session.View.PartitionCount);
+        if (Environment.TickCount64 - reader.LastReport >= _reportMilliseconds) Report(reader, session);
+        var hash = KeyHash.Compute(key, session.View.HashSeed);
+        int partition = hash.Partition(session.View.PartitionCount);
         for (int refresh = 0; ; refresh++)
         {
-            LookupResult result = _session.Partition(partition).Lookup(key, hash, _cache, reader);
+            LookupResult result = session.Partition(partition).Lookup(key, hash, cache, reader);
             if (result != LookupResult.Stale || refresh == 3) return result;
             reader.Refreshes++;
-            _session.Refresh();
+            session.Refresh();
         }
     }
 
     readonly long _reportMilliseconds;
 
     /// <summary>Sends this thread's reader counters; a failed report is dropped, never the GET.</summary>
-    void Report(ReaderContext reader)
+    void Report(ReaderContext reader, INodeSession session)
     {
         reader.LastReport = Environment.TickCount64;
         var report = reader.TakeReport();
         if (report.Count == 0) return;
         try
         {
-            _session.Report(report);
+            session.Report(report);
         }
         catch (Exception e) when (e is KvConnectionException or KvException)
         {
@@ -171,7 +190,11 @@ public sealed partial class KvClient : IDisposable
     }
 
     /// <summary>Sends what this thread's reads have counted since the last report now (tests, shutdown).</summary>
-    public void ReportNow() => Report(ThreadReader);
+    public void ReportNow()
+    {
+        if (_cluster is null) Report(ThreadReader, _session);
+        else Report(ThreadReader, _cluster.RouteTo(_cluster.Map.Nodes[0]).Session);
+    }
 
     static void Check(StoreStatus status)
     {
@@ -181,5 +204,9 @@ public sealed partial class KvClient : IDisposable
     static void ThrowTooSmall(int needed, int given) =>
         throw new ArgumentException($"the value is {needed} bytes; the destination holds {given}", "destination");
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        if (_cluster is null) _session.Dispose();
+        else _cluster.Dispose();
+    }
 }

@@ -30,7 +30,7 @@ public static class MessageDecoder
                 MessageType.Put => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
                 MessageType.Delete or MessageType.Get => Expect(count, 3) with { Key = Key(ref r, payload) },
                 MessageType.MultiPut => Expect(count, 3) with { Pairs = ReadPairs(ref r, payload) },
-                MessageType.Regions or MessageType.Stats or MessageType.OpenMailbox => Expect(count, 2),
+                MessageType.Regions or MessageType.Stats or MessageType.OpenMailbox or MessageType.ClusterMap => Expect(count, 2),
                 MessageType.Reply => Expect(count, 4) with { Status = (StoreStatus)r.ReadByte(), Text = Text(ref r) },
                 MessageType.ValueReply => ReadValueReply(ref r, payload, count),
                 MessageType.StatsReply or MessageType.ClientReport => Expect(count, 3) with { Stats = ReadStats(ref r) },

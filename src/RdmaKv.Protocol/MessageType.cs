@@ -20,6 +20,9 @@ public enum MessageType : byte
 
     /// <summary>A client's counters since its last report (one-sided lookups, retries, checksum failures); answered with Reply.</summary>
     ClientReport = 13,
+
+    /// <summary>A client asks for the cluster map: a ValueReply with the map's JSON, or NotFound from a node on its own.</summary>
+    ClusterMap = 14,
 }
 
 /// <summary>Protocol constants shared by clients and nodes.</summary>

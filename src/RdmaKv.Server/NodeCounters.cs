@@ -9,6 +9,9 @@ public sealed class NodeCounters
     public long Puts;
     public long Deletes;
     public long FallbackGets;
+
+    /// <summary>Requests for partitions another node owns, answered WrongPartition (clients then refresh their map).</summary>
+    public long WrongPartition;
     public long MultiPuts;
     public long Errors;
     public long BadFrames;
@@ -81,6 +84,7 @@ public sealed class NodeCounters
         ["puts"] = Volatile.Read(ref Puts),
         ["deletes"] = Volatile.Read(ref Deletes),
         ["fallback_gets"] = Volatile.Read(ref FallbackGets),
+        ["wrong_partition"] = Volatile.Read(ref WrongPartition),
         ["multi_puts"] = Volatile.Read(ref MultiPuts),
         ["errors"] = Volatile.Read(ref Errors),
         ["bad_frames"] = Volatile.Read(ref BadFrames),

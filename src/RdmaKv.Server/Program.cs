@@ -21,6 +21,7 @@ var adminUrls = new Option<string>("--admin-urls") { Description = "where the ad
 root.Options.Add(adminUrls);
 var durability = DurabilityCommandLine.AddTo(root);
 var listen = RemoteAccess.AddTo(root, defaults);
+var cluster = ClusterCommandLine.AddTo(root);
 root.SetAction(async (parse, cancel) =>
 {
     // SIGTERM or Ctrl-C during start-up, before the host listens for them, still means a clean
@@ -62,6 +63,11 @@ root.SetAction(async (parse, cancel) =>
         return 2;
     }
     options = options with { Listen = parse.GetValue(listen)! };
+    if (!cluster.TryApply(parse, parse.GetResult(listen) is { Implicit: false }, parse.GetResult(adminUrls) is { Implicit: false }, ref options, out string? clusterError))
+    {
+        Console.Error.WriteLine(clusterError);
+        return 2;
+    }
     if (!RemoteAccess.TryParse(options.Listen, out var listenAt, out string? listenError))
     {
         Console.Error.WriteLine(listenError);
@@ -91,7 +97,7 @@ root.SetAction(async (parse, cancel) =>
     AdminPlane? admin;
     try
     {
-        admin = await AdminPlaneHost.StartAsync(options, parse.GetResult(adminUrls) is { Implicit: false }, host.Services.GetRequiredService<ILoggerFactory>(), cancel);
+        admin = await AdminPlaneHost.StartAsync(options, parse.GetResult(adminUrls) is { Implicit: false } || options.ClusterFile is not null, host.Services.GetRequiredService<ILoggerFactory>(), cancel);
     }
     catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
     {
@@ -116,7 +122,7 @@ root.SetAction(async (parse, cancel) =>
     }
     catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
     {
-        if (parse.GetResult(listen) is { Implicit: false })
+        if (parse.GetResult(listen) is { Implicit: false } || options.ClusterFile is not null)
         {
             Console.Error.WriteLine($"rdmakv-server: remote access: {e.Message}");
             node.Dispose();

@@ -40,6 +40,14 @@ public sealed class RequestHandler(StorageNode node)
             case MessageType.Regions:
                 MessageEncoder.NodeView(reply, MessageType.Regions, request.Id, node.View());
                 return;
+            case MessageType.Put or MessageType.Delete or MessageType.Get when node.NotOwned(request.Key.Span) is { } moved:
+                Interlocked.Increment(ref node.Counters.WrongPartition);
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, moved);
+                return;
+            case MessageType.ClusterMap:
+                if (node.Cluster is { } map) MessageEncoder.ValueReply(reply, request.Id, StoreStatus.Ok, System.Text.Encoding.UTF8.GetBytes(map.ToJson()), hasValue: true);
+                else MessageEncoder.Reply(reply, request.Id, StoreStatus.NotFound, "this node is not in a cluster");
+                return;
             case MessageType.Put:
                 Interlocked.Increment(ref node.Counters.Puts);
                 Reply(reply, request.Id, node.Put(request.Key.Span, request.Value.Span));
@@ -72,6 +80,15 @@ public sealed class RequestHandler(StorageNode node)
     void MultiPut(in Message request, ArrayBufferWriter<byte> reply)
     {
         var pairs = request.Pairs!;
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            if (node.NotOwned(pairs[i].Key.Span) is { } moved)
+            {
+                Interlocked.Increment(ref node.Counters.WrongPartition);
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, $"pair {i} of {pairs.Length}: {moved}; no pair was applied");
+                return;
+            }
+        }
         long address = -1;
         for (int i = 0; i < pairs.Length; i++)
         {

@@ -29,6 +29,7 @@ public sealed partial class StorageNode : IDisposable
         _log = log;
         Directory.CreateDirectory(options.DataDirectory);
         _seed = HashSeedFile.LoadOrCreate(options.DataDirectory);
+        LoadCluster();
         NodeDirectory = new NodeDirectory(options.Name, options.SharedMemoryRoot);
         _nameLock = NodeLock.Acquire(NodeDirectory);
         var partitions = new List<NodePartition>();

@@ -49,6 +49,15 @@ public sealed record StorageNodeOptions
     /// <summary>When a region is full, evict cold values to the store (true) or refuse puts with RegionFull (false).</summary>
     public bool ColdTier { get; init; } = true;
 
+    /// <summary>The cluster file (see README, Cluster); null for a node on its own.</summary>
+    public string? ClusterFile { get; init; }
+
+    /// <summary>This node's id in the cluster file.</summary>
+    public string? NodeId { get; init; }
+
+    /// <summary>The remote clients' token file; default DATA_DIR/client-token. A cluster's nodes share one.</summary>
+    public string? ClientTokenFile { get; init; }
+
     public void Validate()
     {
         if (!Transport.NodeDirectory.IsValidName(Name))
@@ -61,6 +70,8 @@ public sealed record StorageNodeOptions
         long first = Core.RegionHeader.IndexOffset + InitialBucketCount * Core.Bucket.Size + InitialExtentBytes;
         if (share < first)
             throw new ArgumentException($"--memory {MemoryBytes} bytes gives each of {Partitions} partitions {share} bytes, less than the {first} a first region needs");
+        if ((ClusterFile is null) != (NodeId is null))
+            throw new ArgumentException("--cluster and --node-id go together: the cluster file, and which of its nodes this is");
         if (!string.Equals(AdminUrls, "none", StringComparison.OrdinalIgnoreCase))
             new Admin.AdminOptions { Urls = AdminUrls, DataDirectory = DataDirectory }.Validate();
     }

@@ -65,7 +65,7 @@ sealed class TestNode : IDisposable
         return KvClient.Connect($"ucx://127.0.0.1:{_remote.EndPoint.Port}", options with { Credential = Token });
     }
 
-    public string Token => ClientTokenFile.LoadOrCreate(DataDirectory, out _, out _);
+    public string Token => ClientTokenFile.LoadOrCreate(Path.Combine(DataDirectory, ClientTokenFile.FileName), out _);
 
     /// <summary>UCX over tcp on loopback for every test, unless the environment says otherwise.</summary>
     [ModuleInitializer]

@@ -34,7 +34,7 @@ sealed class RemoteSession : INodeSession
     }
 
     public NodeView View { get; private set; }
-    string Address => $"ucx://{_host}:{_port}";
+    public string Address => $"ucx://{_host}:{_port}";
 
     public static (string Host, int Port) ParseAddress(string text)
     {
@@ -212,6 +212,11 @@ sealed class RemoteSession : INodeSession
 
     public void Report(IReadOnlyDictionary<string, long> counters) =>
         Call(static (w, id, c) => MessageEncoder.ClientReport(w, id, c), counters, Replies.Status);
+
+    /// <summary>The node's cluster map (its JSON), or null when the node is on its own.</summary>
+    public string? ClusterMapJson() =>
+        Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.ClusterMap, id), 0,
+            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? System.Text.Encoding.UTF8.GetString(m.Value.Span) : null);
 
     public IReadOnlyDictionary<string, long> Stats() =>
         Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Stats, id), 0,

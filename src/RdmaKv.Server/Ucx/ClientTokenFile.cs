@@ -11,9 +11,9 @@ public static class ClientTokenFile
 {
     public const string FileName = "client-token";
 
-    public static string LoadOrCreate(string dataDirectory, out string path, out bool created)
+    /// <summary>The token in <paramref name="path"/>; made there when the file does not exist yet (nodes of a cluster may race to make a shared one).</summary>
+    public static string LoadOrCreate(string path, out bool created)
     {
-        path = Path.Combine(dataDirectory, FileName);
         created = false;
         if (File.Exists(path))
         {
@@ -22,16 +22,31 @@ public static class ClientTokenFile
             throw new InvalidDataException($"{path} holds no token (at least 16 characters); delete it to make a new one");
         }
         string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        using (var f = new FileStream(path, new FileStreamOptions
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        using (var f = new FileStream(temporary, new FileStreamOptions
         {
-            Mode = FileMode.CreateNew,
+            Mode = FileMode.Create,
             Access = FileAccess.Write,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         }))
         using (var w = new StreamWriter(f))
             w.WriteLine(token);
-        created = true;
-        return token;
+        try
+        {
+            // A move that may not overwrite (a hard link on Linux) fails when the file exists:
+            // whoever moves first wins, and everyone reads the winner's token.
+            File.Move(temporary, path, overwrite: false);
+            created = true;
+            return token;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return LoadOrCreate(path, out created);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
     }
 
     /// <summary>Compares in constant time, so the time of a refusal says nothing about the token.</summary>

@@ -46,7 +46,8 @@ public static class RemoteAccess
             log.LogWarning("remote access is off: {Problem}. Local clients (local:{Name}) are served.", problem, node.Options.Name);
             return null;
         }
-        string token = ClientTokenFile.LoadOrCreate(node.Options.DataDirectory, out string tokenPath, out bool created);
+        string tokenPath = node.Options.ClientTokenFile ?? Path.Combine(node.Options.DataDirectory, ClientTokenFile.FileName);
+        string token = ClientTokenFile.LoadOrCreate(tokenPath, out bool created);
         var listener = UcxNodeListener.Start(node, endPoint, token, log);
         log.LogInformation("remote clients connect with ucx://{EndPoint} and the token in {TokenPath}{Created} (UCX_TLS={Tls}, UCX_NET_DEVICES={Devices})",
             listener.EndPoint, tokenPath, created ? ", made now" : "", UcxEnvironment.Get("UCX_TLS") ?? "(UCX default)", UcxEnvironment.Get("UCX_NET_DEVICES") ?? "(UCX default)");

@@ -1,0 +1,159 @@
+using RdmaKv.Core;
+using RdmaKv.Core.Cluster;
+
+namespace RdmaKv.Client.Cluster;
+
+/// <summary>
+/// Routes each key to the node that owns its partition under the newest cluster map the client
+/// has seen. A node that answers WrongPartition makes the client fetch the map again (from that
+/// node first, then any other) and retry.
+/// </summary>
+sealed class ClusterRouter : IDisposable
+{
+    readonly KvClientOptions _options;
+    readonly Lock _gate = new();
+    readonly Dictionary<string, NodeRoute> _routes = new(StringComparer.Ordinal);
+    volatile ClusterMap _map;
+
+    ClusterRouter(ClusterMap map, KvClientOptions options)
+    {
+        _map = map;
+        _options = options;
+    }
+
+    public ClusterMap Map => _map;
+
+    /// <summary>
+    /// Connects to the first seed that answers, asks it for the cluster map, and returns a router;
+    /// null (with the seed's session) when that node is on its own.
+    /// </summary>
+    public static ClusterRouter? Open(IReadOnlyList<(string Host, int Port)> seeds, KvClientOptions options, out RemoteSession? single)
+    {
+        var failures = new List<string>();
+        foreach (var (host, port) in seeds)
+        {
+            RemoteSession session;
+            try
+            {
+                session = RemoteSession.Open(host, port, options);
+            }
+            catch (KvConnectionException e)
+            {
+                failures.Add(e.Message);
+                continue;
+            }
+            string? json;
+            try
+            {
+                json = session.ClusterMapJson();
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+            if (json is null)
+            {
+                if (seeds.Count > 1)
+                {
+                    session.Dispose();
+                    throw new KvConnectionException($"ucx://{host}:{port} is a node on its own, not a cluster member; connect to it alone");
+                }
+                single = session;
+                return null;
+            }
+            var router = new ClusterRouter(ParseMap(json, $"ucx://{host}:{port}"), options);
+            var seedNode = router._map.Nodes.FirstOrDefault(n => n.Ucx == $"{host}:{port}");
+            if (seedNode is not null) router._routes[seedNode.Id] = new NodeRoute(seedNode, options, new LocationCache(options.LocationCacheEntries), session);
+            else session.Dispose();
+            single = null;
+            return router;
+        }
+        throw new KvConnectionException($"no seed node answered: {string.Join("; ", failures)}");
+    }
+
+    static ClusterMap ParseMap(string json, string from)
+    {
+        try
+        {
+            return ClusterMap.Parse(json);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new KvConnectionException($"{from} sent a cluster map this client cannot use: {e.Message}");
+        }
+    }
+
+    public NodeRoute Route(ReadOnlySpan<byte> key) => RouteTo(_map.OwnerOf(key));
+
+    public NodeRoute RouteTo(ClusterNode node)
+    {
+        lock (_gate)
+        {
+            if (_routes.TryGetValue(node.Id, out var route) && route.Node == node) return route;
+            route?.Dispose();
+            return _routes[node.Id] = new NodeRoute(node, _options, new LocationCache(_options.LocationCacheEntries));
+        }
+    }
+
+    /// <summary>
+    /// Fetches the map again after a WrongPartition from <paramref name="from"/>: from that node
+    /// first (it knows a newer epoch), then from the others. Keeps the newest epoch seen.
+    /// </summary>
+    public void Refresh(NodeRoute from)
+    {
+        var current = _map;
+        foreach (var node in current.Nodes.OrderBy(n => n.Id == from.Node.Id ? 0 : 1))
+        {
+            try
+            {
+                string? json = RouteTo(node).Call(s => s.ClusterMapJson());
+                if (json is null) continue;
+                var map = ParseMap(json, $"node {node.Id}");
+                lock (_gate)
+                {
+                    if (map.Epoch > _map.Epoch) _map = map;
+                }
+                return;
+            }
+            catch (KvConnectionException)
+            {
+                // try the next node
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="call"/> on the key's owner; on WrongPartition refreshes the map and retries.</summary>
+    public T OnOwner<T>(ReadOnlySpan<byte> key, Func<NodeRoute, T> call)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var route = Route(key);
+            try
+            {
+                return call(route);
+            }
+            catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < 5)
+            {
+                Refresh(route);
+            }
+        }
+    }
+
+    public IEnumerable<NodeRoute> Routes
+    {
+        get
+        {
+            lock (_gate) return [.. _routes.Values];
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var r in _routes.Values) r.Dispose();
+            _routes.Clear();
+        }
+    }
+}

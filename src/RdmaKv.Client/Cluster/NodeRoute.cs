@@ -1,0 +1,65 @@
+using RdmaKv.Core;
+using RdmaKv.Core.Cluster;
+
+namespace RdmaKv.Client.Cluster;
+
+/// <summary>
+/// The client's way to one node of a cluster: its session (connected on first use, reconnected
+/// after a failure) and its own location cache. Failures name the node.
+/// </summary>
+sealed class NodeRoute(ClusterNode node, KvClientOptions options, LocationCache cache, RemoteSession? session = null) : IDisposable
+{
+    readonly Lock _gate = new();
+    RemoteSession? _session = session;
+
+    public ClusterNode Node { get; } = node;
+    public LocationCache Cache { get; } = cache;
+
+    public RemoteSession Session
+    {
+        get
+        {
+            lock (_gate) return _session ??= Connect();
+        }
+    }
+
+    RemoteSession Connect()
+    {
+        if (!ClusterMap.TrySplitAddress(Node.Ucx, out string host, out int port))
+            throw new KvConnectionException($"node {Node.Id} has no usable ucx address ('{Node.Ucx}')");
+        try
+        {
+            return RemoteSession.Open(host, port, options);
+        }
+        catch (KvConnectionException e)
+        {
+            throw new KvConnectionException($"node {Node.Id} (ucx://{Node.Ucx}) is unreachable: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="call"/> on the node; a connection failure names the node.</summary>
+    public T Call<T>(Func<RemoteSession, T> call)
+    {
+        try
+        {
+            return call(Session);
+        }
+        catch (KvConnectionException e)
+        {
+            throw Failed(e);
+        }
+    }
+
+    /// <summary>The failure, saying which node it was (unless it already does).</summary>
+    public KvConnectionException Failed(KvConnectionException e) =>
+        e.Message.StartsWith($"node {Node.Id} ", StringComparison.Ordinal) ? e : new KvConnectionException($"node {Node.Id} (ucx://{Node.Ucx}) failed: {e.Message}", e);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _session?.Dispose();
+            _session = null;
+        }
+    }
+}

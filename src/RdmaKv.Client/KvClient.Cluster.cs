@@ -1,0 +1,167 @@
+using RdmaKv.Client.Cluster;
+using RdmaKv.Core;
+
+namespace RdmaKv.Client;
+
+/// <summary>
+/// A client of a cluster: every key goes to its partition's owner (GETs read that node's regions
+/// one-sided); a WrongPartition answer refreshes the map and retries, unseen by the caller.
+/// </summary>
+public sealed partial class KvClient
+{
+    const int MovedRetries = 5;
+
+    KvClient(ClusterRouter cluster, KvClientOptions options)
+    {
+        _cluster = cluster;
+        _session = null!;
+        _cache = null!;
+        _reportMilliseconds = options.ReportInterval == Timeout.InfiniteTimeSpan ? long.MaxValue / 2 : (long)options.ReportInterval.TotalMilliseconds;
+    }
+
+    /// <summary>The cluster map's epoch this client routes by (0 for a single node).</summary>
+    public long ClusterEpoch => _cluster?.Map.Epoch ?? 0;
+
+    static bool Moved(KvException e, int attempt) => e.Status == StoreStatus.WrongPartition && attempt < MovedRetries;
+
+    byte[]? ClusterGet(ReadOnlySpan<byte> key, ReaderContext reader)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var route = _cluster!.Route(key);
+            try
+            {
+                var session = route.Session;
+                return Lookup(key, reader, session, route.Cache) switch
+                {
+                    LookupResult.Found => reader.LastValue.ToArray(),
+                    LookupResult.NotFound => null,
+                    _ => session.FallbackGet(key),
+                };
+            }
+            catch (KvException e) when (Moved(e, attempt))
+            {
+                _cluster.Refresh(route);
+            }
+            catch (KvConnectionException e)
+            {
+                throw route.Failed(e);
+            }
+        }
+    }
+
+    void ClusterPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var route = _cluster!.Route(key);
+            try
+            {
+                route.Session.Put(key, value);
+                return;
+            }
+            catch (KvException e) when (Moved(e, attempt))
+            {
+                _cluster.Refresh(route);
+            }
+            catch (KvConnectionException e)
+            {
+                throw route.Failed(e);
+            }
+        }
+    }
+
+    bool ClusterDelete(ReadOnlySpan<byte> key)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var route = _cluster!.Route(key);
+            try
+            {
+                return route.Session.Delete(key);
+            }
+            catch (KvException e) when (Moved(e, attempt))
+            {
+                _cluster.Refresh(route);
+            }
+            catch (KvConnectionException e)
+            {
+                throw route.Failed(e);
+            }
+        }
+    }
+
+    /// <summary>One multi-put per owner; a group refused as WrongPartition (none of it applied) is regrouped under the new map.</summary>
+    void ClusterPutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
+    {
+        var pending = pairs;
+        for (int attempt = 0; pending.Count > 0; attempt++)
+        {
+            var retry = new List<(byte[] Key, byte[] Value)>();
+            foreach (var group in pending.GroupBy(p => _cluster!.Map.OwnerOf(p.Key).Id).ToList())
+            {
+                var route = _cluster!.RouteTo(_cluster.Map.Node(group.Key)!);
+                try
+                {
+                    route.Session.PutMany([.. group]);
+                }
+                catch (KvException e) when (Moved(e, attempt))
+                {
+                    _cluster.Refresh(route);
+                    retry.AddRange(group);
+                }
+                catch (KvConnectionException e)
+                {
+                    throw route.Failed(e);
+                }
+            }
+            pending = retry;
+        }
+    }
+
+    /// <summary>The keys of each owner in parallel (over UCX each batch keeps its READs in flight together).</summary>
+    byte[]?[] ClusterMultiGet(IReadOnlyList<byte[]> keys)
+    {
+        var values = new byte[]?[keys.Count];
+        var groups = Enumerable.Range(0, keys.Count).GroupBy(i => _cluster!.Map.OwnerOf(keys[i]).Id).ToList();
+        Parallel.ForEach(groups, group =>
+        {
+            var route = _cluster!.RouteTo(_cluster.Map.Node(group.Key)!);
+            var indexes = group.ToList();
+            byte[][] mine = [.. indexes.Select(i => keys[i])];
+            byte[]?[] got;
+            try
+            {
+                got = route.Session.MultiGet(mine, route.Cache, ThreadReader, k => ClusterGet(k, ThreadReader));
+            }
+            catch (KvException e) when (e.Status == StoreStatus.WrongPartition)
+            {
+                got = [.. mine.Select(k => ClusterGet(k, ThreadReader))];
+            }
+            catch (KvConnectionException e)
+            {
+                throw route.Failed(e);
+            }
+            for (int j = 0; j < indexes.Count; j++) values[indexes[j]] = got[j];
+        });
+        return values;
+    }
+
+    /// <summary>Every node's counters added up; a node that does not answer is left out.</summary>
+    IReadOnlyDictionary<string, long> ClusterStats()
+    {
+        var sum = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var node in _cluster!.Map.Nodes)
+        {
+            try
+            {
+                foreach (var (name, n) in _cluster.RouteTo(node).Call(s => s.Stats())) sum[name] = sum.GetValueOrDefault(name) + n;
+            }
+            catch (KvConnectionException)
+            {
+                sum["nodes_unreachable"] = sum.GetValueOrDefault("nodes_unreachable") + 1;
+            }
+        }
+        return sum;
+    }
+}

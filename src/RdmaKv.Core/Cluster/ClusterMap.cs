@@ -1,0 +1,157 @@
+using System.IO.Hashing;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RdmaKv.Core.Cluster;
+
+/// <summary>A storage node as the cluster file names it: its id, its UCX address and its admin plane.</summary>
+public sealed record ClusterNode(string Id, string Ucx, string? Admin);
+
+/// <summary>
+/// Which node owns each of a fixed number of partitions, with an epoch that grows whenever
+/// ownership changes. Keys hash to partitions with a seedless XxHash64, the same on every node
+/// and client (each node's own tables use its secret seed). Loaded from the cluster file; nodes
+/// hand it to clients, which route by it.
+/// </summary>
+public sealed class ClusterMap
+{
+    public const int MaxPartitions = 65536;
+    const int MaxNodes = 1024;
+
+    readonly Dictionary<string, ClusterNode> _byId;
+
+    ClusterMap(long epoch, IReadOnlyList<ClusterNode> nodes, string[] owners)
+    {
+        Epoch = epoch;
+        Nodes = nodes;
+        Owners = owners;
+        _byId = nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+    }
+
+    public long Epoch { get; }
+    public int PartitionCount => Owners.Count;
+    public IReadOnlyList<ClusterNode> Nodes { get; }
+
+    /// <summary>Partition i's owner (a node id).</summary>
+    public IReadOnlyList<string> Owners { get; }
+
+    public static int PartitionOf(ReadOnlySpan<byte> key, int partitions) => (int)(XxHash64.HashToUInt64(key) % (ulong)partitions);
+
+    public int PartitionOf(ReadOnlySpan<byte> key) => PartitionOf(key, PartitionCount);
+
+    public ClusterNode OwnerOf(ReadOnlySpan<byte> key) => _byId[Owners[PartitionOf(key)]];
+
+    public ClusterNode? Node(string id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>The same map with <paramref name="partition"/> owned by <paramref name="node"/> and the epoch one higher.</summary>
+    public ClusterMap WithOwner(int partition, string node)
+    {
+        if (!_byId.ContainsKey(node)) throw new ArgumentException($"node '{node}' is not in the cluster map", nameof(node));
+        if ((uint)partition >= (uint)PartitionCount) throw new ArgumentOutOfRangeException(nameof(partition), $"partition {partition} is not between 0 and {PartitionCount - 1}");
+        var owners = Owners.ToArray();
+        owners[partition] = node;
+        return new ClusterMap(Epoch + 1, Nodes, owners);
+    }
+
+    public static ClusterMap Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"the cluster file {path} cannot be read: {e.Message}", e);
+        }
+        try
+        {
+            return Parse(text);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"the cluster file {path} is not valid: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads the cluster file's JSON (see README, Cluster); says exactly what is wrong when it cannot.</summary>
+    public static ClusterMap Parse(string json)
+    {
+        ClusterFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(json, ClusterJson.Default.ClusterFile);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"it is not JSON of the expected shape ({e.Message})", e);
+        }
+        if (file is null) throw new InvalidDataException("it is empty");
+        if (file.Epoch < 1) throw new InvalidDataException($"epoch {file.Epoch} must be at least 1");
+        if (file.Partitions is < 1 or > MaxPartitions) throw new InvalidDataException($"partitions {file.Partitions} must be between 1 and {MaxPartitions}");
+        var nodes = file.Nodes ?? [];
+        if (nodes.Count is 0 or > MaxNodes) throw new InvalidDataException($"it lists {nodes.Count} nodes; it needs 1 to {MaxNodes}");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in nodes)
+        {
+            if (string.IsNullOrWhiteSpace(n.Id) || n.Id.Length > 64) throw new InvalidDataException("every node needs an id of 1 to 64 characters");
+            if (!seen.Add(n.Id)) throw new InvalidDataException($"node id '{n.Id}' appears twice");
+            if (!TrySplitAddress(n.Ucx, out _, out _)) throw new InvalidDataException($"node '{n.Id}' has ucx address '{n.Ucx}'; it must be HOST:PORT");
+            if (n.Admin is not null && !Uri.TryCreate(n.Admin, UriKind.Absolute, out _)) throw new InvalidDataException($"node '{n.Id}' has admin URL '{n.Admin}', which is not an absolute URL");
+        }
+        string[] owners;
+        if (file.Owners is null)
+        {
+            owners = new string[file.Partitions];
+            for (int p = 0; p < owners.Length; p++) owners[p] = nodes[(int)((long)p * nodes.Count / owners.Length)].Id;
+        }
+        else
+        {
+            if (file.Owners.Count != file.Partitions) throw new InvalidDataException($"owners lists {file.Owners.Count} partitions; partitions says {file.Partitions}");
+            var unknown = file.Owners.FirstOrDefault(o => !seen.Contains(o));
+            if (unknown is not null) throw new InvalidDataException($"owners names node '{unknown}', which is not in nodes");
+            owners = [.. file.Owners];
+        }
+        return new ClusterMap(file.Epoch, [.. nodes.Select(n => new ClusterNode(n.Id, n.Ucx, n.Admin))], owners);
+    }
+
+    /// <summary>The map as the cluster file's JSON, with every owner listed.</summary>
+    public string ToJson() => JsonSerializer.Serialize(new ClusterFile
+    {
+        Epoch = Epoch,
+        Partitions = PartitionCount,
+        Nodes = [.. Nodes.Select(n => new ClusterFileNode { Id = n.Id, Ucx = n.Ucx, Admin = n.Admin })],
+        Owners = [.. Owners],
+    }, ClusterJson.Default.ClusterFile);
+
+    public static bool TrySplitAddress(string? address, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        if (address is null) return false;
+        int colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535) return false;
+        host = address[..colon];
+        return true;
+    }
+}
+
+sealed class ClusterFile
+{
+    public long Epoch { get; set; } = 1;
+    public int Partitions { get; set; } = 256;
+    public List<ClusterFileNode>? Nodes { get; set; }
+    public List<string>? Owners { get; set; }
+}
+
+sealed class ClusterFileNode
+{
+    public string Id { get; set; } = "";
+    public string Ucx { get; set; } = "";
+    public string? Admin { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ClusterFile))]
+sealed partial class ClusterJson : JsonSerializerContext;

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using RdmaKv.Core.Cluster;
+
+namespace RdmaKv.Server;
+
+/// <summary>
+/// The server's cluster options: --cluster FILE, --node-id ID, --client-token-file PATH. In a
+/// cluster the node listens on its own ucx address and admin URL from the file unless --listen or
+/// --admin-urls say otherwise.
+/// </summary>
+sealed class ClusterCommandLine
+{
+    readonly Option<string?> _cluster = new("--cluster") { Description = "the cluster file (JSON: epoch, partitions, nodes with id, ucx and admin); see README, Cluster" };
+    readonly Option<string?> _nodeId = new("--node-id") { Description = "which node of the cluster file this is" };
+    readonly Option<string?> _tokenFile = new("--client-token-file") { Description = "remote clients' token file (made when missing); default DATA_DIR/client-token; a cluster's nodes share one" };
+
+    public static ClusterCommandLine AddTo(RootCommand root)
+    {
+        var options = new ClusterCommandLine();
+        root.Options.Add(options._cluster);
+        root.Options.Add(options._nodeId);
+        root.Options.Add(options._tokenFile);
+        return options;
+    }
+
+    /// <summary>Applies the options; false with a message when the file or the id does not hold.</summary>
+    public bool TryApply(ParseResult parse, bool listenGiven, bool adminGiven, ref StorageNodeOptions options, out string? error)
+    {
+        error = null;
+        options = options with
+        {
+            ClusterFile = parse.GetValue(_cluster),
+            NodeId = parse.GetValue(_nodeId),
+            ClientTokenFile = parse.GetValue(_tokenFile),
+        };
+        if (options.ClusterFile is null) return true;
+        ClusterMap map;
+        try
+        {
+            map = ClusterMap.Load(options.ClusterFile);
+        }
+        catch (InvalidDataException e)
+        {
+            error = e.Message;
+            return false;
+        }
+        var me = options.NodeId is null ? null : map.Node(options.NodeId);
+        if (me is null)
+        {
+            error = $"--node-id '{options.NodeId}' is not one of the nodes in {options.ClusterFile} ({string.Join(", ", map.Nodes.Select(n => n.Id))})";
+            return false;
+        }
+        if (!listenGiven)
+        {
+            ClusterMap.TrySplitAddress(me.Ucx, out string host, out int port);
+            var address = IPAddress.TryParse(host, out var ip) ? ip
+                : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
+            if (address is null)
+            {
+                error = $"node {me.Id}'s ucx host '{host}' does not resolve to an IPv4 address; pass --listen";
+                return false;
+            }
+            options = options with { Listen = $"{address}:{port}" };
+        }
+        if (!adminGiven && me.Admin is not null) options = options with { AdminUrls = me.Admin };
+        return true;
+    }
+}

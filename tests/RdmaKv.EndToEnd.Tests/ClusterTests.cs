@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using RdmaKv.Client;
+using RdmaKv.Core.Cluster;
+using RdmaKv.Server;
+using RdmaKv.Server.Ucx;
+
+namespace RdmaKv.EndToEnd.Tests;
+
+/// <summary>
+/// Three nodes in this process, each with its UCX listener on loopback, sharing a cluster file
+/// and a client token; clients connect through seeds and route by the map.
+/// </summary>
+public sealed class ClusterTests : IDisposable
+{
+    readonly string _dir = TestNode.NewDataDirectory();
+    readonly List<(TestNode Node, UcxNodeListener Listener)> _nodes = [];
+    readonly ClusterMap _map;
+    readonly string _token;
+
+    public ClusterTests()
+    {
+        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
+        string file = Path.Combine(_dir, "cluster.json");
+        File.WriteAllText(file, $$"""
+            { "epoch": 1, "partitions": 64, "nodes": [
+              { "id": "node1", "ucx": "127.0.0.1:{{ports[0]}}" },
+              { "id": "node2", "ucx": "127.0.0.1:{{ports[1]}}" },
+              { "id": "node3", "ucx": "127.0.0.1:{{ports[2]}}" } ] }
+            """);
+        _map = ClusterMap.Load(file);
+        string tokenFile = Path.Combine(_dir, "client-token");
+        _token = ClientTokenFile.LoadOrCreate(tokenFile, out _);
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                string id = $"node{i + 1}";
+                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
+                var listener = UcxNodeListener.Start(node.Node, new IPEndPoint(IPAddress.Loopback, ports[i]), _token);
+                _nodes.Add((node, listener));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    string Seeds(params int[] nodes) => "ucx://" + string.Join(",", nodes.Select(i => _map.Nodes[i].Ucx));
+
+    KvClient Connect(string seeds) => KvClient.Connect(seeds, new KvClientOptions { Credential = _token, Timeout = TimeSpan.FromSeconds(2) });
+
+    static byte[] K(int i) => Encoding.UTF8.GetBytes($"cluster-key-{i}");
+
+    int IndexOf(string nodeId) => _nodes.FindIndex(n => n.Node.Node.Options.NodeId == nodeId);
+
+    [Fact]
+    public void EveryKeyLandsOnItsOwnerAndReadsAndMultiGetSpanAllNodes()
+    {
+        using var client = Connect(Seeds(1)); // any one node is enough as a seed
+        Assert.Equal(1, client.ClusterEpoch);
+        for (int i = 0; i < 300; i++) client.Put(K(i), Encoding.UTF8.GetBytes($"v{i}"));
+        client.PutMany([.. Enumerable.Range(300, 300).Select(i => (K(i), Encoding.UTF8.GetBytes($"v{i}")))]);
+
+        // Each node's own (local, shared-memory) view holds exactly the keys it owns.
+        var locals = _nodes.Select(n => n.Node.Connect()).ToList();
+        try
+        {
+            for (int i = 0; i < 600; i++)
+            {
+                int owner = IndexOf(_map.OwnerOf(K(i)).Id);
+                for (int n = 0; n < 3; n++)
+                    Assert.True((locals[n].Get(K(i)) is not null) == (n == owner), $"key {i}: node{n + 1} {(n == owner ? "lacks it" : "has it")}; owner node{owner + 1}");
+            }
+        }
+        finally
+        {
+            foreach (var l in locals) l.Dispose();
+        }
+        Assert.All(_nodes, n => Assert.True(n.Node.Stat("keys") > 100, $"{n.Node.Node.Options.NodeId} holds {n.Node.Stat("keys")} keys: the partitions are not spread"));
+
+        for (int i = 0; i < 600; i += 7) Assert.Equal($"v{i}", Encoding.UTF8.GetString(client.Get(K(i))!));
+        var keys = Enumerable.Range(0, 600).Select(K).Append(Encoding.UTF8.GetBytes("never-written")).ToList();
+        var values = client.MultiGet(keys);
+        for (int i = 0; i < 600; i++) Assert.Equal($"v{i}", Encoding.UTF8.GetString(values[i]!));
+        Assert.Null(values[600]);
+        Assert.True(client.Delete(K(5)));
+        Assert.Null(client.Get(K(5)));
+        Assert.Equal(0, _nodes.Sum(n => n.Node.Stat("fallback_gets"))); // every GET was one-sided, on its owner
+    }
+
+    [Fact]
+    public void AClientWithAnOldMapIsRedirectedWithoutErrors()
+    {
+        using var stale = Connect(Seeds(0, 1, 2));
+        // Every key of one partition of node1, then the partition goes to node2 at epoch 2.
+        int partition = _map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
+        var keys = Enumerable.Range(0, 20_000).Select(K).Where(k => _map.PartitionOf(k) == partition).Take(20).ToList();
+        Assert.NotEmpty(keys);
+        var moved = _map.WithOwner(partition, "node2");
+        foreach (var (node, _) in _nodes) node.Node.AdoptCluster(moved);
+
+        foreach (var k in keys) stale.Put(k, "after-move"u8.ToArray()); // node1 says WrongPartition; the client follows
+        Assert.Equal(2, stale.ClusterEpoch);
+        using var node2 = _nodes[1].Node.Connect();
+        foreach (var k in keys)
+        {
+            Assert.Equal("after-move"u8.ToArray(), stale.Get(k));
+            Assert.Equal("after-move"u8.ToArray(), node2.Get(k));
+        }
+        Assert.Equal(1, _nodes[0].Node.Stat("wrong_partition")); // one redirect; from then on the client knew the new map
+    }
+
+    [Fact]
+    public void ADownNodeFailsFastNamingItselfAndTheOthersKeepServing()
+    {
+        using var client = Connect(Seeds(0));
+        for (int i = 0; i < 200; i++) client.Put(K(i), "v"u8.ToArray());
+        var (down, listener) = _nodes[2];
+        listener.Dispose();
+        down.Node.Dispose();
+
+        int failed = 0, served = 0;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 200; i++)
+        {
+            if (_map.OwnerOf(K(i)).Id == "node3")
+            {
+                var e = Assert.ThrowsAny<KvConnectionException>(() => client.Put(K(i), "w"u8.ToArray()));
+                Assert.Contains("node node3", e.Message, StringComparison.Ordinal);
+                failed++;
+            }
+            else
+            {
+                client.Put(K(i), "w"u8.ToArray());
+                Assert.Equal("w"u8.ToArray(), client.Get(K(i)));
+                served++;
+            }
+            if (failed == 5) break;
+        }
+        Assert.True(failed > 0 && served > 0, $"failed {failed}, served {served}");
+        // Each failure took at most the client's 2 s timeout, not a hang.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5 * failed + 5), $"{failed} failures took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void AMapWithAnUnknownOwnerOrABadAddressIsRefusedWithTheReason()
+    {
+        var unknown = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [ { "id": "a", "ucx": "h:1" } ], "owners": ["a", "b"] }"""));
+        Assert.Contains("'b'", unknown.Message, StringComparison.Ordinal);
+        var address = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [ { "id": "a", "ucx": "no-port" } ] }"""));
+        Assert.Contains("HOST:PORT", address.Message, StringComparison.Ordinal);
+        var twice = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [ { "id": "a", "ucx": "h:1" }, { "id": "a", "ucx": "h:2" } ] }"""));
+        Assert.Contains("twice", twice.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [], "extra": 1 }"""));
+    }
+
+    public void Dispose()
+    {
+        foreach (var (node, listener) in _nodes)
+        {
+            listener.Dispose();
+            node.Dispose();
+        }
+        Directory.Delete(_dir, recursive: true);
+    }
+}
