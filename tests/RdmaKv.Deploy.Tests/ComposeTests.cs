@@ -1,0 +1,146 @@
+using System.Text.Json;
+using RdmaKv.Core.Cluster;
+
+namespace RdmaKv.Deploy.Tests;
+
+/// <summary>
+/// docker-compose.yml as docker-compose itself reads it (<c>docker-compose config</c>, which needs
+/// no engine), against the topology of deploy/local-cluster.sh and deploy/cluster.json.
+/// </summary>
+[Collection(DeployCollection.Name)]
+public sealed class ComposeTests(PublishedBuild build)
+{
+    const string ClusterPath = "/etc/rdmakv/cluster.json";
+    static readonly Lazy<JsonElement> Config = new(ReadConfig);
+
+    static JsonElement Services => Config.Value.GetProperty("services");
+
+    static IEnumerable<JsonProperty> Nodes => Services.EnumerateObject().Where(s => s.Name != "bench");
+
+    /// <summary>The normalized file docker-compose prints, converted to JSON with PyYAML (docker-compose's own YAML library).</summary>
+    static JsonElement ReadConfig()
+    {
+        var config = Tool.Run("docker-compose", "--file", Repository.Compose, "--project-directory", Repository.Root, "config").Succeeded();
+        var json = Tool.Run("python3", ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], input: config.Output).Succeeded();
+        using var document = JsonDocument.Parse(json.Output);
+        return document.RootElement.Clone();
+    }
+
+    static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.ToString())];
+
+    static string After(string[] args, string option)
+    {
+        int at = Array.IndexOf(args, option);
+        Assert.True(at >= 0 && at + 1 < args.Length, $"'{option} VALUE' is missing from [{string.Join(' ', args)}]");
+        return args[at + 1];
+    }
+
+    [Fact]
+    public void ComposeNodesAreTheNodesOfTheLocalScriptAndOfTheClusterFile()
+    {
+        var script = Topology.FromScript();
+        var fromCompose = new List<ClusterNode>();
+        foreach (var service in Nodes)
+        {
+            string[] command = Strings(service.Value.GetProperty("command"));
+            string id = After(command, "--node-id");
+            Assert.Equal(service.Name, id);
+            Assert.Equal(ClusterPath, After(command, "--cluster"));
+            string address = service.Value.GetProperty("networks").GetProperty("rdmakv").GetProperty("ipv4_address").GetString()!;
+            // With --cluster a node listens on its addresses from the cluster file: 7400 and 7480 unless told otherwise.
+            Assert.DoesNotContain("--listen", command);
+            Assert.DoesNotContain("--admin-urls", command);
+            fromCompose.Add(new ClusterNode(id, $"{address}:7400", $"http://{address}:7480"));
+        }
+        Assert.Equal(script, fromCompose);
+
+        var clusterFile = ClusterMap.Load(Repository.ClusterFile);
+        Assert.Equal(script, clusterFile.Nodes);
+        var generated = Topology.ClusterFileOfScript();
+        Assert.Equal(clusterFile.Nodes, generated.Nodes);
+        Assert.Equal(clusterFile.PartitionCount, generated.PartitionCount);
+        Assert.Equal(clusterFile.Epoch, generated.Epoch);
+        Assert.Equal(clusterFile.Owners, generated.Owners);
+        Assert.Equal(256, clusterFile.PartitionCount);
+        // Every node owns some partitions, or the cluster would carry a node for nothing.
+        Assert.All(clusterFile.Nodes, n => Assert.Contains(n.Id, clusterFile.Owners));
+
+        // The loopback variant has the same nodes at 127.0.0.1 with ports of their own.
+        var loopback = Topology.FromScript(loopback: true);
+        Assert.Equal(script.Select(n => n.Id), loopback.Select(n => n.Id));
+        Assert.Equal(loopback, Topology.ClusterFileOfScript(loopback: true).Nodes);
+        Assert.Equal(6, loopback.SelectMany(n => new[] { n.Ucx, new Uri(n.Admin!).Authority }).Distinct().Count());
+        Assert.All(loopback, n => Assert.StartsWith("127.0.0.1:", n.Ucx));
+    }
+
+    [Fact]
+    public void EveryNodeMountsTheClusterFileSharesOneTokenAndKeepsItsOwnDataVolume()
+    {
+        var dataVolumes = new HashSet<string>();
+        var tokenFiles = new HashSet<string>();
+        foreach (var service in Nodes)
+        {
+            string[] command = Strings(service.Value.GetProperty("command"));
+            string[] volumes = Strings(service.Value.GetProperty("volumes"));
+            Assert.Contains($"{Repository.ClusterFile}:{ClusterPath}:ro", volumes);
+            string dataDir = After(command, "--data-dir");
+            string data = Assert.Single(volumes, v => v.Split(':')[1] == dataDir);
+            Assert.False(data.StartsWith('/'), $"{service.Name}'s data directory is a bind mount ({data}), not a named volume");
+            Assert.True(dataVolumes.Add(data.Split(':')[0]), $"{service.Name} shares its data volume {data}");
+            string tokenFile = After(command, "--client-token-file");
+            string token = Assert.Single(volumes, v => v.Split(':')[1] == Path.GetDirectoryName(tokenFile));
+            tokenFiles.Add($"{token.Split(':')[0]}:{tokenFile}");
+            Assert.Equal(service.Name, After(command, "--name"));
+        }
+        Assert.Equal(3, dataVolumes.Count);
+        Assert.Single(tokenFiles);
+        foreach (string volume in dataVolumes.Append(tokenFiles.Single().Split(':')[0]))
+            Assert.True(Config.Value.GetProperty("volumes").TryGetProperty(volume, out _), $"volume {volume} is not declared");
+    }
+
+    [Fact]
+    public void NodesCanPinMemoryAndOnlyNodeOnesDashboardIsPublishedOnLoopback()
+    {
+        foreach (var service in Nodes)
+        {
+            var s = service.Value;
+            var memlock = s.GetProperty("ulimits").GetProperty("memlock");
+            Assert.Equal(-1, memlock.GetProperty("soft").GetInt32());
+            Assert.Equal(-1, memlock.GetProperty("hard").GetInt32());
+            Assert.Equal("tcp", s.GetProperty("environment").GetProperty("UCX_TLS").GetString());
+            Assert.Equal("eth0", s.GetProperty("environment").GetProperty("UCX_NET_DEVICES").GetString());
+            Assert.True(s.TryGetProperty("shm_size", out _), $"{service.Name} has Docker's 64 MiB /dev/shm, where its regions live");
+            Assert.Equal("deploy/Dockerfile", s.GetProperty("build").GetProperty("dockerfile").GetString());
+            bool published = s.TryGetProperty("ports", out var ports);
+            if (service.Name == "node1") Assert.Equal(["127.0.0.1:7480:7480/tcp"], Strings(ports));
+            else Assert.False(published, $"{service.Name} publishes ports");
+        }
+        var ipam = Assert.Single(Config.Value.GetProperty("networks").GetProperty("rdmakv").GetProperty("ipam").GetProperty("config").EnumerateArray());
+        Assert.Equal("10.90.0.0/24", ipam.GetProperty("subnet").GetString());
+        Assert.Equal("10.90.0.1", ipam.GetProperty("gateway").GetString());
+
+        // The RDMA settings are there to switch on, commented out.
+        string text = File.ReadAllText(Repository.Compose);
+        Assert.Contains("#   - /dev/infiniband/uverbs0", text);
+        Assert.Contains("#   - IPC_LOCK", text);
+    }
+
+    [Fact]
+    public void TheBenchServiceTargetsEveryNodeWithTheSharedTokenAndOptionsTheBenchmarkHas()
+    {
+        var bench = Services.GetProperty("bench");
+        Assert.Equal(["bench"], Strings(bench.GetProperty("profiles")));
+        string[] entrypoint = Strings(bench.GetProperty("entrypoint"));
+        Assert.Equal(["dotnet", "/app/rdmakv.dll", "bench"], entrypoint[..3]);
+        string[] args = [.. entrypoint[3..], .. Strings(bench.GetProperty("command"))];
+        Assert.Equal("ucx://" + string.Join(',', Nodes.Select(n => $"{n.Name}:7400")), After(args, "--target"));
+
+        string nodeToken = After(Strings(Services.GetProperty("node1").GetProperty("command")), "--client-token-file");
+        Assert.Equal(nodeToken, bench.GetProperty("environment").GetProperty("RDMAKV_TOKEN_FILE").GetString());
+        Assert.Contains(Strings(bench.GetProperty("volumes")), v => v.Split(':')[1] == Path.GetDirectoryName(nodeToken) && v.EndsWith(":ro", StringComparison.Ordinal));
+
+        var help = Tool.Run(Tool.Dotnet, [build.Dll("rdmakv.dll"), "bench", "--help"], build.Output).Succeeded();
+        foreach (string option in args.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+            Assert.Contains(option, help.Output);
+    }
+}

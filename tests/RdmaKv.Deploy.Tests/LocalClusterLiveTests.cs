@@ -1,0 +1,170 @@
+using RdmaKv.Core.Cluster;
+
+namespace RdmaKv.Deploy.Tests;
+
+/// <summary>
+/// deploy/local-cluster.sh runs the three-node cluster on this host, in network namespaces behind
+/// a bridge (as root, as CI runs) and on loopback: a client puts and gets keys that every node owns
+/// through the seeds, and stop leaves no process, namespace, bridge or shared memory behind.
+/// </summary>
+[Collection(DeployCollection.Name)]
+public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
+{
+    static readonly string[] Namespaces = ["rdmakv-node1", "rdmakv-node2", "rdmakv-node3"];
+    const string Bridge = "rdmakv-br0";
+    readonly string _state = Path.Combine(Path.GetTempPath(), "rdmakv-local-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+
+    Dictionary<string, string?> ScriptEnvironment => new()
+    {
+        ["RDMAKV_LOCAL_CLUSTER_DIR"] = _state,
+        ["RDMAKV_PUBLISH_DIR"] = build.Output,
+        ["RDMAKV_START_TIMEOUT"] = "120",
+        ["RDMAKV_STOP_TIMEOUT"] = "60",
+    };
+
+    ToolResult Script(string command, params string[] args) =>
+        Tool.Run("bash", [Repository.LocalClusterScript, command, .. args], environment: ScriptEnvironment, timeout: TimeSpan.FromMinutes(4));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ThreeNodesServeKeysOfEveryOwnerAndStopLeavesNothingBehind(bool loopback)
+    {
+        Assert.True(loopback || Environment.UserName == "root", "the namespace cluster needs root (CI runs as root)");
+        var help = Tool.Run(Tool.Dotnet, [build.Dll("rdmakv-server.dll"), "--help"], build.Output).Succeeded();
+        Assert.True(help.Output.Contains("--cluster", StringComparison.Ordinal) && help.Output.Contains("--client-token-file", StringComparison.Ordinal),
+            $"rdmakv-server has no --cluster or --client-token-file yet:\n{help.Output}");
+
+        var topology = Topology.FromScript(loopback);
+        var started = Script("start", loopback ? ["--loopback"] : []);
+        Assert.True(started.ExitCode == 0, started.Describe());
+        Assert.Contains($"seeds: {Topology.Seeds(topology)}", started.Output);
+        Assert.Contains($"token file: {_state}/client-token", started.Output);
+
+        var status = Script("status").Succeeded();
+        var pids = new Dictionary<string, int>();
+        foreach (var node in topology)
+        {
+            string line = Assert.Single(status.Output.Split('\n'), l => l.StartsWith(node.Id + " ", StringComparison.Ordinal));
+            string[] words = line.Split(' ');
+            Assert.True(words[1] == "pid", $"status says '{line}'");
+            pids[node.Id] = int.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($"ucx://{node.Ucx}", line);
+        }
+        if (!loopback)
+        {
+            // Each node runs inside its own namespace, not in this one.
+            for (int i = 0; i < Namespaces.Length; i++)
+                Assert.Contains(pids[topology[i].Id].ToString(System.Globalization.CultureInfo.InvariantCulture), Tool.Run("ip", "netns", "pids", Namespaces[i]).Succeeded().Output.Split('\n'));
+        }
+
+        UseTheCluster(topology, loopback);
+
+        var stopped = Script("stop");
+        Assert.True(stopped.ExitCode == 0, stopped.Describe());
+        Assert.DoesNotContain("SIGKILL", stopped.Output);
+        AssertNothingIsLeft();
+        // Stop is idempotent: a second one finds nothing and succeeds.
+        Script("stop").Succeeded();
+        Assert.Equal(1, Script("status").ExitCode);
+    }
+
+    void UseTheCluster(IReadOnlyList<ClusterNode> topology, bool loopback)
+    {
+        var map = ClusterMap.Load(Path.Combine(_state, "cluster.json"));
+        Assert.Equal(topology, map.Nodes);
+        string token = File.ReadAllText(Path.Combine(_state, "client-token")).Trim();
+        var environment = new Dictionary<string, string?>
+        {
+            ["RDMAKV_TOKEN"] = token,
+            ["RDMAKV_TOKEN_FILE"] = null,
+            ["RDMAKV_CONNECT"] = null,
+            ["UCX_TLS"] = "tcp",
+            // The client is in this namespace: it reaches the nodes through the bridge.
+            ["UCX_NET_DEVICES"] = loopback ? "lo" : Bridge,
+        };
+        ToolResult Cli(string seeds, params string[] args) =>
+            Tool.Run(Tool.Dotnet, [build.Dll("rdmakv.dll"), "--connect", seeds, .. args], build.Output, environment, TimeSpan.FromMinutes(1));
+
+        // Two keys owned by each node, so every node serves puts and gets.
+        var keys = new List<(string Key, ClusterNode Owner)>();
+        for (int i = 0; keys.Count < 2 * topology.Count; i++)
+        {
+            string key = $"deploy-key-{i}";
+            var owner = map.OwnerOf(System.Text.Encoding.UTF8.GetBytes(key));
+            if (keys.Count(k => k.Owner == owner) < 2) keys.Add((key, owner));
+            Assert.True(i < 10_000, "no keys found for every node");
+        }
+
+        string seeds = Topology.Seeds(topology);
+        foreach (var (key, _) in keys)
+        {
+            var put = Cli(seeds, "put", key, "value of " + key);
+            Assert.True(put.ExitCode == 0, put.Describe());
+        }
+        foreach (var (key, owner) in keys)
+        {
+            // Through all seeds, and through one node that does not own the key: it hands out the map.
+            var other = topology.First(n => n != owner);
+            foreach (string via in new[] { seeds, $"ucx://{other.Ucx}" })
+            {
+                var got = Cli(via, "get", key);
+                Assert.True(got.ExitCode == 0 && got.Output.TrimEnd('\n') == "value of " + key, $"get {key} (owner {owner.Id}) via {via}: {got.Describe()}");
+            }
+        }
+        Assert.Equal(1, Cli(seeds, "get", "deploy-key-never-put").ExitCode);
+    }
+
+    void AssertNothingIsLeft()
+    {
+        var processes = ProcessesMentioning(_state);
+        Assert.True(processes.Count == 0, $"processes of the cluster are left: {string.Join("; ", processes)}");
+        string namespaces = Tool.Run("ip", "netns", "list").Succeeded().Output;
+        foreach (string ns in Namespaces)
+            Assert.DoesNotContain(ns, namespaces.Split('\n').Select(l => l.Split(' ')[0]));
+        Assert.NotEqual(0, Tool.Run("ip", "link", "show", Bridge).ExitCode);
+        Assert.DoesNotContain(Tool.Run("ip", "-o", "link", "show").Succeeded().Output.Split('\n'), l => l.Contains("rdmakv-node", StringComparison.Ordinal));
+        foreach (string node in new[] { "node1", "node2", "node3" })
+            Assert.False(Directory.Exists($"/dev/shm/rdmakv-{node}"), $"/dev/shm/rdmakv-{node} is left");
+    }
+
+    static List<string> ProcessesMentioning(string text)
+    {
+        var found = new List<string>();
+        foreach (string dir in Directory.GetDirectories("/proc"))
+        {
+            string name = Path.GetFileName(dir);
+            if (!int.TryParse(name, out int pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                string command = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (command.Contains(text, StringComparison.Ordinal)) found.Add($"{pid}: {command}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the process ended while we looked
+            }
+        }
+        return found;
+    }
+
+    public void Dispose()
+    {
+        // A test that failed half way still leaves nothing running; stop is bounded and idempotent.
+        try
+        {
+            Tool.Run("bash", [Repository.LocalClusterScript, "stop"], environment: ScriptEnvironment, timeout: TimeSpan.FromMinutes(3));
+        }
+        catch (Exception)
+        {
+            // the test's own failure says what went wrong
+        }
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
