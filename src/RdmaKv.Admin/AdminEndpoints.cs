@@ -30,6 +30,7 @@ static class AdminEndpoints
                 errors = node.RecentErrors.Snapshot(),
             })));
         api.MapPost("/checkpoint", (NodeSlot slot) => WithNode(slot, Checkpoint)).RequireAuthorization(AdminPlane.TokenPolicy);
+        api.MapPost("/cluster/move", (NodeSlot slot, MoveRequest move) => WithNode(slot, node => Move(node, move))).RequireAuthorization(AdminPlane.TokenPolicy);
         KeyEndpoints.Map(api);
     }
 
@@ -159,8 +160,46 @@ static class AdminEndpoints
     /// The cluster map as this node sees it: itself and its partitions. The hash seed is left
     /// out: whoever knows it can craft keys that collide; clients get it in their handshake.
     /// </summary>
+    /// <summary>A partition move as posted: which partition, to which node.</summary>
+    public sealed record MoveRequest(int Partition, string Node);
+
+    static IResult Move(IAdminNode node, MoveRequest move)
+    {
+        if (node.ClusterMap is null)
+            return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster (start it with --cluster and --node-id)", "Not in a cluster");
+        try
+        {
+            return TypedResults.Ok(node.MovePartition(move.Partition, move.Node ?? ""));
+        }
+        catch (ArgumentException e)
+        {
+            return Problems.Result(StatusCodes.Status400BadRequest, e.Message, "Bad move");
+        }
+        catch (InvalidOperationException e)
+        {
+            node.RecentErrors.Add("admin", $"partition move failed: {e.Message}");
+            return Problems.Result(StatusCodes.Status409Conflict, e.Message, "Move refused or stopped");
+        }
+        catch (IOException e)
+        {
+            node.RecentErrors.Add("admin", $"partition move failed: {e.Message}");
+            return Problems.Result(StatusCodes.Status502BadGateway, e.Message, "Another node did not answer");
+        }
+    }
+
     static object Cluster(IAdminNode node)
     {
+        if (node.ClusterMap is { } map)
+        {
+            return new
+            {
+                nodeId = node.NodeId,
+                epoch = map.Epoch,
+                partitionCount = map.PartitionCount,
+                nodes = map.Nodes.Select(n => new { id = n.Id, ucx = n.Ucx, admin = n.Admin, partitions = map.Owners.Count(o => o == n.Id) }),
+                owners = map.Owners,
+            };
+        }
         var view = node.View();
         return new
         {

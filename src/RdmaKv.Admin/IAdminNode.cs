@@ -39,6 +39,19 @@ public interface IAdminNode
     /// <summary>Takes a checkpoint of the node's durable store now; throws when it cannot.</summary>
     CheckpointResult Checkpoint();
 
+    /// <summary>This node's id in its cluster, or null for a node on its own.</summary>
+    string? NodeId { get; }
+
+    /// <summary>The cluster map this node routes by, or null for a node on its own.</summary>
+    Core.Cluster.ClusterMap? ClusterMap { get; }
+
+    /// <summary>
+    /// Moves a partition this node owns to another node while clients keep using it; returns a
+    /// report. Throws <see cref="InvalidOperationException"/> when this node does not own it or the
+    /// move stopped, <see cref="ArgumentException"/> for a bad partition or node.
+    /// </summary>
+    object MovePartition(int partition, string node);
+
     /// <summary><see cref="StoreStatus.Ok"/> with the value, <see cref="StoreStatus.NotFound"/>, or why the key is invalid.</summary>
     StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value);
 }

@@ -9,7 +9,7 @@ namespace RdmaKv.Client;
 /// </summary>
 public sealed partial class KvClient
 {
-    const int MovedRetries = 5;
+    const int MovedRetries = 10;
 
     KvClient(ClusterRouter cluster, KvClientOptions options)
     {
@@ -32,7 +32,12 @@ public sealed partial class KvClient
             try
             {
                 var session = route.Session;
-                return Lookup(key, reader, session, route.Cache) switch
+                long refreshes = reader.Refreshes;
+                var result = Lookup(key, reader, session, route.Cache);
+                // The node retired its regions: maybe a partition moved away. Ask for the map, and
+                // read again from the owner it names.
+                if (reader.Refreshes != refreshes && _cluster.Refresh(route) && _cluster.Route(key) != route) continue;
+                return result switch
                 {
                     LookupResult.Found => reader.LastValue.ToArray(),
                     LookupResult.NotFound => null,
@@ -41,7 +46,7 @@ public sealed partial class KvClient
             }
             catch (KvException e) when (Moved(e, attempt))
             {
-                _cluster.Refresh(route);
+                _cluster.Redirected(route, attempt);
             }
             catch (KvConnectionException e)
             {
@@ -62,7 +67,7 @@ public sealed partial class KvClient
             }
             catch (KvException e) when (Moved(e, attempt))
             {
-                _cluster.Refresh(route);
+                _cluster.Redirected(route, attempt);
             }
             catch (KvConnectionException e)
             {
@@ -82,7 +87,7 @@ public sealed partial class KvClient
             }
             catch (KvException e) when (Moved(e, attempt))
             {
-                _cluster.Refresh(route);
+                _cluster.Redirected(route, attempt);
             }
             catch (KvConnectionException e)
             {
@@ -107,7 +112,7 @@ public sealed partial class KvClient
                 }
                 catch (KvException e) when (Moved(e, attempt))
                 {
-                    _cluster.Refresh(route);
+                    _cluster.Redirected(route, attempt);
                     retry.AddRange(group);
                 }
                 catch (KvConnectionException e)

@@ -27,9 +27,9 @@ public static class MessageDecoder
             {
                 MessageType.Hello => Expect(count, 5) with { Version = r.ReadInt32(), Text = Text(ref r), Credential = Text(ref r) },
                 MessageType.HelloReply or MessageType.Regions when count >= 4 => ReadNodeView(ref r, count),
-                MessageType.Put => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
-                MessageType.Delete or MessageType.Get => Expect(count, 3) with { Key = Key(ref r, payload) },
-                MessageType.MultiPut => Expect(count, 3) with { Pairs = ReadPairs(ref r, payload) },
+                MessageType.Put or MessageType.MovePut or MessageType.AdoptMap => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
+                MessageType.Delete or MessageType.Get or MessageType.MoveDelete or MessageType.MoveIn => Expect(count, 3) with { Key = Key(ref r, payload) },
+                MessageType.MultiPut or MessageType.Import => Expect(count, 3) with { Pairs = ReadPairs(ref r, payload) },
                 MessageType.Regions or MessageType.Stats or MessageType.OpenMailbox or MessageType.ClusterMap => Expect(count, 2),
                 MessageType.Reply => Expect(count, 4) with { Status = (StoreStatus)r.ReadByte(), Text = Text(ref r) },
                 MessageType.ValueReply => ReadValueReply(ref r, payload, count),

@@ -46,10 +46,11 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
-    public static void Put(ArrayBufferWriter<byte> output, ulong id, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    /// <summary>A key and a value: Put, and a partition move's MovePut and AdoptMap.</summary>
+    public static void Put(ArrayBufferWriter<byte> output, ulong id, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MessageType type = MessageType.Put)
     {
         int start = Prefix(output);
-        var w = Begin(output, MessageType.Put, id, 4);
+        var w = Begin(output, type, id, 4);
         w.Write(key);
         w.Write(value);
         End(output, ref w, start);
@@ -64,10 +65,11 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
-    public static void MultiPut(ArrayBufferWriter<byte> output, ulong id, IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
+    /// <summary>Pairs: MultiPut, and a partition move's Import.</summary>
+    public static void MultiPut(ArrayBufferWriter<byte> output, ulong id, IReadOnlyList<(byte[] Key, byte[] Value)> pairs, MessageType type = MessageType.MultiPut)
     {
         int start = Prefix(output);
-        var w = Begin(output, MessageType.MultiPut, id, 3);
+        var w = Begin(output, type, id, 3);
         w.WriteArrayHeader(pairs.Count);
         foreach (var (k, v) in pairs)
         {

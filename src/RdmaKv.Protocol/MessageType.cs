@@ -23,6 +23,24 @@ public enum MessageType : byte
 
     /// <summary>A client asks for the cluster map: a ValueReply with the map's JSON, or NotFound from a node on its own.</summary>
     ClusterMap = 14,
+
+    // A partition move, sent by the partition's current owner to the node taking it over (see
+    // docs/ARCHITECTURE.md, Cluster). Each is answered with Reply.
+
+    /// <summary>Key: the partition number (UTF-8 digits). The receiver starts accepting the moves below for it.</summary>
+    MoveIn = 15,
+
+    /// <summary>Pairs copied from the owner: stored unless the receiver already has the key or saw it deleted during the move.</summary>
+    Import = 16,
+
+    /// <summary>A put the owner applied during the move, forwarded before the owner replied to its client.</summary>
+    MovePut = 17,
+
+    /// <summary>A delete the owner applied during the move, forwarded likewise.</summary>
+    MoveDelete = 18,
+
+    /// <summary>Value: a cluster map's JSON; the receiver takes it when its epoch is newer.</summary>
+    AdoptMap = 19,
 }
 
 /// <summary>Protocol constants shared by clients and nodes.</summary>

@@ -44,17 +44,37 @@ public sealed class RequestHandler(StorageNode node)
                 Interlocked.Increment(ref node.Counters.WrongPartition);
                 MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, moved);
                 return;
+            case MessageType.MoveIn:
+                Reply(reply, request.Id, node.MoveIn(Client.Cluster.PeerSession.ParsePartition(request.Key.Span)));
+                return;
+            case MessageType.Import:
+                Reply(reply, request.Id, node.Import(request.Pairs!));
+                return;
+            case MessageType.MovePut:
+            {
+                long address = -1;
+                StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, moved: true);
+                if (status == StoreStatus.Ok) node.WaitDurable(address);
+                Reply(reply, request.Id, status);
+                return;
+            }
+            case MessageType.MoveDelete:
+                Reply(reply, request.Id, node.Delete(request.Key.Span, moved: true));
+                return;
+            case MessageType.AdoptMap:
+                AdoptMap(request, reply);
+                return;
             case MessageType.ClusterMap:
                 if (node.Cluster is { } map) MessageEncoder.ValueReply(reply, request.Id, StoreStatus.Ok, System.Text.Encoding.UTF8.GetBytes(map.ToJson()), hasValue: true);
                 else MessageEncoder.Reply(reply, request.Id, StoreStatus.NotFound, "this node is not in a cluster");
                 return;
             case MessageType.Put:
                 Interlocked.Increment(ref node.Counters.Puts);
-                Reply(reply, request.Id, node.Put(request.Key.Span, request.Value.Span));
+                Reply(reply, request.Id, node.Put(request.Key.Span, request.Value.Span), request.Key.Span);
                 return;
             case MessageType.Delete:
                 Interlocked.Increment(ref node.Counters.Deletes);
-                Reply(reply, request.Id, node.Delete(request.Key.Span));
+                Reply(reply, request.Id, node.Delete(request.Key.Span), request.Key.Span);
                 return;
             case MessageType.Get:
                 Interlocked.Increment(ref node.Counters.FallbackGets);
@@ -95,6 +115,13 @@ public sealed class RequestHandler(StorageNode node)
             // In sync mode the reply waits once, for the commit holding the last pair.
             StoreStatus status = node.Put(pairs[i].Key.Span, pairs[i].Value.Span, ref address);
             if (status != StoreStatus.Ok) node.WaitDurable(address);
+            if (status == StoreStatus.WrongPartition)
+            {
+                // A partition moved between the check above and this pair: the client regroups and resends.
+                Interlocked.Increment(ref node.Counters.WrongPartition);
+                MessageEncoder.Reply(reply, request.Id, status, $"pair {i} of {pairs.Length}: {node.NotOwned(pairs[i].Key.Span)}; pairs before it were applied");
+                return;
+            }
             if (status != StoreStatus.Ok)
             {
                 // Pairs before i are applied; the caller learns exactly where it stopped.
@@ -105,6 +132,46 @@ public sealed class RequestHandler(StorageNode node)
         }
         node.WaitDurable(address);
         MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+    }
+
+    void AdoptMap(in Message request, ArrayBufferWriter<byte> reply)
+    {
+        Core.Cluster.ClusterMap map;
+        try
+        {
+            map = Core.Cluster.ClusterMap.Parse(System.Text.Encoding.UTF8.GetString(request.Value.Span));
+        }
+        catch (InvalidDataException e)
+        {
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"the cluster map is not valid: {e.Message}");
+            return;
+        }
+        if (node.Cluster is { } current && map.Epoch <= current.Epoch)
+        {
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok, $"this node already has epoch {current.Epoch}");
+            return;
+        }
+        try
+        {
+            node.AdoptCluster(map);
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+        }
+        catch (InvalidOperationException e)
+        {
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, e.Message);
+        }
+    }
+
+    /// <summary>A key's WrongPartition says who owns it now.</summary>
+    void Reply(ArrayBufferWriter<byte> reply, ulong id, StoreStatus status, ReadOnlySpan<byte> key)
+    {
+        if (status == StoreStatus.WrongPartition)
+        {
+            Interlocked.Increment(ref node.Counters.WrongPartition);
+            MessageEncoder.Reply(reply, id, status, node.NotOwned(key) ?? "the partition moved while the request waited");
+            return;
+        }
+        Reply(reply, id, status);
     }
 
     void Reply(ArrayBufferWriter<byte> reply, ulong id, StoreStatus status)

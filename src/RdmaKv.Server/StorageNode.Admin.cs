@@ -38,6 +38,12 @@ public sealed partial class StorageNode : IAdminNode
         ];
     }
 
+    string? IAdminNode.NodeId => Options.NodeId;
+
+    Core.Cluster.ClusterMap? IAdminNode.ClusterMap => Cluster;
+
+    object IAdminNode.MovePartition(int partition, string node) => MovePartition(partition, node);
+
     CheckpointResult IAdminNode.Checkpoint()
     {
         var report = Checkpoint();

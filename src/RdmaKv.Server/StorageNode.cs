@@ -97,21 +97,30 @@ public sealed partial class StorageNode : IDisposable
     }
 
     /// <summary>A put that does not wait for the log: <paramref name="address"/> becomes its log address, for <see cref="WaitDurable"/>.</summary>
-    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address)
+    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address, bool moved = false)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
         var partition = PartitionOf(key);
         lock (partition.Lock)
         {
+            // In a cluster, whether this node may apply it is decided under the lock, so a
+            // partition move's switch (which takes every lock) falls before or after it.
+            StoreStatus admitted = Admit(key, moved, out int clusterPartition);
+            if (admitted != StoreStatus.Ok) return admitted;
             // The region first: a put it refuses leaves no trace in the log or the store.
             StoreStatus status = partition.Writer.Put(key, value);
-            if (status == StoreStatus.Ok) address = partition.Store.Put(key, value);
+            if (status != StoreStatus.Ok) return status;
+            address = partition.Store.Put(key, value);
+            if (moved) NoteMoved(clusterPartition, key, deleted: false);
+            else Forward(clusterPartition, key, value, delete: false);
             return status;
         }
     }
 
-    public StoreStatus Delete(ReadOnlySpan<byte> key)
+    public StoreStatus Delete(ReadOnlySpan<byte> key) => Delete(key, moved: false);
+
+    internal StoreStatus Delete(ReadOnlySpan<byte> key, bool moved)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, 0);
         if (valid != StoreStatus.Ok) return valid;
@@ -119,9 +128,13 @@ public sealed partial class StorageNode : IDisposable
         long address;
         lock (partition.Lock)
         {
+            StoreStatus admitted = Admit(key, moved, out int clusterPartition);
+            if (admitted != StoreStatus.Ok) return admitted;
+            if (moved) NoteMoved(clusterPartition, key, deleted: true);
             StoreStatus status = partition.Writer.Delete(key);
             if (status != StoreStatus.Ok) return status;
             address = partition.Store.Delete(key);
+            if (!moved) Forward(clusterPartition, key, default, delete: true);
         }
         _store.WaitDurable(address);
         return StoreStatus.Ok;

@@ -229,6 +229,21 @@ public sealed class DurableStore : IDisposable
         return n;
     }
 
+    /// <summary>
+    /// The key of every put record in the log, oldest first, with repeats and keys deleted since
+    /// (a partition move filters them and reads each key's value under its lock). Safe while
+    /// writers run: a record's key never changes once written.
+    /// </summary>
+    public void ForEachKey(Action<ReadOnlySpan<byte>> visit)
+    {
+        using var scan = _kv.Log.Scan(_kv.Log.BeginAddress, _kv.Log.TailAddress);
+        while (scan.GetNext(out RecordInfo info))
+        {
+            if (info.Tombstone || info.Invalid) continue;
+            visit(scan.GetKey().AsReadOnlySpan());
+        }
+    }
+
     /// <summary>Counters for the node's stats.</summary>
     public IEnumerable<KeyValuePair<string, long>> Stats()
     {

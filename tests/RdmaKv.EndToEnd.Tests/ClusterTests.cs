@@ -123,6 +123,102 @@ public sealed class ClusterTests : IDisposable
     }
 
     [Fact]
+    public void APartitionMovesUnderLoadWithoutLosingAnAcknowledgedWriteOrReadingBackInTime()
+    {
+        int partition = _map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
+        var moving = Enumerable.Range(0, 50_000).Select(K).Where(k => _map.PartitionOf(k) == partition).Take(40).ToList();
+        var staying = Enumerable.Range(0, 200).Select(K).Where(k => _map.PartitionOf(k) != partition).Take(40).ToList();
+        var keys = moving.Concat(staying).ToList();
+        var acked = new long[keys.Count];     // the last value each key's writer saw acknowledged
+        var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var writerClient = Connect(Seeds(0));
+        using var readerClient = Connect(Seeds(2));
+        for (int i = 0; i < keys.Count; i++)
+        {
+            writerClient.Put(keys[i], BitConverter.GetBytes(1L));
+            acked[i] = 1;
+        }
+        using var stop = new CancellationTokenSource();
+        long reads = 0, writes = 0;
+        var threads = new List<Thread>();
+        for (int w = 0; w < 2; w++)
+        {
+            int first = w;
+            threads.Add(new Thread(() =>
+            {
+                try
+                {
+                    for (long round = 2; !stop.IsCancellationRequested && round < 1_000_000; round++)
+                    {
+                        for (int i = first; i < keys.Count; i += 2)
+                        {
+                            writerClient.Put(keys[i], BitConverter.GetBytes(round));
+                            Volatile.Write(ref acked[i], round);
+                            Interlocked.Increment(ref writes);
+                        }
+                    }
+                }
+                catch (Exception e)
+                {
+                    problems.Enqueue($"writer: {e.GetType().Name}: {e.Message}");
+                }
+            }));
+        }
+        for (int r = 0; r < 2; r++)
+        {
+            int seed = r;
+            threads.Add(new Thread(() =>
+            {
+                var random = new Random(seed);
+                try
+                {
+                    while (!stop.IsCancellationRequested && reads < 5_000_000)
+                    {
+                        int i = random.Next(keys.Count);
+                        long floor = Volatile.Read(ref acked[i]);
+                        byte[]? value = readerClient.Get(keys[i]);
+                        long seen = value is null ? 0 : BitConverter.ToInt64(value);
+                        if (seen < floor) problems.Enqueue($"key {i} read {seen} after {floor} was acknowledged");
+                        Interlocked.Increment(ref reads);
+                    }
+                }
+                catch (Exception e)
+                {
+                    problems.Enqueue($"reader: {e.GetType().Name}: {e.Message}");
+                }
+            }));
+        }
+        foreach (var t in threads) t.Start();
+        Thread.Sleep(300);
+        long writesBefore = Interlocked.Read(ref writes), readsBefore = Interlocked.Read(ref reads);
+        var report = (MoveReport)((Admin.IAdminNode)_nodes[0].Node.Node).MovePartition(partition, "node2");
+        long writesDuring = Interlocked.Read(ref writes) - writesBefore, readsDuring = Interlocked.Read(ref reads) - readsBefore;
+        Thread.Sleep(300);
+        stop.Cancel();
+        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a load thread did not stop");
+
+        Assert.Empty(problems);
+        Assert.Equal(2, report.Epoch);
+        Assert.Empty(report.NodesNotTold);
+        Assert.True(writesDuring > 0 && readsDuring > 0, $"writes during the move {writesDuring}, reads {readsDuring}: the load did not overlap the move");
+        Assert.Equal(moving.Count, report.KeysCopied);
+        Assert.All(_nodes, n => Assert.Equal(2, n.Node.Node.Cluster!.Epoch));
+        using var fresh = Connect(Seeds(1));
+        using var node1 = _nodes[0].Node.Connect();
+        using var node2 = _nodes[1].Node.Connect();
+        for (int i = 0; i < keys.Count; i++)
+        {
+            Assert.Equal(acked[i], BitConverter.ToInt64(fresh.Get(keys[i])!));
+            Assert.Equal(acked[i], BitConverter.ToInt64(readerClient.Get(keys[i])!));
+            if (i < moving.Count)
+            {
+                Assert.Null(node1.Get(keys[i]));                                  // the old copy is gone
+                Assert.Equal(acked[i], BitConverter.ToInt64(node2.Get(keys[i])!)); // the new owner has it
+            }
+        }
+    }
+
+    [Fact]
     public void ADownNodeFailsFastNamingItselfAndTheOthersKeepServing()
     {
         using var client = Connect(Seeds(0));

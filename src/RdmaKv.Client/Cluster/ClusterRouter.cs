@@ -98,9 +98,10 @@ sealed class ClusterRouter : IDisposable
 
     /// <summary>
     /// Fetches the map again after a WrongPartition from <paramref name="from"/>: from that node
-    /// first (it knows a newer epoch), then from the others. Keeps the newest epoch seen.
+    /// first (it knows a newer epoch), then from the others. Keeps the newest epoch seen; true
+    /// when it is newer than before.
     /// </summary>
-    public void Refresh(NodeRoute from)
+    public bool Refresh(NodeRoute from)
     {
         var current = _map;
         foreach (var node in current.Nodes.OrderBy(n => n.Id == from.Node.Id ? 0 : 1))
@@ -112,15 +113,26 @@ sealed class ClusterRouter : IDisposable
                 var map = ParseMap(json, $"node {node.Id}");
                 lock (_gate)
                 {
+                    if (map.Epoch <= current.Epoch) return _map.Epoch > current.Epoch;
                     if (map.Epoch > _map.Epoch) _map = map;
+                    return true;
                 }
-                return;
             }
             catch (KvConnectionException)
             {
                 // try the next node
             }
         }
+        return false;
+    }
+
+    /// <summary>
+    /// After a WrongPartition: a newer map means retry at once; none yet means the new owner has
+    /// not taken the map (a move is switching over), so wait a little longer each attempt.
+    /// </summary>
+    public void Redirected(NodeRoute from, int attempt)
+    {
+        if (!Refresh(from)) Thread.Sleep(Math.Min(200, 5 << Math.Min(attempt, 6)));
     }
 
     /// <summary>Runs <paramref name="call"/> on the key's owner; on WrongPartition refreshes the map and retries.</summary>
@@ -133,9 +145,9 @@ sealed class ClusterRouter : IDisposable
             {
                 return call(route);
             }
-            catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < 5)
+            catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < 10)
             {
-                Refresh(route);
+                Redirected(route, attempt);
             }
         }
     }

@@ -213,6 +213,22 @@ sealed class RemoteSession : INodeSession
     public void Report(IReadOnlyDictionary<string, long> counters) =>
         Call(static (w, id, c) => MessageEncoder.ClientReport(w, id, c), counters, Replies.Status);
 
+    // A partition move, node to node (see PeerSession).
+    public void MoveIn(int partition) =>
+        Call(static (w, id, k) => MessageEncoder.KeyOnly(w, MessageType.MoveIn, id, k), System.Text.Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture)), Replies.Status);
+
+    public void Import(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
+        Call(static (w, id, p) => MessageEncoder.MultiPut(w, id, p, MessageType.Import), pairs, Replies.Status);
+
+    public void MovePut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+        Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value, MessageType.MovePut), new KeyValue(key, value), Replies.Status);
+
+    public void MoveDelete(ReadOnlySpan<byte> key) =>
+        Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.MoveDelete, id, kv.Key), new KeyValue(key, default), Replies.Status);
+
+    public void AdoptMap(string json) =>
+        Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value, MessageType.AdoptMap), new KeyValue("cluster-map"u8, System.Text.Encoding.UTF8.GetBytes(json)), Replies.Status);
+
     /// <summary>The node's cluster map (its JSON), or null when the node is on its own.</summary>
     public string? ClusterMapJson() =>
         Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.ClusterMap, id), 0,

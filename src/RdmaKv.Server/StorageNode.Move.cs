@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using RdmaKv.Client.Cluster;
+using RdmaKv.Core;
+using RdmaKv.Core.Cluster;
+using RdmaKv.Server.Ucx;
+
+namespace RdmaKv.Server;
+
+/// <summary>What a finished partition move did.</summary>
+public sealed record MoveReport(int Partition, string From, string To, long Epoch, long KeysCopied, long KeysDropped, double ElapsedMs, IReadOnlyList<string> NodesNotTold);
+
+/// <summary>
+/// Moving a partition to another node while clients read and write it. The owner (this node):
+/// 1. tells the target (MoveIn); from then on every put and delete of the partition that this
+///    node applies is also applied on the target before this node replies (MovePut, MoveDelete);
+/// 2. copies the partition's keys with their current values (Import: the target keeps what it
+///    already has and what it saw deleted, which are newer);
+/// 3. under every local partition lock, adopts the map with the partition on the target and the
+///    epoch one higher: its own requests for the partition now get WrongPartition;
+/// 4. retires its regions (a new generation), so one-sided readers refresh and fetch the map;
+/// 5. hands the map to every other node (AdoptMap), the target first, and drops its old copy.
+/// </summary>
+public sealed partial class StorageNode
+{
+    readonly Lock _moveGate = new();
+    readonly ConcurrentDictionary<int, PeerSession> _outgoing = new();
+    readonly ConcurrentDictionary<int, ConcurrentDictionary<string, byte>> _incoming = new();
+    volatile string? _forwardFailure;
+
+    /// <summary>
+    /// Under the key's partition lock: may this node apply a write of <paramref name="key"/>?
+    /// <paramref name="moved"/> writes come from the partition's owner during a move.
+    /// </summary>
+    StoreStatus Admit(ReadOnlySpan<byte> key, bool moved, out int clusterPartition)
+    {
+        clusterPartition = -1;
+        var map = _cluster;
+        if (map is null) return StoreStatus.Ok;
+        clusterPartition = map.PartitionOf(key);
+        if (map.Owners[clusterPartition] == Options.NodeId) return StoreStatus.Ok;
+        return moved && _incoming.ContainsKey(clusterPartition) ? StoreStatus.Ok : StoreStatus.WrongPartition;
+    }
+
+    /// <summary>After a write applied under the lock: while its partition moves, the target applies it too.</summary>
+    void Forward(int clusterPartition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    {
+        if (clusterPartition < 0 || !_outgoing.TryGetValue(clusterPartition, out var target)) return;
+        try
+        {
+            if (delete) target.MoveDelete(key);
+            else target.MovePut(key, value);
+        }
+        catch (Exception e) when (e is Client.KvConnectionException or KvException)
+        {
+            // The write stands here; the move cannot finish without it on the target.
+            _forwardFailure = $"forwarding a write to node {target.Node.Id} failed: {e.Message}";
+            _outgoing.TryRemove(clusterPartition, out _);
+        }
+    }
+
+    /// <summary>Incoming moved writes: a put clears, a delete records the key, so a later Import does not bring it back.</summary>
+    void NoteMoved(int clusterPartition, ReadOnlySpan<byte> key, bool deleted)
+    {
+        if (clusterPartition < 0 || !_incoming.TryGetValue(clusterPartition, out var deletes)) return;
+        string hex = Convert.ToHexString(key);
+        if (deleted) deletes[hex] = 0;
+        else deletes.TryRemove(hex, out _);
+    }
+
+    internal StoreStatus MoveIn(int clusterPartition)
+    {
+        var map = _cluster;
+        if (map is null || clusterPartition < 0 || clusterPartition >= map.PartitionCount) return StoreStatus.BadRequest;
+        _incoming.TryAdd(clusterPartition, new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
+        _log.LogInformation("Partition {Partition} is moving in from node {Owner}", clusterPartition, map.Owners[clusterPartition]);
+        return StoreStatus.Ok;
+    }
+
+    /// <summary>Copied pairs: stored unless this node already holds the key or saw it deleted during the move.</summary>
+    internal StoreStatus Import(ReadOnlySpan<(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)> pairs)
+    {
+        var map = _cluster;
+        if (map is null) return StoreStatus.BadRequest;
+        long address = -1;
+        foreach (var (key, value) in pairs)
+        {
+            int cp = map.PartitionOf(key.Span);
+            if (!_incoming.TryGetValue(cp, out var deletes)) return StoreStatus.WrongPartition;
+            if (deletes.ContainsKey(Convert.ToHexString(key.Span))) continue;
+            var partition = PartitionOf(key.Span);
+            lock (partition.Lock)
+            {
+                var residence = partition.Writer.Lookup(key.Span, out _);
+                if (residence == Residence.Resident || (residence == Residence.MaybeCold && partition.Store.Contains(key.Span))) continue;
+                StoreStatus status = partition.Writer.Put(key.Span, value.Span);
+                if (status != StoreStatus.Ok) return status;
+                address = partition.Store.Put(key.Span, value.Span);
+            }
+        }
+        _store.WaitDurable(address);
+        return StoreStatus.Ok;
+    }
+
+    /// <summary>Moves <paramref name="clusterPartition"/> from this node (its owner) to <paramref name="targetId"/>; see the type's remarks.</summary>
+    public MoveReport MovePartition(int clusterPartition, string targetId)
+    {
+        lock (_moveGate)
+        {
+            var map = _cluster ?? throw new InvalidOperationException("this node is not in a cluster (start it with --cluster and --node-id)");
+            if ((uint)clusterPartition >= (uint)map.PartitionCount)
+                throw new ArgumentOutOfRangeException(nameof(clusterPartition), $"partition {clusterPartition} is not between 0 and {map.PartitionCount - 1}");
+            string owner = map.Owners[clusterPartition];
+            if (owner != Options.NodeId) throw new InvalidOperationException($"partition {clusterPartition} is owned by node {owner}, not by this node ({Options.NodeId}); ask node {owner}");
+            var target = map.Node(targetId) ?? throw new ArgumentException($"node '{targetId}' is not in the cluster map ({string.Join(", ", map.Nodes.Select(n => n.Id))})", nameof(targetId));
+            if (target.Id == Options.NodeId) throw new ArgumentException($"partition {clusterPartition} is already on node {targetId}", nameof(targetId));
+
+            var clock = Stopwatch.StartNew();
+            string token = ClientTokenFile.LoadOrCreate(Options.ClientTokenFile ?? Path.Combine(Options.DataDirectory, ClientTokenFile.FileName), out _);
+            var peer = PeerSession.Open(target, token, TimeSpan.FromSeconds(10));
+            long copied;
+            ClusterMap moved;
+            try
+            {
+                peer.MoveIn(clusterPartition);
+                _forwardFailure = null;
+                _outgoing[clusterPartition] = peer;
+                copied = CopyPartition(clusterPartition, map, peer);
+                moved = SwitchOwner(clusterPartition, target.Id);
+            }
+            catch
+            {
+                _outgoing.TryRemove(clusterPartition, out _);
+                peer.Dispose();
+                throw;
+            }
+            foreach (var p in _partitions)
+            {
+                lock (p.Lock) p.Writer.Grow(); // readers of the old generation refresh, and fetch the map
+            }
+            var notTold = new List<string>();
+            try
+            {
+                peer.AdoptMap(moved);
+            }
+            catch (Exception e) when (e is Client.KvConnectionException or KvException)
+            {
+                notTold.Add($"{target.Id}: {e.Message}");
+            }
+            finally
+            {
+                peer.Dispose();
+            }
+            foreach (var node in moved.Nodes.Where(n => n.Id != Options.NodeId && n.Id != target.Id)) TellMap(node, moved, token, notTold);
+            long dropped = DropPartition(clusterPartition, moved);
+            _log.LogInformation("Partition {Partition} moved to node {Target} in {Ms} ms: {Copied} keys copied, {Dropped} dropped here, epoch {Epoch}",
+                clusterPartition, target.Id, clock.ElapsedMilliseconds, copied, dropped, moved.Epoch);
+            return new MoveReport(clusterPartition, Options.NodeId!, target.Id, moved.Epoch, copied, dropped, Math.Round(clock.Elapsed.TotalMilliseconds, 1), notTold);
+        }
+    }
+
+    /// <summary>The partition's keys (a scan of the store), then each key's current value read under its lock, sent in batches.</summary>
+    long CopyPartition(int clusterPartition, ClusterMap map, PeerSession peer)
+    {
+        var keys = KeysOf(clusterPartition, map);
+        long copied = 0;
+        var batch = new List<(byte[] Key, byte[] Value)>(256);
+        foreach (byte[] key in keys)
+        {
+            var partition = PartitionOf(key);
+            byte[]? value;
+            lock (partition.Lock)
+            {
+                value = partition.Writer.Lookup(key, out var resident) switch
+                {
+                    Residence.Resident => resident.ToArray(),
+                    Residence.MaybeCold => partition.Store.Read(key),
+                    _ => null,
+                };
+            }
+            if (value is null) continue; // deleted since the scan; the delete was forwarded
+            batch.Add((key, value));
+            if (batch.Count == 256)
+            {
+                peer.Import(batch);
+                copied += batch.Count;
+                batch.Clear();
+            }
+            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {failure}");
+        }
+        if (batch.Count > 0) peer.Import(batch);
+        copied += batch.Count;
+        if (_forwardFailure is { } late) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {late}");
+        return copied;
+    }
+
+    /// <summary>Every key the store holds for <paramref name="clusterPartition"/> (and maybe some since deleted).</summary>
+    List<byte[]> KeysOf(int clusterPartition, ClusterMap map)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new List<byte[]>();
+        _store.ForEachKey(key =>
+        {
+            if (map.PartitionOf(key) != clusterPartition) return;
+            if (seen.Add(Convert.ToHexString(key))) keys.Add(key.ToArray());
+        });
+        return keys;
+    }
+
+    /// <summary>Under every local partition lock (so no write is between its check and its forward): the new map.</summary>
+    ClusterMap SwitchOwner(int clusterPartition, string targetId)
+    {
+        int locked = 0;
+        try
+        {
+            foreach (var p in _partitions)
+            {
+                p.Lock.Enter();
+                locked++;
+            }
+            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {failure}");
+            var moved = _cluster!.WithOwner(clusterPartition, targetId);
+            Adopt(moved);
+            _outgoing.TryRemove(clusterPartition, out _);
+            return moved;
+        }
+        finally
+        {
+            for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
+        }
+    }
+
+    void TellMap(ClusterNode node, ClusterMap map, string token, List<string> notTold)
+    {
+        try
+        {
+            using var peer = PeerSession.Open(node, token, TimeSpan.FromSeconds(5));
+            peer.AdoptMap(map);
+        }
+        catch (Exception e) when (e is Client.KvConnectionException or KvException)
+        {
+            notTold.Add($"{node.Id}: {e.Message}");
+            _log.LogWarning("Node {Node} did not take the map of epoch {Epoch}: {Reason}; it learns it when it next asks", node.Id, map.Epoch, e.Message);
+        }
+    }
+
+    /// <summary>Deletes this node's old copy of a partition it no longer owns (not forwarded, not refused).</summary>
+    long DropPartition(int clusterPartition, ClusterMap map)
+    {
+        long dropped = 0;
+        foreach (byte[] key in KeysOf(clusterPartition, map))
+        {
+            var partition = PartitionOf(key);
+            long address;
+            lock (partition.Lock)
+            {
+                if (partition.Writer.Delete(key) != StoreStatus.Ok) continue;
+                address = partition.Store.Delete(key);
+            }
+            _store.WaitDurable(address);
+            dropped++;
+        }
+        return dropped;
+    }
+}
