@@ -153,6 +153,8 @@ start() {
     mode=loopback
   fi
   mkdir -p "$state"
+  # The nodes' logs hold their admin tokens, and the client token is here: this user's only.
+  chmod 0700 "$state"
   # The state is not the repository's to track.
   [ -f "$state/.gitignore" ] || echo '*' >"$state/.gitignore"
   local id
@@ -195,7 +197,7 @@ start() {
     # subshell it does not fork, so $! stays the node's pid; stdin and stdout are not this script's,
     # so whoever reads this script's output sees its end.
     # shellcheck disable=SC2086
-    ( exec "${prefix[@]}" env "${env[@]}" setsid dotnet "$publish/rdmakv-server.dll" \
+    ( cd "$state/$id" && exec "${prefix[@]}" env "${env[@]}" setsid dotnet "$publish/rdmakv-server.dll" \
         --cluster "$state/cluster.json" --node-id "$id" --name "$id" \
         --data-dir "$state/$id/data" --client-token-file "$state/client-token" $node_args \
         </dev/null >"$state/$id/log" 2>&1 ) &

@@ -56,8 +56,10 @@ static class Tool
         {
             var output = new StringBuilder();
             var error = new StringBuilder();
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
+            // WaitForExit(timeout) does not wait for the last output events; each stream's end (null) is awaited below.
+            using var ended = new CountdownEvent(2);
+            process.OutputDataReceived += (_, e) => Collect(output, e.Data, ended);
+            process.ErrorDataReceived += (_, e) => Collect(error, e.Data, ended);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             if (input is not null) process.StandardInput.Write(input);
@@ -76,9 +78,19 @@ static class Tool
                 Assert.Fail($"`{command}` did not finish within {limit}\nstdout:\n{output}\nstderr:\n{error}");
             }
             // The output streams end when the process and whatever inherited them are gone; bounded.
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"`{command}` exited but its output did not end: a child kept it open");
+            Assert.True(ended.Wait(TimeSpan.FromSeconds(30)), $"`{command}` exited but its output did not end: a child kept it open");
             lock (output) lock (error) return new ToolResult(command, process.ExitCode, output.ToString(), error.ToString());
         }
+    }
+
+    static void Collect(StringBuilder text, string? line, CountdownEvent ended)
+    {
+        if (line is null)
+        {
+            ended.Signal();
+            return;
+        }
+        lock (text) text.AppendLine(line);
     }
 
     public static ToolResult Run(string file, params string[] args) => Run(file, (IEnumerable<string>)args);
