@@ -25,7 +25,7 @@ static class RemoteLoad
         string name = $"bench-ucx-{Environment.ProcessId}";
         string data = Path.Combine(Path.GetTempPath(), name);
         using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 1L << 30, Partitions = 4 });
-        string token = ClientTokenFile.LoadOrCreate(data, out _, out _);
+        string token = ClientTokenFile.LoadOrCreate(Path.Combine(data, ClientTokenFile.FileName), out _);
         using var listener = UcxNodeListener.Start(node, new IPEndPoint(IPAddress.Loopback, 0), token);
         string uri = $"ucx://127.0.0.1:{listener.EndPoint.Port}";
         using var client = KvClient.Connect(uri, new KvClientOptions { Credential = token });

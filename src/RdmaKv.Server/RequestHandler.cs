@@ -51,13 +51,13 @@ public sealed class RequestHandler(StorageNode node)
                 Reply(reply, request.Id, node.Import(request.Pairs!));
                 return;
             case MessageType.MovePut:
-            {
-                long address = -1;
-                StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, moved: true);
-                if (status == StoreStatus.Ok) node.WaitDurable(address);
-                Reply(reply, request.Id, status);
-                return;
-            }
+                {
+                    long address = -1;
+                    StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, moved: true);
+                    if (status == StoreStatus.Ok) node.WaitDurable(address);
+                    Reply(reply, request.Id, status);
+                    return;
+                }
             case MessageType.MoveDelete:
                 Reply(reply, request.Id, node.Delete(request.Key.Span, moved: true));
                 return;
