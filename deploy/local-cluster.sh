@@ -163,6 +163,11 @@ start() {
   done
   [ -z "$(stray_pids)" ] || die "nodes of $state are running already: $(stray_pids | tr '\n' ' '); run '$0 stop' first"
 
+  # Nodes keep the cluster map in their data directories: addresses of the other mode would stay.
+  if [ -f "$state/mode" ] && [ "$(cat "$state/mode")" != "$mode" ] && [ -d "$state/${ids[0]}/data" ]; then
+    die "$state holds a $(cat "$state/mode") cluster's data; remove $state/node* or use another RDMAKV_LOCAL_CLUSTER_DIR for a $mode one"
+  fi
+
   local publish=${RDMAKV_PUBLISH_DIR:-$state/publish}
   if [ -n "${RDMAKV_PUBLISH_DIR:-}" ]; then
     [ -f "$publish/rdmakv-server.dll" ] || die "RDMAKV_PUBLISH_DIR=$publish holds no rdmakv-server.dll"
