@@ -6,12 +6,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use. Installed only when missing (needs root, as on CI).
-packages=(libucx0 libucx-dev gcc chromium iproute2)
+# docker-compose (to check docker-compose.yml) and systemd (systemd-analyze for the unit file)
+# come without their recommendations: the tests need no Docker engine.
+packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd)
+lean=" docker-compose systemd "
 for p in "${packages[@]}"; do
   if ! dpkg -s "$p" >/dev/null 2>&1; then
     echo "installing $p"
     if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && apt-get install -y -qq "$p" >/dev/null || { echo "could not install $p"; exit 1; }
+      flags=(-y -qq)
+      [[ "$lean" == *" $p "* ]] && flags+=(--no-install-recommends)
+      apt-get update -qq && apt-get install "${flags[@]}" "$p" >/dev/null || { echo "could not install $p"; exit 1; }
     else
       echo "the tests need the Debian package $p: run 'sudo apt-get install -y $p'"; exit 1
     fi
