@@ -11,6 +11,9 @@ public sealed record AdminOptions
     /// <summary>Where the admin token file (<see cref="AdminToken.FileName"/>) is kept: the node's data directory.</summary>
     public required string DataDirectory { get; init; }
 
+    /// <summary>The admin token file when not DATA_DIR/admin-token: a cluster's nodes may share one, so one token steers them all.</summary>
+    public string? TokenFile { get; init; }
+
     /// <summary>How often the dashboard's series get a new point.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromSeconds(1);
 

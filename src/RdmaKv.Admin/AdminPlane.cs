@@ -46,7 +46,7 @@ public sealed class AdminPlane : IAsyncDisposable
     public static AdminPlane Create(AdminOptions options, ILoggerFactory? loggerFactory = null, Action<WebApplicationBuilder>? configure = null)
     {
         options.Validate();
-        var token = AdminToken.LoadOrCreate(options.DataDirectory);
+        var token = options.TokenFile is null ? AdminToken.LoadOrCreate(options.DataDirectory) : AdminToken.LoadOrCreateFile(options.TokenFile);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(AdminPlane).Assembly.GetName().Name,

@@ -30,10 +30,13 @@ public sealed class AdminToken
     /// <summary>True when this start generated the token (so it is printed once, now).</summary>
     public bool Created { get; }
 
-    public static AdminToken LoadOrCreate(string dataDirectory)
+    public static AdminToken LoadOrCreate(string dataDirectory) => LoadOrCreateFile(System.IO.Path.Combine(dataDirectory, FileName));
+
+    /// <summary>The token in <paramref name="file"/>, made there when missing (the nodes of a cluster may share one file).</summary>
+    public static AdminToken LoadOrCreateFile(string file)
     {
-        Directory.CreateDirectory(dataDirectory);
-        string path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dataDirectory, FileName));
+        string path = System.IO.Path.GetFullPath(file);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         if (!File.Exists(path))
         {
             string fresh = Base64Url(RandomNumberGenerator.GetBytes(32));

@@ -48,6 +48,30 @@ static class AdminCall
         }
     }
 
+    /// <summary>Reads <paramref name="path"/> (no token needed); exit code 0 with the body, 2 refused, 3 no answer.</summary>
+    public static int Get(string adminUrl, string path, out string? body)
+    {
+        body = null;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            using var response = http.Send(new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(adminUrl), path)));
+            string text = new StreamReader(response.Content.ReadAsStream()).ReadToEnd();
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"rdmakv: {adminUrl}{path} answered {(int)response.StatusCode}: {Detail(text)}");
+                return 2;
+            }
+            body = text;
+            return 0;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException)
+        {
+            Console.Error.WriteLine($"rdmakv: the admin plane at {adminUrl} did not answer: {e.Message}");
+            return 3;
+        }
+    }
+
     static StringContent JsonContent(object body) =>
         new(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
 

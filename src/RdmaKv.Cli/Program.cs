@@ -4,7 +4,7 @@ using RdmaKv.Cli;
 
 var connect = new Option<string>("--connect", "-c")
 {
-    Description = "the node: local:NAME",
+    Description = "the node: local:NAME, ucx://HOST:PORT, or a cluster's seeds ucx://HOST:PORT,HOST:PORT",
     Recursive = true,
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RDMAKV_CONNECT") ?? "local:default",
 };
@@ -52,7 +52,7 @@ stats.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
 
 var admin = new Option<string>("--admin")
 {
-    Description = "the node's admin plane, for checkpoint",
+    Description = "the node's admin plane, for checkpoint and cluster",
     Recursive = true,
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RDMAKV_ADMIN") ?? AdminCall.DefaultUrl,
 };
@@ -68,5 +68,5 @@ checkpoint.SetAction(p => AdminCall.Post(p.GetValue(admin)!, p.GetValue(adminTok
 var bench = new Command("bench", "YCSB core workloads against a node, Redis or Garnet (see README, Benchmark)");
 RdmaKv.Bench.BenchCommandLine.Configure(bench);
 
-var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, admin, adminTokenFile, put, get, del, stats, checkpoint, bench };
+var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, admin, adminTokenFile, put, get, del, stats, checkpoint, ClusterVerbs.Create(admin, adminTokenFile), bench };
 return root.Parse(args).Invoke();

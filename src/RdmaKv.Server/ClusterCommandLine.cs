@@ -15,6 +15,7 @@ sealed class ClusterCommandLine
     readonly Option<string?> _cluster = new("--cluster") { Description = "the cluster file (JSON: epoch, partitions, nodes with id, ucx and admin); see README, Cluster" };
     readonly Option<string?> _nodeId = new("--node-id") { Description = "which node of the cluster file this is" };
     readonly Option<string?> _tokenFile = new("--client-token-file") { Description = "remote clients' token file (made when missing); default DATA_DIR/client-token; a cluster's nodes share one" };
+    readonly Option<string?> _adminTokenFile = new("--admin-token-file") { Description = "admin token file (made when missing); default DATA_DIR/admin-token; a cluster's nodes may share one" };
 
     public static ClusterCommandLine AddTo(RootCommand root)
     {
@@ -22,6 +23,7 @@ sealed class ClusterCommandLine
         root.Options.Add(options._cluster);
         root.Options.Add(options._nodeId);
         root.Options.Add(options._tokenFile);
+        root.Options.Add(options._adminTokenFile);
         return options;
     }
 
@@ -34,6 +36,7 @@ sealed class ClusterCommandLine
             ClusterFile = parse.GetValue(_cluster),
             NodeId = parse.GetValue(_nodeId),
             ClientTokenFile = parse.GetValue(_tokenFile),
+            AdminTokenFile = parse.GetValue(_adminTokenFile),
         };
         if (options.ClusterFile is null) return true;
         ClusterMap map;

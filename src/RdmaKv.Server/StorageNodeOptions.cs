@@ -55,6 +55,9 @@ public sealed record StorageNodeOptions
     /// <summary>This node's id in the cluster file.</summary>
     public string? NodeId { get; init; }
 
+    /// <summary>The admin token file; default DATA_DIR/admin-token. A cluster's nodes may share one.</summary>
+    public string? AdminTokenFile { get; init; }
+
     /// <summary>The remote clients' token file; default DATA_DIR/client-token. A cluster's nodes share one.</summary>
     public string? ClientTokenFile { get; init; }
 
