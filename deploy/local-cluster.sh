@@ -204,7 +204,7 @@ start() {
     # shellcheck disable=SC2086
     ( cd "$state/$id" && exec "${prefix[@]}" env "${env[@]}" setsid dotnet "$publish/rdmakv-server.dll" \
         --cluster "$state/cluster.json" --node-id "$id" --name "$id" \
-        --data-dir "$state/$id/data" --client-token-file "$state/client-token" $node_args \
+        --data-dir "$state/$id/data" --client-token-file "$state/client-token" --admin-token-file "$state/admin-token" $node_args \
         </dev/null >"$state/$id/log" 2>&1 ) &
     echo $! >"$state/$id/pid"
   done
@@ -237,8 +237,13 @@ start() {
   echo "cluster up ($mode):"
   status_lines
   echo "seeds: $(seeds "$mode")"
-  echo "token file: $state/client-token"
+  echo "token file: $state/client-token (clients), $state/admin-token (admin planes, shared)"
+  echo "operator: dotnet $publish/rdmakv.dll cluster show --admin $(first_admin "$mode") --admin-token-file $state/admin-token"
   echo "client: RDMAKV_TOKEN_FILE=$state/client-token UCX_TLS=tcp UCX_NET_DEVICES=$([ "$mode" = netns ] && echo "$bridge" || echo lo) dotnet $publish/rdmakv.dll --connect $(seeds "$mode") put KEY VALUE"
+}
+
+first_admin() {
+  if [ "$1" = netns ]; then echo "http://$subnet.11:$admin_port"; else echo "http://127.0.0.1:$((admin_port + 1))"; fi
 }
 
 status_lines() {

@@ -73,6 +73,11 @@ public sealed partial class StorageNode
     {
         var map = _cluster;
         if (map is null || clusterPartition < 0 || clusterPartition >= map.PartitionCount) return StoreStatus.BadRequest;
+        if (map.Owners[clusterPartition] == Options.NodeId) return StoreStatus.BadRequest;
+        // Leftovers of an earlier move that stopped would look newer than the copy: start clean.
+        _incoming.TryRemove(clusterPartition, out _);
+        long stale = DropPartition(clusterPartition, map);
+        if (stale > 0) _log.LogWarning("Dropped {Keys} keys left from an earlier, unfinished move of partition {Partition}", stale, clusterPartition);
         _incoming.TryAdd(clusterPartition, new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
         _log.LogInformation("Partition {Partition} is moving in from node {Owner}", clusterPartition, map.Owners[clusterPartition]);
         return StoreStatus.Ok;
