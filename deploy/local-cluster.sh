@@ -19,6 +19,7 @@
 #   RDMAKV_NODE_ARGS       extra arguments for every node (default: --memory 64m --store-memory 64m)
 #   RDMAKV_START_TIMEOUT   seconds to wait for every node's UCX listener (default 90)
 #   RDMAKV_STOP_TIMEOUT    seconds to wait for the nodes' clean stop before SIGKILL (default 60)
+#   RDMAKV_NODES           1 or 2: start only the first nodes (default 3)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,12 @@ node_args=${RDMAKV_NODE_ARGS:---memory 64m --store-memory 64m}
 
 # The topology. Keep it in step with deploy/cluster.json and docker-compose.yml (a test compares).
 ids=(node1 node2 node3)
+all_ids=("${ids[@]}")
+# RDMAKV_NODES=1 or 2 starts only the first nodes of the topology, with a cluster file of just
+# those (for scaling measurements); stop always stops all three.
+nodes=${RDMAKV_NODES:-3}
+[[ "$nodes" =~ ^[1-3]$ ]] || { echo "local-cluster: RDMAKV_NODES must be 1, 2 or 3, not '$nodes'" >&2; exit 1; }
+ids=("${all_ids[@]:0:nodes}")
 subnet=10.90.0
 bridge=rdmakv-br0
 bridge_address=$subnet.1
@@ -131,7 +138,7 @@ make_network() {
 remove_network() {
   can_use_netns || return 0
   local id
-  for id in "${ids[@]}"; do
+  for id in "${all_ids[@]}"; do
     # Deleting the namespace deletes its eth0 and with it the veth's other end.
     ip netns del "$(namespace_of "$id")" 2>/dev/null || true
     ip link del "$(host_veth_of "$id")" 2>/dev/null || true
@@ -270,7 +277,7 @@ status() {
 
 stop() {
   local id pid pids=() deadline
-  for id in "${ids[@]}"; do
+  for id in "${all_ids[@]}"; do
     if pid=$(node_pid "$id"); then pids+=("$pid"); fi
   done
   for pid in $(stray_pids); do
@@ -301,7 +308,7 @@ stop() {
       sleep 0.2
     done
   fi
-  for id in "${ids[@]}"; do
+  for id in "${all_ids[@]}"; do
     rm -f "$state/$id/pid"
     # A node that had to be killed leaves its shared memory behind.
     rm -rf "/dev/shm/rdmakv-$id"
@@ -320,5 +327,5 @@ case $command in
     mode=netns
     if [ "${1:-}" = --loopback ]; then mode=loopback; fi
     if [ "$command" = topology ]; then topology "$mode"; else cluster_json "$mode"; fi ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -6,6 +6,7 @@ using RdmaKv.Benchmarks;
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote [keys=10000] [value=1024] [ops=20000]   (UCX)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- recovery [keys=1000000] [tail=100000] [value=1024]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- hit-ratio [region=32m] [factor=8] [value=1024]
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- move [keys=40000] [value=1024] [seconds=3]   (latency while a partition moves)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- bdn   (BenchmarkDotNet, allocation check of TryGet)
 if (args.Length == 0)
 {
@@ -24,5 +25,6 @@ return args[0] switch
     "recovery" => RecoveryLoad.Run(options),
     "recovery-child" => RecoveryLoad.Child(options),
     "hit-ratio" => HitRatioLoad.Run(options),
+    "move" => MoveLoad.Run(options),
     _ => LocalLoad.Run(args[0], options),
 };

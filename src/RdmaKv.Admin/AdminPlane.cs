@@ -98,6 +98,7 @@ public sealed class AdminPlane : IAsyncDisposable
         app.UseAuthentication();
         app.UseAuthorization();
         AdminEndpoints.Map(app);
+        ClusterEndpoints.Map(app);
         HealthEndpoints.Map(app);
         DashboardEndpoints.Map(app);
         app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExporter>().Registry);

@@ -12,7 +12,8 @@ namespace RdmaKv.Client;
 /// </summary>
 /// <remarks>
 /// URIs: <c>local:NAME</c>, a node on this host by its name (GETs read shared memory);
-/// <c>ucx://HOST:PORT</c>, a node anywhere (GETs are one-sided UCX READs, RDMA on InfiniBand/RoCE).
+/// <c>ucx://HOST:PORT</c>, a node anywhere (GETs are one-sided UCX READs, RDMA on InfiniBand/RoCE);
+/// <c>ucx://HOST:PORT,HOST:PORT</c> or <c>cluster:FILE</c>, a cluster through seeds (see README, Cluster).
 /// The client routes every key by its partition, so several nodes plug in below this API.
 /// </remarks>
 public sealed partial class KvClient : IDisposable
@@ -50,7 +51,14 @@ public sealed partial class KvClient : IDisposable
             var router = ClusterRouter.Open(seeds, options, out var single);
             return router is null ? new KvClient(single!, options) : new KvClient(router, options);
         }
-        throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME or ucx://HOST:PORT", nameof(uri));
+        const string cluster = "cluster:";
+        if (uri.StartsWith(cluster, StringComparison.Ordinal))
+        {
+            // A cluster file: its nodes are the seeds; the map itself comes from the nodes (it may be newer).
+            var map = Core.Cluster.ClusterMap.Load(uri[cluster.Length..]);
+            return Connect("ucx://" + string.Join(",", map.Nodes.Select(n => n.Ucx)), options);
+        }
+        throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME, ucx://HOST:PORT[,HOST:PORT...] or cluster:FILE", nameof(uri));
     }
 
     public static Task<KvClient> ConnectAsync(string uri, KvClientOptions? options = null, CancellationToken cancel = default) =>

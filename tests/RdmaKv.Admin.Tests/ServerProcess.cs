@@ -21,7 +21,7 @@ sealed partial class ServerProcess : IDisposable
     readonly bool _ownsDataDirectory;
     int _streamsOpen = 2;
 
-    public ServerProcess(string? dataDirectory = null, string adminUrls = "http://127.0.0.1:0", string? name = null)
+    public ServerProcess(string? dataDirectory = null, string adminUrls = "http://127.0.0.1:0", string? name = null, params string[] extra)
     {
         Name = name ?? "admin-e2e-" + Guid.NewGuid().ToString("N");
         _ownsDataDirectory = dataDirectory is null;
@@ -37,7 +37,7 @@ sealed partial class ServerProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         // Remote access (UCX) is off: its default port would be shared by parallel test nodes.
-        foreach (string a in new[] { dll, "--name", Name, "--data-dir", DataDirectory, "--memory", "64m", "--partitions", "2", "--listen", "none", "--admin-urls", adminUrls })
+        foreach (string a in (string[])[dll, "--name", Name, "--data-dir", DataDirectory, "--memory", "64m", "--partitions", "2", "--listen", "none", "--admin-urls", adminUrls, .. extra])
             info.ArgumentList.Add(a);
         info.Environment.Remove("RDMAKV_CONNECT");
         info.Environment.Remove("ASPNETCORE_URLS");

@@ -101,6 +101,19 @@ public sealed class ClusterTests : IDisposable
     }
 
     [Fact]
+    public void AClusterFileServesAsTheSeedList()
+    {
+        string file = Path.Combine(_dir, "seeds.json");
+        File.WriteAllText(file, _map.ToJson());
+        using var client = KvClient.Connect("cluster:" + file, new KvClientOptions { Credential = _token });
+        client.Put("via-file", "yes");
+        Assert.Equal("yes"u8.ToArray(), client.Get("via-file"));
+        Assert.Equal(1, client.ClusterEpoch);
+        var missing = Assert.Throws<InvalidDataException>(() => KvClient.Connect("cluster:" + Path.Combine(_dir, "no-such-file.json")));
+        Assert.Contains("cannot be read", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AClientWithAnOldMapIsRedirectedWithoutErrors()
     {
         using var stale = Connect(Seeds(0, 1, 2));

@@ -255,6 +255,42 @@
     }
   }
 
+  // A cluster member shows every node, as this node's admin plane sees them.
+  async function refreshCluster() {
+    let again = true;
+    try {
+      const response = await fetch("api/cluster/nodes", { cache: "no-store" });
+      if (response.status === 409) { again = false; return; } // not in a cluster
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const data = await response.json();
+      $("cluster").hidden = false;
+      $("cluster-epoch").textContent = `epoch ${data.epoch} · ${data.partitionCount} partitions`;
+      $("cluster-nodes").replaceChildren(...data.nodes.map((n) => {
+        const tr = document.createElement("tr");
+        tr.dataset.node = n.id;
+        const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
+        const link = document.createElement("td");
+        if (n.admin && !n.self) {
+          const a = document.createElement("a");
+          a.href = n.admin;
+          a.textContent = "open";
+          link.append(a);
+        } else link.textContent = n.self ? "this one" : "–";
+        const stateCell = cell(n.up ? "up" : "down");
+        stateCell.className = n.up ? "ok" : "bad";
+        if (n.error) stateCell.title = n.error;
+        tr.append(cell(n.id + (n.self ? " (this node)" : "")), stateCell, cell(String(n.partitions)),
+          cell(n.keys == null ? "–" : String(n.keys)), cell(n.puts == null ? "–" : String(n.puts)), cell(n.ucx), link);
+        return tr;
+      }));
+    } catch (e) {
+      $("cluster-epoch").textContent = `(the cluster view failed: ${e.message})`;
+    } finally {
+      if (again) setTimeout(refreshCluster, 2000);
+    }
+  }
+
   window.addEventListener("resize", () => { if (state.node) draw(); });
   refresh();
+  refreshCluster();
 })();

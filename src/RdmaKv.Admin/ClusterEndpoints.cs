@@ -1,0 +1,50 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace RdmaKv.Admin;
+
+/// <summary>
+/// <c>GET /api/cluster/nodes</c>: every node of the cluster as this node sees it, asked over each
+/// node's admin plane (from the server, so the dashboard needs no cross-origin requests): up or
+/// not, keys, puts per second, partitions owned. The dashboard of any node shows them all.
+/// </summary>
+static class ClusterEndpoints
+{
+    static readonly HttpClient Peers = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/cluster/nodes", async (NodeSlot slot, CancellationToken cancel) =>
+        {
+            var node = slot.Node;
+            if (node is null) return Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available");
+            var map = node.ClusterMap;
+            if (map is null) return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster", "Not in a cluster");
+            var rows = await Task.WhenAll(map.Nodes.Select(async n =>
+            {
+                int owned = map.Owners.Count(o => o == n.Id);
+                if (n.Id == node.NodeId)
+                {
+                    var counters = node.Counters();
+                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, true, counters.GetValueOrDefault("keys"), counters.GetValueOrDefault("puts"), null);
+                }
+                if (n.Admin is null) return new NodeRow(n.Id, n.Ucx, null, owned, false, false, null, null, "no admin URL in the cluster map");
+                try
+                {
+                    var stats = await Peers.GetFromJsonAsync<JsonElement>(new Uri(new Uri(n.Admin), "api/stats"), cancel);
+                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, false, stats.GetProperty("keys").GetInt64(), stats.GetProperty("operations").GetProperty("puts").GetInt64(), null);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+                {
+                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, false, false, null, null, e.Message);
+                }
+            }));
+            return TypedResults.Ok(new { epoch = map.Epoch, partitionCount = map.PartitionCount, nodes = rows });
+        });
+    }
+
+    sealed record NodeRow(string Id, string Ucx, string? Admin, int Partitions, bool Up, bool Self, long? Keys, long? Puts, string? Error);
+}
