@@ -46,7 +46,7 @@ sealed class DecoderOracle
         Require(m.Credential is null || m.Credential.Length <= Wire.MaxTextLength, where);
         if (m.Pairs is { } pairs)
         {
-            Require(m.Type == MessageType.MultiPut && pairs.Length <= Wire.MaxMultiPutPairs, where);
+            Require(m.Type is MessageType.MultiPut or MessageType.Import && pairs.Length <= Wire.MaxMultiPutPairs, where);
             foreach (var (key, value) in pairs)
             {
                 Within(payload, key, Limits.MaxKeyLength, where);
