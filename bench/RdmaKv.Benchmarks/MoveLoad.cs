@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using RdmaKv.Client;
+using RdmaKv.Core;
 using RdmaKv.Core.Cluster;
 using RdmaKv.Server;
 using RdmaKv.Server.Ucx;
