@@ -6,8 +6,12 @@ namespace RdmaKv.Server.Ucx;
 
 /// <summary>
 /// One region generation registered for remote READs: the memory is retained (kept mapped after
-/// the partition moves on to a newer generation) until no connection holds its rkey any more, so
-/// a client READing a retired region reads its retired state, never unmapped memory.
+/// the partition moves on to a newer generation) until no connection has held its rkey for a
+/// grace period, so a client READing a retired region reads its retired state, never unmapped
+/// memory. The grace matters because a client's threads share a connection: one thread's refresh
+/// lets go of a generation while another thread's READ of it may still be on its way, and UCX's
+/// tcp emulation serves a READ by copying from the address it names (a real NIC would refuse a
+/// deregistered rkey; the emulation crashed the node, measured with two client threads).
 /// </summary>
 sealed unsafe class RegionRegistration
 {
@@ -32,6 +36,9 @@ sealed unsafe class RegionRegistration
     public byte[] RemoteKey { get; }
     public int Holders { get; set; }
     public bool Current { get; set; } = true;
+
+    /// <summary>When the last holder let go (Environment.TickCount64), or null while held or current.</summary>
+    public long? ReleasedAt { get; set; }
 
     /// <summary>Registers <paramref name="region"/>; null when its memory is already gone. On the progress thread.</summary>
     public static RegionRegistration? Create(UcxWorker worker, int partition, Region region)

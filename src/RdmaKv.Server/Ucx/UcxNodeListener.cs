@@ -277,7 +277,7 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
                 if (r.Generation == generation) return r;
                 r.Current = false;
             }
-            foreach (var r in list.Where(r => !r.Current && r.Holders == 0).ToList()) Destroy(r);
+            SweepRetired(list);
             var fresh = RegionRegistration.Create(_worker!, partition, region);
             if (fresh is not null)
             {
@@ -288,9 +288,20 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
         }
     }
 
+    /// <summary>How long a retired generation stays registered and mapped after its last holder let go: well past any client's READ timeout.</summary>
+    static readonly TimeSpan RetiredGrace = TimeSpan.FromSeconds(60);
+
     void Drop(RegionRegistration registration)
     {
-        if (--registration.Holders == 0 && !registration.Current) Destroy(registration);
+        if (--registration.Holders == 0) registration.ReleasedAt = Environment.TickCount64;
+    }
+
+    /// <summary>Deregisters retired generations nobody has held for <see cref="RetiredGrace"/>.</summary>
+    void SweepRetired(List<RegionRegistration> list)
+    {
+        long now = Environment.TickCount64;
+        foreach (var r in list.Where(r => !r.Current && r.Holders == 0 && (r.ReleasedAt is null || now - r.ReleasedAt >= (long)RetiredGrace.TotalMilliseconds)).ToList())
+            Destroy(r);
     }
 
     void Destroy(RegionRegistration registration)
