@@ -255,12 +255,19 @@
     }
   }
 
-  // A cluster member shows every node, as this node's admin plane sees them.
+  // A cluster member shows every node, as this node's admin plane sees them. A node on its own
+  // has no owners in /api/cluster and is not asked again.
+  let inCluster = null;
   async function refreshCluster() {
     let again = true;
     try {
+      if (inCluster === null) {
+        const map = await fetch("api/cluster", { cache: "no-store" });
+        if (!map.ok) throw new Error(`HTTP ${map.status}`);
+        inCluster = "owners" in (await map.json());
+      }
+      if (!inCluster) { again = false; return; }
       const response = await fetch("api/cluster/nodes", { cache: "no-store" });
-      if (response.status === 409) { again = false; return; } // not in a cluster
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const data = await response.json();
       $("cluster").hidden = false;
