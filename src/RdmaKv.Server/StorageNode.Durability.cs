@@ -39,6 +39,20 @@ public sealed partial class StorageNode
     void RebuildRegions()
     {
         var started = Stopwatch.StartNew();
+        // Size each region once for what it will hold: growing by doubling during the load copied
+        // everything a dozen times (14 of 19 s at start with a million 1 KiB keys).
+        var keys = new long[_partitions.Length];
+        var bytes = new long[_partitions.Length];
+        _store.ForEach((key, value) =>
+        {
+            int p = KeyHash.Compute(key, _seed).Partition(_partitions.Length);
+            keys[p]++;
+            bytes[p] += PartitionWriter.ExtentBytes(key.Length, value.Length);
+        });
+        for (int p = 0; p < _partitions.Length; p++)
+        {
+            lock (_partitions[p].Lock) _partitions[p].Writer.Reserve(keys[p], bytes[p]);
+        }
         _rebuiltKeys = _store.ForEach((key, value) =>
         {
             StoreStatus status = PartitionOf(key).Writer.Load(key, value);

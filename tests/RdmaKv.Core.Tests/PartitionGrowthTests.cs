@@ -150,4 +150,23 @@ public class PartitionGrowthTests
             Assert.True((TestKit.BucketVersion(next, b) & 1) == 0);
         AssertAllReadable(writer, model);
     }
+
+    [Fact]
+    public void AReservedRegionTakesABulkLoadWithoutGrowingAgain()
+    {
+        const int Keys = 20_000;
+        long bytes = Enumerable.Range(0, Keys).Sum(i => PartitionWriter.ExtentBytes(TestKit.Key(i).Length, 300));
+        using PartitionWriter unreserved = TestKit.NewWriter();
+        using PartitionWriter reserved = TestKit.NewWriter();
+        Assert.True(reserved.Reserve(Keys, bytes));
+        Assert.Equal(1, reserved.Stats.Grows);
+        foreach (var writer in new[] { unreserved, reserved })
+        {
+            for (int i = 0; i < Keys; i++) Assert.Equal(StoreStatus.Ok, writer.Load(TestKit.Key(i), TestKit.Value(i, 1, 300)));
+        }
+        Assert.Equal(1, reserved.Stats.Grows);              // the load fitted what was reserved
+        Assert.True(unreserved.Stats.Grows >= 3, $"{unreserved.Stats.Grows} grows without a reservation");
+        for (int i = 0; i < Keys; i += 97) Assert.Equal(TestKit.Value(i, 1, 300), TestKit.WriterValue(reserved, TestKit.Key(i)));
+        Assert.False(reserved.Reserve(Keys, bytes));        // it already has the room
+    }
 }

@@ -173,6 +173,39 @@ public sealed unsafe partial class PartitionWriter : IDisposable
     /// <summary>Forces a new generation (same size or larger), as growth does; for tests and operators.</summary>
     public bool Grow() => Grow(0, moreBuckets: false);
 
+    /// <summary>What one value of this size takes in the extent area (its allocation class).</summary>
+    public static long ExtentBytes(int keyLength, int valueLength) =>
+        ExtentAllocator.ClassLength(ExtentAllocator.ClassOf(ExtentHeader.ExtentLength(keyLength, valueLength)));
+
+    /// <summary>
+    /// Grows the region once, before a bulk load (a node rebuilding its regions at start) of about
+    /// <paramref name="keys"/> keys whose extents take <paramref name="extentBytes"/>, instead of
+    /// doubling index and extent area again and again during it (each time copying everything).
+    /// Stays within the budget: what does not fit grows or goes cold as usual. False when the
+    /// region already has the room.
+    /// </summary>
+    public bool Reserve(long keys, long extentBytes)
+    {
+        Region old = _region;
+        long buckets = old.Header.BucketCount;
+        while (keys > _options.MaxLoadFactor * buckets * Bucket.SlotCount) buckets *= 2;
+        long room() => _options.MaxRegionBytes - RegionHeader.IndexOffset - buckets * Bucket.Size;
+        while (buckets > old.Header.BucketCount && room() < old.Header.ExtentSize) buckets /= 2;
+        long extent = Math.Min(Math.Max(old.Header.ExtentSize, (long)(extentBytes / _options.MaxExtentFill) + (64 << 10)), room()) & ~63L;
+        if (buckets == old.Header.BucketCount && extent <= old.Header.ExtentSize) return false;
+        var built = Build(old.Header.Generation + 1, buckets, Math.Max(extent, old.Header.ExtentSize));
+        if (built is null) return false;
+        var (next, allocator) = built.Value;
+        ulong[] referenced = NewReferenceBits(next);
+        if (!CopyLive(old, next, allocator, referenced))
+        {
+            next.Dispose();
+            return false;
+        }
+        Publish(old, next, allocator, referenced);
+        return true;
+    }
+
     bool NeedsMoreBuckets(long count) => count > _options.MaxLoadFactor * _region.Header.BucketCount * Bucket.SlotCount;
 
     enum Match { None, Resident, Cold }
