@@ -40,7 +40,8 @@ public sealed class RequestHandler(StorageNode node)
             case MessageType.Regions:
                 MessageEncoder.NodeView(reply, MessageType.Regions, request.Id, node.View());
                 return;
-            case MessageType.Put or MessageType.Delete or MessageType.Get when node.NotOwned(request.Key.Span) is { } moved:
+            // Puts and deletes are checked where they are applied, under the partition lock.
+            case MessageType.Get when node.NotOwned(request.Key.Span) is { } moved:
                 Interlocked.Increment(ref node.Counters.WrongPartition);
                 MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, moved);
                 return;
