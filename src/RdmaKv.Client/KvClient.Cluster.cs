@@ -9,8 +9,6 @@ namespace RdmaKv.Client;
 /// </summary>
 public sealed partial class KvClient
 {
-    const int MovedRetries = 10;
-
     KvClient(ClusterRouter cluster, KvClientOptions options)
     {
         _cluster = cluster;
@@ -22,7 +20,7 @@ public sealed partial class KvClient
     /// <summary>The cluster map's epoch this client routes by (0 for a single node).</summary>
     public long ClusterEpoch => _cluster?.Map.Epoch ?? 0;
 
-    static bool Moved(KvException e, int attempt) => e.Status == StoreStatus.WrongPartition && attempt < MovedRetries;
+    static bool Moved(KvException e, int attempt) => e.Status == StoreStatus.WrongPartition && attempt < ClusterRouter.MovedRetries;
 
     byte[]? ClusterGet(ReadOnlySpan<byte> key, ReaderContext reader)
     {
@@ -55,46 +53,15 @@ public sealed partial class KvClient
         }
     }
 
-    void ClusterPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        for (int attempt = 0; ; attempt++)
+    void ClusterPut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+        _cluster!.OnOwner(key, new KeyValue(key, value), static (route, kv) =>
         {
-            var route = _cluster!.Route(key);
-            try
-            {
-                route.Session.Put(key, value);
-                return;
-            }
-            catch (KvException e) when (Moved(e, attempt))
-            {
-                _cluster.Redirected(route, attempt);
-            }
-            catch (KvConnectionException e)
-            {
-                throw route.Failed(e);
-            }
-        }
-    }
+            route.Session.Put(kv.Key, kv.Value);
+            return true;
+        });
 
-    bool ClusterDelete(ReadOnlySpan<byte> key)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            var route = _cluster!.Route(key);
-            try
-            {
-                return route.Session.Delete(key);
-            }
-            catch (KvException e) when (Moved(e, attempt))
-            {
-                _cluster.Redirected(route, attempt);
-            }
-            catch (KvConnectionException e)
-            {
-                throw route.Failed(e);
-            }
-        }
-    }
+    bool ClusterDelete(ReadOnlySpan<byte> key) =>
+        _cluster!.OnOwner(key, new KeyValue(key, default), static (route, kv) => route.Session.Delete(kv.Key));
 
     /// <summary>One multi-put per owner; a group refused as WrongPartition (none of it applied) is regrouped under the new map.</summary>
     void ClusterPutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)

@@ -135,28 +135,30 @@ sealed class ClusterRouter : IDisposable
         if (!Refresh(from)) Thread.Sleep(Math.Min(200, 5 << Math.Min(attempt, 6)));
     }
 
-    /// <summary>Runs <paramref name="call"/> on the key's owner; on WrongPartition refreshes the map and retries.</summary>
-    public T OnOwner<T>(ReadOnlySpan<byte> key, Func<NodeRoute, T> call)
+    /// <summary>How often a call follows WrongPartition to a newer map before the caller sees it.</summary>
+    public const int MovedRetries = 10;
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on the key's owner. On WrongPartition fetches the map and
+    /// retries; a connection failure names the node.
+    /// </summary>
+    public T OnOwner<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
     {
         for (int attempt = 0; ; attempt++)
         {
             var route = Route(key);
             try
             {
-                return call(route);
+                return call(route, state);
             }
-            catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < 10)
+            catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < MovedRetries)
             {
                 Redirected(route, attempt);
             }
-        }
-    }
-
-    public IEnumerable<NodeRoute> Routes
-    {
-        get
-        {
-            lock (_gate) return [.. _routes.Values];
+            catch (KvConnectionException e)
+            {
+                throw route.Failed(e);
+            }
         }
     }
 

@@ -191,12 +191,6 @@ sealed class RemoteSession : INodeSession
         }
     }
 
-    ref struct KeyValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        public ReadOnlySpan<byte> Key = key;
-        public ReadOnlySpan<byte> Value = value;
-    }
-
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
         Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value), new KeyValue(key, value), Replies.Status);
 
