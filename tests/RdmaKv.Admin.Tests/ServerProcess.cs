@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.RegularExpressions;
+using RdmaKv.Tests;
 
 namespace RdmaKv.Admin.Tests;
 
@@ -15,11 +15,8 @@ sealed partial class ServerProcess : IDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     readonly Process _process;
-    readonly StringBuilder _stdout = new();
-    readonly StringBuilder _stderr = new();
-    readonly object _gate = new();
+    readonly ProcessOutput _output;
     readonly bool _ownsDataDirectory;
-    int _streamsOpen = 2;
 
     public ServerProcess(string? dataDirectory = null, string adminUrls = "http://127.0.0.1:0", string? name = null, params string[] extra)
     {
@@ -28,7 +25,7 @@ sealed partial class ServerProcess : IDisposable
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("rdmakv-admin-e2e-").FullName;
         string dll = ServerDll();
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(ProcessOutput.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -42,10 +39,7 @@ sealed partial class ServerProcess : IDisposable
         info.Environment.Remove("RDMAKV_CONNECT");
         info.Environment.Remove("ASPNETCORE_URLS");
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
-        _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output = new ProcessOutput(_process);
         _process.StandardInput.Close();
     }
 
@@ -53,21 +47,9 @@ sealed partial class ServerProcess : IDisposable
     public string DataDirectory { get; }
     public string ConnectUri => "local:" + Name;
 
-    public string Output
-    {
-        get
-        {
-            lock (_gate) return _stdout.ToString();
-        }
-    }
+    public string Output => _output.Stdout;
 
-    public string Errors
-    {
-        get
-        {
-            lock (_gate) return _stderr.ToString();
-        }
-    }
+    public string Errors => _output.Stderr;
 
     /// <summary>Waits for "is up" and returns the admin plane's base URL, as the server printed it.</summary>
     public Uri WaitUntilUp()
@@ -78,20 +60,7 @@ sealed partial class ServerProcess : IDisposable
         return new Uri(match.Groups[1].Value + "/");
     }
 
-    public void WaitForOutput(string text)
-    {
-        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
-        lock (_gate)
-        {
-            while (!_stdout.ToString().Contains(text, StringComparison.Ordinal))
-            {
-                long left = deadline - Environment.TickCount64;
-                Assert.True(_streamsOpen > 0, $"server '{Name}' exited before printing \"{text}\":\n{_stdout}\n{_stderr}");
-                Assert.True(left > 0, $"server '{Name}' did not print \"{text}\" within {Patience}:\n{_stdout}\n{_stderr}");
-                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
-            }
-        }
-    }
+    public void WaitForOutput(string text) => _output.WaitFor(text, $"server '{Name}'", Patience);
 
     /// <summary>Waits for the process to exit and its output to drain; returns the exit code.</summary>
     public int WaitForExit()
@@ -101,15 +70,6 @@ sealed partial class ServerProcess : IDisposable
         return _process.ExitCode;
     }
 
-    void Append(StringBuilder to, string? line)
-    {
-        lock (_gate)
-        {
-            if (line is null) _streamsOpen--;
-            else to.AppendLine(line);
-            Monitor.PulseAll(_gate);
-        }
-    }
 
     /// <summary>
     /// The server as its own build left it (src/RdmaKv.Server/bin/CONFIG/net10.0), with the
@@ -128,13 +88,6 @@ sealed partial class ServerProcess : IDisposable
         return Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
     }
 
-    static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is not null && File.Exists(host)) return host;
-        string? self = Environment.ProcessPath;
-        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-    }
 
     const int SigTerm = 15;
 

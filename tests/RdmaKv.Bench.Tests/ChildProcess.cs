@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
+using RdmaKv.Tests;
 
 namespace RdmaKv.Bench.Tests;
 
@@ -10,16 +10,13 @@ sealed partial class ChildProcess : IDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     readonly Process _process;
-    readonly StringBuilder _stdout = new();
-    readonly StringBuilder _stderr = new();
-    readonly object _gate = new();
-    int _streamsOpen = 2;
+    readonly ProcessOutput _output;
 
     public ChildProcess(string dll, params string[] args)
     {
         string path = Path.Combine(AppContext.BaseDirectory, dll);
         Assert.True(File.Exists(path), $"{path} is missing from the test output folder");
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(ProcessOutput.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -31,52 +28,16 @@ sealed partial class ChildProcess : IDisposable
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("RDMAKV_CONNECT");
         _process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
-        _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output = new ProcessOutput(_process);
         _process.StandardInput.Close();
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_gate) return _stdout.ToString();
-        }
-    }
+    public string Output => _output.Stdout;
 
-    public string Errors
-    {
-        get
-        {
-            lock (_gate) return _stderr.ToString();
-        }
-    }
-
-    static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is not null && File.Exists(host)) return host;
-        string? self = Environment.ProcessPath;
-        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-    }
+    public string Errors => _output.Stderr;
 
     /// <summary>Waits until stdout holds <paramref name="text"/>; fails at once if the child exits first.</summary>
-    public void WaitForOutput(string text)
-    {
-        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
-        lock (_gate)
-        {
-            while (!_stdout.ToString().Contains(text, StringComparison.Ordinal))
-            {
-                long left = deadline - Environment.TickCount64;
-                Assert.True(_streamsOpen > 0, $"the child exited before printing \"{text}\":\n{_stdout}\n{_stderr}");
-                Assert.True(left > 0, $"the child did not print \"{text}\" within {Patience}:\n{_stdout}\n{_stderr}");
-                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
-            }
-        }
-    }
+    public void WaitForOutput(string text) => _output.WaitFor(text, "the child", Patience);
 
     /// <summary>Waits for the child to exit and its output to drain; returns the exit code.</summary>
     public int WaitForExit()
@@ -96,15 +57,6 @@ sealed partial class ChildProcess : IDisposable
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 
-    void Append(StringBuilder to, string? line)
-    {
-        lock (_gate)
-        {
-            if (line is null) _streamsOpen--;
-            else to.AppendLine(line);
-            Monitor.PulseAll(_gate);
-        }
-    }
 
     public void Dispose()
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using RdmaKv.Tests;
 using RdmaKv.Transport;
 
 namespace RdmaKv.EndToEnd.Tests;
@@ -21,7 +22,7 @@ static partial class Binaries
     public static Process Start(string dll, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(prefix is { Length: > 0 } ? prefix[0] : DotnetHost())
+        var info = new ProcessStartInfo(prefix is { Length: > 0 } ? prefix[0] : ProcessOutput.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -32,7 +33,7 @@ static partial class Binaries
         if (prefix is { Length: > 0 })
         {
             foreach (string p in prefix[1..]) info.ArgumentList.Add(p);
-            info.ArgumentList.Add(DotnetHost());
+            info.ArgumentList.Add(ProcessOutput.DotnetHost());
         }
         info.ArgumentList.Add(dll);
         foreach (string a in args) info.ArgumentList.Add(a);
@@ -62,13 +63,6 @@ static partial class Binaries
         }
     }
 
-    static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is not null && File.Exists(host)) return host;
-        string? self = Environment.ProcessPath;
-        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-    }
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
@@ -78,20 +72,14 @@ static partial class Binaries
 sealed class ServerProcess : IDisposable
 {
     readonly Process _process;
-    readonly StringBuilder _stdout = new();
-    readonly StringBuilder _stderr = new();
-    readonly object _gate = new();
-    int _streamsOpen = 2;
+    readonly ProcessOutput _output;
 
     ServerProcess(string name, string dataDirectory, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         DataDirectory = dataDirectory;
         _process = Binaries.Start(Binaries.ServerDll, args, prefix, environment);
-        _process.OutputDataReceived += (_, e) => Append(_stdout, e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output = new ProcessOutput(_process);
         _process.StandardInput.Close();
     }
 
@@ -100,21 +88,9 @@ sealed class ServerProcess : IDisposable
     public Process Process => _process;
     public string SharedMemoryPath => new NodeDirectory(Name).Path;
 
-    public string Output
-    {
-        get
-        {
-            lock (_gate) return _stdout.ToString();
-        }
-    }
+    public string Output => _output.Stdout;
 
-    public string Errors
-    {
-        get
-        {
-            lock (_gate) return _stderr.ToString();
-        }
-    }
+    public string Errors => _output.Stderr;
 
     /// <summary>Starts a node of 64 MiB in 2 partitions; <see cref="WaitUntilUp"/> waits for it to serve.</summary>
     public static ServerProcess Start(string name, string dataDirectory) =>
@@ -131,20 +107,7 @@ sealed class ServerProcess : IDisposable
     public void WaitUntilUp() => WaitForOutput("is up");
 
     /// <summary>Waits until stdout holds <paramref name="text"/>; fails at once if the server exits first.</summary>
-    public void WaitForOutput(string text)
-    {
-        long deadline = Environment.TickCount64 + (long)Binaries.Patience.TotalMilliseconds;
-        lock (_gate)
-        {
-            while (!_stdout.ToString().Contains(text, StringComparison.Ordinal))
-            {
-                long left = deadline - Environment.TickCount64;
-                Assert.True(_streamsOpen > 0, $"server '{Name}' exited before printing \"{text}\":\n{_stdout}\n{_stderr}");
-                Assert.True(left > 0, $"server '{Name}' did not print \"{text}\" within {Binaries.Patience}:\n{_stdout}\n{_stderr}");
-                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
-            }
-        }
-    }
+    public void WaitForOutput(string text) => _output.WaitFor(text, $"server '{Name}'", Binaries.Patience);
 
     /// <summary>Waits for the process to exit and its output to drain; returns the exit code.</summary>
     public int WaitForExit()
@@ -156,15 +119,6 @@ sealed class ServerProcess : IDisposable
 
     public void Signal(int signal) => Binaries.Signal(_process, signal);
 
-    void Append(StringBuilder to, string? line)
-    {
-        lock (_gate)
-        {
-            if (line is null) _streamsOpen--;
-            else to.AppendLine(line);
-            Monitor.PulseAll(_gate);
-        }
-    }
 
     /// <summary>Stops the server (SIGTERM, then SIGKILL if it lingers) and removes what a killed one leaves in /dev/shm.</summary>
     public void Dispose()

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
@@ -20,8 +18,8 @@ public sealed class ClusterProcessTests : IDisposable
 
     public ClusterProcessTests()
     {
-        _ucx = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
-        _admin = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
+        _ucx = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
+        _admin = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
         _file = Path.Combine(_dir, "cluster.json");
         File.WriteAllText(_file, $$"""
             { "epoch": 1, "partitions": 12, "nodes": [
@@ -50,13 +48,6 @@ public sealed class ClusterProcessTests : IDisposable
     string ClientToken => Path.Combine(_dir, "client-token");
     string AdminToken => Path.Combine(_dir, "admin-token");
     string Seeds => $"ucx://127.0.0.1:{_ucx[2]}";
-
-    static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 
     CliResult Admin(params string[] args) => Cli.Run(Seeds, [.. args, "--admin", $"http://127.0.0.1:{_admin[2]}", "--admin-token-file", AdminToken]);
 

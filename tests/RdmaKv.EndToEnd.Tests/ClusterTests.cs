@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
@@ -22,7 +21,7 @@ public sealed class ClusterTests : IDisposable
 
     public ClusterTests()
     {
-        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
+        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
         string file = Path.Combine(_dir, "cluster.json");
         File.WriteAllText(file, $$"""
             { "epoch": 1, "partitions": 64, "nodes": [
@@ -48,13 +47,6 @@ public sealed class ClusterTests : IDisposable
             Dispose();
             throw;
         }
-    }
-
-    static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     string Seeds(params int[] nodes) => "ucx://" + string.Join(",", nodes.Select(i => _map.Nodes[i].Ucx));

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
+using RdmaKv.Tests;
 
 namespace RdmaKv.Storage.Tests;
 
@@ -12,9 +12,7 @@ sealed partial class ServerProcess : IDisposable
 {
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     readonly Process _process;
-    readonly StringBuilder _output = new();
-    readonly object _gate = new();
-    int _streamsOpen = 2;
+    readonly ProcessOutput _output;
 
     readonly string _sharedMemory;
 
@@ -23,7 +21,7 @@ sealed partial class ServerProcess : IDisposable
         _sharedMemory = new RdmaKv.Transport.NodeDirectory(name).Path;
         string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(ProcessOutput.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -35,36 +33,15 @@ sealed partial class ServerProcess : IDisposable
         foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", "--admin-urls", "none", .. extra])
             info.ArgumentList.Add(a);
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output = new ProcessOutput(_process);
         _process.StandardInput.Close();
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_gate) return _output.ToString();
-        }
-    }
+    /// <summary>Everything the server printed, standard output then standard error.</summary>
+    public string Output => _output.Stdout + _output.Stderr;
 
     /// <summary>Waits until the output holds <paramref name="text"/>; fails at once if the server exits first.</summary>
-    public void WaitForOutput(string text)
-    {
-        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
-        lock (_gate)
-        {
-            while (!_output.ToString().Contains(text, StringComparison.Ordinal))
-            {
-                long left = deadline - Environment.TickCount64;
-                Assert.True(_streamsOpen > 0, $"the server exited before printing \"{text}\":\n{_output}");
-                Assert.True(left > 0, $"the server did not print \"{text}\" within {Patience}:\n{_output}");
-                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(left));
-            }
-        }
-    }
+    public void WaitForOutput(string text) => _output.WaitFor(text, "the server", Patience);
 
     public void WaitUntilUp() => WaitForOutput("is up");
 
@@ -75,23 +52,7 @@ sealed partial class ServerProcess : IDisposable
         Assert.True(_process.WaitForExit(Patience), "the killed server did not exit");
     }
 
-    void Append(string? line)
-    {
-        lock (_gate)
-        {
-            if (line is null) _streamsOpen--;
-            else _output.AppendLine(line);
-            Monitor.PulseAll(_gate);
-        }
-    }
 
-    static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is not null && File.Exists(host)) return host;
-        string? self = Environment.ProcessPath;
-        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-    }
 
     public void Dispose()
     {
