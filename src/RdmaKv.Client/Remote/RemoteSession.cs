@@ -36,13 +36,10 @@ sealed class RemoteSession : INodeSession
     public NodeView View { get; private set; }
     public string Address => $"ucx://{_host}:{_port}";
 
-    public static (string Host, int Port) ParseAddress(string text)
-    {
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
-            throw new ArgumentException($"'ucx://{text}' is not ucx://HOST:PORT");
-        return (text[..colon], port);
-    }
+    public static (string Host, int Port) ParseAddress(string text) =>
+        Core.Cluster.ClusterMap.TrySplitAddress(text, out string host, out int port)
+            ? (host, port)
+            : throw new ArgumentException($"'ucx://{text}' is not ucx://HOST:PORT");
 
     public static RemoteSession Open(string host, int port, KvClientOptions options)
     {
