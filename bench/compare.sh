@@ -138,6 +138,10 @@ bench() { dotnet "$bench_dll" "$@"; }
 
 # --- the runs ------------------------------------------------------------------------------------
 stores=("RdmaKv local:$node")
+# The node says how remote clients connect, or why they cannot, just after it is up.
+if [ -n "$ucx_port" ]; then
+  for _ in $(seq 100); do grep -q -e "ucx://" -e "remote access is off" "$work/rdmakv.log" && break; sleep 0.1; done
+fi
 if [ -n "$ucx_port" ] && grep -q "ucx://" "$work/rdmakv.log"; then
   stores+=("RdmaKv-UCX ucx://127.0.0.1:$ucx_port")
 elif [ -n "$ucx_port" ]; then

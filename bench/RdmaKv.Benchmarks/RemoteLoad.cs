@@ -45,7 +45,7 @@ static class RemoteLoad
         Report("raw UCX READ 64 B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, small)));
         Report($"raw UCX READ {extent.Length} B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, extent)));
 
-        foreach (var (spin, progress) in new[] { (50, 200), (0, 200), (50, 0), (200, 0), (0, 0) })
+        foreach (var (spin, progress) in new[] { (50, 0), (200, 0), (1000, 0), (1000, 200), (0, 0) })
         {
             using var tuned = UcxClientConnection.Connect("127.0.0.1", listener.EndPoint.Port,
                 new UcxClientOptions { Spin = TimeSpan.FromMicroseconds(spin), ProgressSpin = TimeSpan.FromMicroseconds(progress) });
@@ -53,7 +53,7 @@ static class RemoteLoad
             Protocol.MessageEncoder.Hello(h, 1, "bench", token);
             Protocol.MessageDecoder.TryDecode(tuned.Call(h.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var r, out _);
             var reg = tuned.Attach(r.Node!.Regions[0]);
-            Report($"raw READ 64 B, caller spin {spin} us, client progress spin {progress} us", Time(count / 2, _ => tuned.Read(reg, Core.RegionHeader.IndexOffset, small)));
+            Report($"raw READ 64 B, caller drives {spin} us, client progress spin {progress} us", Time(count / 2, _ => tuned.Read(reg, Core.RegionHeader.IndexOffset, small)));
         }
 
         var buffer = new byte[valueSize];

@@ -6,8 +6,16 @@ public sealed record KvClientOptions
     /// <summary>Sent to the node in Hello; shows in the node's logs.</summary>
     public string ClientName { get; init; } = $"rdmakv-client/{Environment.ProcessId}";
 
-    /// <summary>How long a caller spins for a reply before it blocks (a wake-up costs ~40 us here).</summary>
+    /// <summary>How long a local caller spins for a reply before it blocks (a wake-up costs ~40 us here).</summary>
     public TimeSpan SpinBeforeBlock { get; init; } = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>
+    /// How long a remote (ucx://) caller drives its connection's UCX worker itself while it waits
+    /// for a READ or a reply, before it blocks and leaves the worker to the progress thread.
+    /// Driving saves two thread wake-ups per round trip (GET p50 14 us instead of 85 us over tcp
+    /// on loopback here).
+    /// </summary>
+    public TimeSpan RemoteSpin { get; init; } = TimeSpan.FromMicroseconds(200);
 
     /// <summary>How puts and deletes reach a local node: a shared-memory mailbox (default, fastest) or socket writes.</summary>
     public LocalWritePath LocalWrites { get; init; } = LocalWritePath.Mailbox;

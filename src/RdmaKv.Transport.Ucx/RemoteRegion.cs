@@ -23,7 +23,7 @@ public sealed record UcxClientOptions
     /// <summary>How long a request or READ may take before the client reports the node unreachable.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a caller busy-waits for a completion before it blocks.</summary>
+    /// <summary>How long a caller drives the worker itself, waiting for its completion, before it blocks.</summary>
     public TimeSpan Spin { get; init; } = TimeSpan.FromMicroseconds(50);
 
     /// <summary>

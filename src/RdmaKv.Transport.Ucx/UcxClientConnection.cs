@@ -8,8 +8,10 @@ namespace RdmaKv.Transport.Ucx;
 
 /// <summary>
 /// A client's connection to one node over UCX: an endpoint on a private worker, request/reply
-/// frames as active messages, and one-sided READs (ucp_get_nbx) of the node's regions. Callers
-/// on any thread post work to the worker's progress thread and wait for it with a timeout.
+/// frames as active messages, and one-sided READs (ucp_get_nbx) of the node's regions. A caller
+/// on any thread drives the worker itself while it waits for its own operation (up to
+/// <see cref="UcxClientOptions.Spin"/>), then leaves it to the progress thread and blocks, up to
+/// the timeout.
 /// </summary>
 public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameReceiver
 {
@@ -71,8 +73,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         var op = new UcxOperation();
         op.Begin(1, 0);
         var work = new SendWork(this, op, id, frame.ToArray());
-        _worker.Post(work);
-        if (!op.Wait(_options.Timeout, _options.Spin))
+        if (!Await(work, op))
         {
             _worker.Post(new ForgetWork(this, id));
             throw new IOException($"node {_address} did not answer within {_options.Timeout.TotalSeconds:0.#} s");
@@ -115,8 +116,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         var op = work.Operation;
         op.Begin(offsetB >= 0 ? 2 : 1, destinationA.Length + Math.Max(destinationB.Length, 0));
         work.Set(this, region, offsetA, destinationA.Length, offsetB, destinationB.Length);
-        _worker.Post(work);
-        if (!op.Wait(_options.Timeout, _options.Spin))
+        if (!Await(work, op))
         {
             t_read = null; // abandoned: whoever completes it frees it
             Fail($"a READ from {_address} took longer than {_options.Timeout.TotalSeconds:0.#} s");
@@ -146,8 +146,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         if (total > destination.Length) throw new ArgumentException($"{total} bytes do not fit in {destination.Length}", nameof(destination));
         var op = new UcxOperation();
         op.Begin(parts.Length, total);
-        _worker.Post(new ManyReadWork(this, op, parts.ToArray()));
-        if (!op.Wait(_options.Timeout, _options.Spin))
+        if (!Await(new ManyReadWork(this, op, parts.ToArray()), op))
         {
             Fail($"READs from {_address} took longer than {_options.Timeout.TotalSeconds:0.#} s");
             return false;
@@ -162,6 +161,28 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         {
             op.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and waits for <paramref name="op"/>: driving the worker on
+    /// this thread first, then blocked while the progress thread carries on. False when the
+    /// timeout passed (the operation is then abandoned).
+    /// </summary>
+    bool Await(IUcxWork work, UcxOperation op)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            if (_worker.Drive(work, op, _options.Spin)) return op.Wait(_options.Timeout, TimeSpan.Zero);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection closed under this call; the work never ran, so nothing else completes it.
+            while (!op.IsFinished) op.Complete(-25); // UCS_ERR_CONNECTION_RESET
+            return op.Wait(_options.Timeout, TimeSpan.Zero);
+        }
+        using var blocked = _worker.Block();
+        return op.Wait(_options.Timeout - System.Diagnostics.Stopwatch.GetElapsedTime(start), TimeSpan.Zero);
     }
 
     static bool InRange(RemoteRegion region, long offset, int length) =>

@@ -35,6 +35,9 @@ public sealed unsafe class UcxOperation : IDisposable
 
     public static UcxOperation FromCookie(nint cookie) => (UcxOperation)GCHandle.FromIntPtr(cookie).Target!;
 
+    /// <summary>True once every part has completed (or the operation is not in use).</summary>
+    public bool IsFinished => Volatile.Read(ref _state) != Pending;
+
     /// <summary>A reply frame, for request operations.</summary>
     public byte[]? Reply { get; set; }
 

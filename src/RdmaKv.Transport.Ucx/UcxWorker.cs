@@ -12,14 +12,21 @@ public interface IUcxWork
 }
 
 /// <summary>
-/// A UCX context and one worker (UCS_THREAD_MODE_SINGLE), driven by a dedicated progress thread
-/// that creates them, runs posted work, progresses, spins for <see cref="UcxWorkerOptions.Spin"/>
-/// when idle, then sleeps on the worker's event fd until UCX or a poster wakes it.
+/// A UCX context and one worker (UCS_THREAD_MODE_SERIALIZED), driven by a dedicated progress
+/// thread that creates them, runs posted work, progresses, spins for
+/// <see cref="UcxWorkerOptions.Spin"/> when idle, then sleeps on the worker's event fd until UCX
+/// or a poster wakes it. A caller that waits for its own operation may drive the worker itself
+/// (<see cref="Drive"/>): every UCX call happens under one gate, so only one thread at a time
+/// touches the worker, and a caller that drives saves two thread wake-ups per round trip.
 /// </summary>
 public sealed unsafe class UcxWorker : IDisposable
 {
+    const int Awake = 0, Polling = 1, Lingering = 2;
     readonly ConcurrentQueue<IUcxWork> _queue = new();
+    readonly Lock _gate = new();
     readonly Lock _signalLock = new();
+    readonly ManualResetEventSlim _nudge = new(false, 0);
+    readonly long _lingerTicks = Stopwatch.Frequency / 100; // 10 ms
     readonly Thread _thread;
     readonly long _spinTicks;
     readonly List<SafeHandle> _owned = [];
@@ -29,7 +36,11 @@ public sealed unsafe class UcxWorker : IDisposable
     nint _workerRaw;
     int _efd = -1;
     int _sleeping;
+    int _blocked;
+    int _driving;
+    long _drivenAt = long.MinValue / 2;
     volatile bool _stopping;
+    bool _destroyed;
     bool _signalClosed;
 
     UcxWorker(string name, UcxWorkerOptions options)
@@ -45,6 +56,9 @@ public sealed unsafe class UcxWorker : IDisposable
     internal nint RawWorker => _workerRaw;
     internal nint RawContext => _context!.DangerousGetHandle();
     public bool OnProgressThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+
+    /// <summary>True on the thread that holds the worker now: the progress thread or a driving caller.</summary>
+    public bool IsDriving => _gate.IsHeldByCurrentThread;
 
     /// <summary>Called on the progress thread before the worker is destroyed (close endpoints there).</summary>
     public event Action<UcxWorker>? Stopping;
@@ -67,14 +81,82 @@ public sealed unsafe class UcxWorker : IDisposable
         ObjectDisposedException.ThrowIf(_stopping, this);
         _queue.Enqueue(work);
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sleeping) != 0) Signal();
+        Wake();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and progresses the worker on the calling thread until
+    /// <paramref name="operation"/> finishes or <paramref name="spin"/> has passed; true when it
+    /// finished. One caller drives at a time: when another already does, this returns false at
+    /// once (that caller's progress completes this operation too; two spinning callers on a small
+    /// machine take turns instead of working). When this returns false, the caller calls
+    /// <see cref="Block"/> before it waits, so that the progress thread carries on.
+    /// </summary>
+    public bool Drive(IUcxWork work, UcxOperation operation, TimeSpan spin)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        long start = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _drivenAt, start);
+        _queue.Enqueue(work);
+        if (Interlocked.CompareExchange(ref _driving, 1, 0) != 0) return false;
+        try
+        {
+            long spinTicks = (long)(spin.TotalSeconds * Stopwatch.Frequency);
+            while (true)
+            {
+                if (_gate.TryEnter())
+                {
+                    try
+                    {
+                        if (_destroyed) return operation.IsFinished;
+                        Drain();
+                        if (!operation.IsFinished) Ucp.WorkerProgress(_workerRaw);
+                    }
+                    finally
+                    {
+                        _gate.Exit();
+                    }
+                }
+                if (operation.IsFinished) return true;
+                if (Stopwatch.GetTimestamp() - start >= spinTicks) return false;
+                Thread.SpinWait(4);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _driving, 0);
+        }
+    }
+
+    /// <summary>
+    /// Marks the calling thread as blocked on an operation until the returned scope ends: the
+    /// progress thread then sleeps on the event fd (it wakes for completions) rather than leaving
+    /// progress to driving callers.
+    /// </summary>
+    public BlockScope Block()
+    {
+        Interlocked.Increment(ref _blocked);
+        Wake();
+        return new BlockScope(this);
+    }
+
+    public readonly struct BlockScope(UcxWorker worker) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref worker._blocked);
     }
 
     /// <summary>Keeps <paramref name="handle"/> until the worker stops, then releases it on the progress thread.</summary>
     public void Own(SafeHandle handle)
     {
-        Debug.Assert(OnProgressThread, "owned handles are added on the progress thread");
+        Debug.Assert(IsDriving, "owned handles are added while holding the worker");
         _owned.Add(handle);
+    }
+
+    void Wake()
+    {
+        int sleeping = Volatile.Read(ref _sleeping);
+        if (sleeping == Polling) Signal();
+        else if (sleeping == Lingering) _nudge.Set();
     }
 
     void Signal()
@@ -100,8 +182,12 @@ public sealed unsafe class UcxWorker : IDisposable
         long idleSince = Stopwatch.GetTimestamp();
         while (!_stopping)
         {
-            bool busy = Drain();
-            busy |= Ucp.WorkerProgress(_workerRaw) != 0;
+            bool busy;
+            lock (_gate)
+            {
+                busy = Drain();
+                busy |= Ucp.WorkerProgress(_workerRaw) != 0;
+            }
             long now = Stopwatch.GetTimestamp();
             if (busy)
             {
@@ -109,7 +195,10 @@ public sealed unsafe class UcxWorker : IDisposable
                 continue;
             }
             if (now - idleSince < _spinTicks) continue;
-            Sleep();
+            // While callers drive the worker, the event fd fires for their own completions; the
+            // thread would wake for each one. It waits on a timer (and for posts) instead.
+            if (Volatile.Read(ref _blocked) == 0 && now - Volatile.Read(ref _drivenAt) < _lingerTicks) Linger();
+            else Sleep();
             idleSince = Stopwatch.GetTimestamp();
         }
         TearDown();
@@ -134,21 +223,38 @@ public sealed unsafe class UcxWorker : IDisposable
         return any;
     }
 
+    void Linger()
+    {
+        Volatile.Write(ref _sleeping, Lingering);
+        Interlocked.MemoryBarrier();
+        try
+        {
+            if (!_queue.IsEmpty || _stopping || Volatile.Read(ref _blocked) != 0) return;
+            _nudge.Wait(1);
+            _nudge.Reset();
+        }
+        finally
+        {
+            Volatile.Write(ref _sleeping, Awake);
+        }
+    }
+
     void Sleep()
     {
-        Volatile.Write(ref _sleeping, 1);
+        Volatile.Write(ref _sleeping, Polling);
         Interlocked.MemoryBarrier();
         try
         {
             if (!_queue.IsEmpty || _stopping) return;
-            int status = Ucp.WorkerArm(_workerRaw);
+            int status;
+            lock (_gate) status = Ucp.WorkerArm(_workerRaw);
             if (status != 0) return; // UCS_ERR_BUSY: events are pending, progress again
             var fd = new Ucp.PollFd { Fd = _efd, Events = Ucp.PollIn };
             Ucp.Poll(&fd, 1, 100);
         }
         finally
         {
-            Volatile.Write(ref _sleeping, 0);
+            Volatile.Write(ref _sleeping, Awake);
         }
     }
 
@@ -175,7 +281,7 @@ public sealed unsafe class UcxWorker : IDisposable
         var wp = new UcpWorkerParams
         {
             FieldMask = Ucp.WorkerParamThreadMode | Ucp.WorkerParamEvents,
-            ThreadMode = Ucp.ThreadModeSingle,
+            ThreadMode = Ucp.ThreadModeSerialized,
             Events = Ucp.WakeupRma | Ucp.WakeupTx | Ucp.WakeupRx,
         };
         nint worker;
@@ -190,22 +296,26 @@ public sealed unsafe class UcxWorker : IDisposable
 
     void TearDown()
     {
-        try
+        lock (_gate)
         {
-            Drain();
-            Stopping?.Invoke(this);
+            try
+            {
+                Drain();
+                Stopping?.Invoke(this);
+            }
+            catch (Exception e)
+            {
+                Trace.TraceError($"ucx {Name}: stopping failed: {e}");
+            }
+            for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+            lock (_signalLock)
+            {
+                _signalClosed = true;
+                _worker!.Dispose();
+            }
+            _destroyed = true;
+            _context!.Dispose();
         }
-        catch (Exception e)
-        {
-            Trace.TraceError($"ucx {Name}: stopping failed: {e}");
-        }
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        lock (_signalLock)
-        {
-            _signalClosed = true;
-            _worker!.Dispose();
-        }
-        _context!.Dispose();
     }
 
     public void Dispose()
@@ -214,6 +324,7 @@ public sealed unsafe class UcxWorker : IDisposable
         _stopping = true;
         if (OnProgressThread) throw new InvalidOperationException("a UCX worker cannot be disposed from its own progress thread");
         Signal();
+        _nudge.Set();
         _thread.Join();
     }
 }

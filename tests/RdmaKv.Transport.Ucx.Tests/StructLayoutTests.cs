@@ -119,6 +119,7 @@ public sealed class StructLayoutTests
             ["UCP_AM_RECV_ATTR_FLAG_DATA"] = (long)Ucp.AmRecvAttrData,
             ["UCP_ERR_HANDLING_MODE_PEER"] = Ucp.ErrHandlingModePeer,
             ["UCS_THREAD_MODE_SINGLE"] = Ucp.ThreadModeSingle,
+            ["UCS_THREAD_MODE_SERIALIZED"] = Ucp.ThreadModeSerialized,
             ["UCP_MEM_MAP_PROT_REMOTE_READ"] = Ucp.ProtRemoteRead,
             ["UCP_FEATURE_AM"] = (long)Ucp.FeatureAm,
             ["UCP_EP_PARAMS_FLAGS_CLIENT_SERVER"] = Ucp.EpFlagClientServer,
@@ -166,7 +167,7 @@ public sealed class StructLayoutTests
         foreach (var (cType, cField, _, _) in Fields) lines.Add($"OFF({cType}, {cField});");
         foreach (string cType in Fields.Select(f => f.CType).Distinct()) lines.Add($"SIZE({cType});");
         foreach (string constant in new[] { "UCP_API_MAJOR", "UCP_API_MINOR", "UCP_AM_RECV_ATTR_FLAG_RNDV", "UCP_AM_RECV_ATTR_FLAG_DATA",
-            "UCP_ERR_HANDLING_MODE_PEER", "UCS_THREAD_MODE_SINGLE", "UCP_MEM_MAP_PROT_REMOTE_READ", "UCP_FEATURE_AM", "UCP_EP_PARAMS_FLAGS_CLIENT_SERVER" })
+            "UCP_ERR_HANDLING_MODE_PEER", "UCS_THREAD_MODE_SINGLE", "UCS_THREAD_MODE_SERIALIZED", "UCP_MEM_MAP_PROT_REMOTE_READ", "UCP_FEATURE_AM", "UCP_EP_PARAMS_FLAGS_CLIENT_SERVER" })
             lines.Add($"VALUE({constant});");
         lines.Add("return 0; }");
         return string.Join("\n", lines) + "\n";

@@ -90,7 +90,7 @@ sealed class RemoteSession : INodeSession
         UcxClientConnection connection;
         try
         {
-            connection = UcxClientConnection.Connect(_host, _port, new UcxClientOptions { Timeout = _options.Timeout, Spin = _options.SpinBeforeBlock });
+            connection = UcxClientConnection.Connect(_host, _port, new UcxClientOptions { Timeout = _options.Timeout, Spin = _options.RemoteSpin });
         }
         catch (IOException e)
         {

@@ -27,6 +27,7 @@ static unsafe partial class Ucp
     public const ulong WorkerParamThreadMode = 1 << 0;
     public const ulong WorkerParamEvents = 1 << 2;
     public const int ThreadModeSingle = 0;
+    public const int ThreadModeSerialized = 1;
     public const uint WakeupRma = 1 << 0;
     public const uint WakeupTx = 1 << 10;
     public const uint WakeupRx = 1 << 11;
