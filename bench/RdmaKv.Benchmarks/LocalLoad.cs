@@ -61,7 +61,8 @@ static class LocalLoad
         int seconds = int.Parse(args.GetValueOrDefault("seconds", "5"));
         string distribution = args.GetValueOrDefault("distribution", "uniform");
         var writes = args.GetValueOrDefault("writes", "mailbox") == "socket" ? LocalWritePath.Socket : LocalWritePath.Mailbox;
-        using var client = KvClient.Connect("local:" + name, new KvClientOptions { LocalWrites = writes });
+        int cacheEntries = int.Parse(args.GetValueOrDefault("cache", (1 << 18).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        using var client = KvClient.Connect("local:" + name, new KvClientOptions { LocalWrites = writes, LocationCacheEntries = cacheEntries });
         byte[][] keyBytes = Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}")).ToArray();
         var value = new byte[valueSize];
         new Random(7).NextBytes(value);

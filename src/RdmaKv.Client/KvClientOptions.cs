@@ -15,7 +15,7 @@ public sealed record KvClientOptions
     /// Driving saves two thread wake-ups per round trip (GET p50 14 us instead of 85 us over tcp
     /// on loopback here).
     /// </summary>
-    public TimeSpan RemoteSpin { get; init; } = TimeSpan.FromMicroseconds(200);
+    public TimeSpan RemoteSpin { get; init; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>How puts and deletes reach a local node: a shared-memory mailbox (default, fastest) or socket writes.</summary>
     public LocalWritePath LocalWrites { get; init; } = LocalWritePath.Mailbox;

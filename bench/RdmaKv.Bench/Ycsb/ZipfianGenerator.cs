@@ -16,6 +16,7 @@ public sealed class ZipfianGenerator
     readonly double _theta;
     readonly double _alpha;
     readonly double _zeta2Theta;
+    readonly double _secondBound; // 1 + 0.5^theta, which YCSB computes on every draw
     readonly object _grow = new();
     ZetaState _state;
 
@@ -31,6 +32,7 @@ public sealed class ZipfianGenerator
         _theta = constant;
         _zeta2Theta = Zeta(2, _theta);
         _alpha = 1.0 / (1.0 - _theta);
+        _secondBound = 1.0 + Math.Pow(0.5, _theta);
         double z = zetan ?? Zeta(_items, _theta);
         _state = new ZetaState(_items, z, Eta(z));
     }
@@ -69,7 +71,7 @@ public sealed class ZipfianGenerator
         double u = rng.NextDouble();
         double uz = u * state.Zetan;
         if (uz < 1.0) return _base;
-        if (uz < 1.0 + Math.Pow(0.5, _theta)) return _base + 1;
+        if (uz < _secondBound) return _base + 1;
         return _base + (long)(itemCount * Math.Pow(state.Eta * u - state.Eta + 1, _alpha));
     }
 
