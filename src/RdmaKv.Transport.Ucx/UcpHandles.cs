@@ -5,8 +5,9 @@ namespace RdmaKv.Transport.Ucx;
 
 /// <summary>
 /// A UCX object owned by a SafeHandle that keeps its parent (context, worker, endpoint) alive
-/// until it is released itself. With UCS_THREAD_MODE_SINGLE every release except the context's
-/// must happen on the worker's progress thread: <see cref="UcxWorker"/> disposes them there.
+/// until it is released itself. Every release except the context's must happen while holding the
+/// worker (UCS_THREAD_MODE_SERIALIZED): on its progress thread or a driving caller, never from a
+/// finalizer; <see cref="UcxWorker"/> disposes what it owns when it stops.
 /// </summary>
 public abstract class UcpHandle : SafeHandle
 {

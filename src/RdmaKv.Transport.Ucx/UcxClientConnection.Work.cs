@@ -6,10 +6,10 @@ using RdmaKv.Transport.Ucx.Native;
 
 namespace RdmaKv.Transport.Ucx;
 
-/// <summary>What a client connection asks its progress thread to do; every UCX call happens here.</summary>
+/// <summary>What a client connection runs on its worker (on the progress thread or a driving caller); every UCX call happens here.</summary>
 public sealed unsafe partial class UcxClientConnection
 {
-    /// <summary>One ucp_get_nbx into <paramref name="op"/>'s buffer at <paramref name="at"/>; completes a part of it. On the progress thread.</summary>
+    /// <summary>One ucp_get_nbx into <paramref name="op"/>'s buffer at <paramref name="at"/>; completes a part of it. While holding the worker.</summary>
     void IssueRead(UcxOperation op, int at, RemoteRegion region, long offset, int length)
     {
         var p = new UcpRequestParam

@@ -17,8 +17,8 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
 {
     readonly UcxWorker _worker;
     readonly UcxClientOptions _options;
-    readonly Dictionary<ulong, UcxOperation> _calls = []; // progress thread only
-    readonly List<RemoteRegion> _regions = [];             // progress thread only
+    readonly Dictionary<ulong, UcxOperation> _calls = []; // only by whoever holds the worker
+    readonly List<RemoteRegion> _regions = [];             // only by whoever holds the worker
     readonly string _address;
     GCHandle _self;
     UcpEndpointHandle? _endpoint;

@@ -5,7 +5,7 @@ using RdmaKv.Transport.Ucx.Native;
 
 namespace RdmaKv.Transport.Ucx;
 
-/// <summary>Receives whole frames that arrived as active messages, on the progress thread.</summary>
+/// <summary>Receives whole frames that arrived as active messages, on whichever thread holds the worker.</summary>
 public interface IFrameReceiver
 {
     /// <summary><paramref name="frame"/> is valid only during the call.</summary>
@@ -25,7 +25,7 @@ public static unsafe class UcxMessaging
     public const uint RequestId = 1;
     public const uint ReplyId = 2;
 
-    /// <summary>Registers <paramref name="receiver"/> for <paramref name="id"/>; call on the progress thread.</summary>
+    /// <summary>Registers <paramref name="receiver"/> for <paramref name="id"/>; call while holding the worker.</summary>
     public static void Register(UcxWorker worker, uint id, IFrameReceiver receiver)
     {
         var target = new Target(worker, receiver);
@@ -42,7 +42,7 @@ public static unsafe class UcxMessaging
         UcxException.Check(Ucp.WorkerSetAmRecvHandler(worker.RawWorker, &p), "ucp_worker_set_am_recv_handler");
     }
 
-    /// <summary>Sends a frame; call on the progress thread. Returns a UCX status (0 when sent or queued).</summary>
+    /// <summary>Sends a frame; call while holding the worker. Returns a UCX status (0 when sent or queued).</summary>
     public static int Send(nint endpoint, uint id, ReadOnlySpan<byte> frame, bool wantReply)
     {
         byte* copy = (byte*)NativeMemory.Alloc((nuint)Math.Max(frame.Length, 1));

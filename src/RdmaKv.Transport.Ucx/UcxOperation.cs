@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 namespace RdmaKv.Transport.Ucx;
 
 /// <summary>
-/// One request or READ that a caller's thread waits for while the progress thread carries it
-/// out. The caller spins for a bounded time, then blocks; if it gives up (timeout), the operation
+/// One request or READ that a caller's thread waits for while the worker carries it out (driven
+/// by the caller itself, another caller, or the progress thread). The caller spins for a bounded time, then blocks; if it gives up (timeout), the operation
 /// is abandoned and whoever completes it later frees its native buffer, so no late completion can
 /// write into memory the caller has moved on from.
 /// </summary>
@@ -58,7 +58,7 @@ public sealed unsafe class UcxOperation : IDisposable
         Volatile.Write(ref _state, Pending);
     }
 
-    /// <summary>Called on the progress thread as each part finishes.</summary>
+    /// <summary>Called by whoever holds the worker as each part finishes.</summary>
     public void Complete(int status)
     {
         if (status != 0 && Status == 0) Status = status;

@@ -125,6 +125,10 @@ public sealed unsafe class UcxWorker : IDisposable
         finally
         {
             Volatile.Write(ref _driving, 0);
+            Interlocked.MemoryBarrier();
+            // A worker armed before this caller's progress may not wake its event fd for what
+            // arrives next; blocked callers rely on the progress thread, so it re-arms now.
+            if (Volatile.Read(ref _blocked) != 0) Wake();
         }
     }
 

@@ -13,14 +13,37 @@ public sealed class ClusterProcessTests : IDisposable
     readonly string _dir = TestNode.NewDataDirectory();
     readonly List<ServerProcess> _servers = [];
     readonly string _file;
-    readonly int[] _admin;
-    readonly int[] _ucx;
+    int[] _admin = [];
+    int[] _ucx = [];
 
     public ClusterProcessTests()
     {
+        _file = Path.Combine(_dir, "cluster.json");
+        // A port that was free when chosen can be taken before the node binds it (another test's
+        // connection gets it as its own ephemeral port): then all three start again on new ports.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Start();
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && (e.Message.Contains("cannot listen", StringComparison.Ordinal) || e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase)))
+            {
+                StopAll();
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+    }
+
+    void Start()
+    {
         _ucx = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
         _admin = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
-        _file = Path.Combine(_dir, "cluster.json");
         File.WriteAllText(_file, $$"""
             { "epoch": 1, "partitions": 12, "nodes": [
               { "id": "node1", "ucx": "127.0.0.1:{{_ucx[0]}}", "admin": "http://127.0.0.1:{{_admin[0]}}" },
@@ -28,21 +51,13 @@ public sealed class ClusterProcessTests : IDisposable
               { "id": "node3", "ucx": "127.0.0.1:{{_ucx[2]}}", "admin": "http://127.0.0.1:{{_admin[2]}}" } ],
               "owners": ["node1","node1","node1","node1","node1","node1","node1","node1","node2","node2","node3","node3"] }
             """);
-        try
+        for (int i = 0; i < 3; i++)
         {
-            for (int i = 0; i < 3; i++)
-            {
-                string data = Path.Combine(_dir, $"node{i + 1}");
-                _servers.Add(ServerProcess.Start(TestNode.UniqueName(), data, "--cluster", _file, "--node-id", $"node{i + 1}",
-                    "--client-token-file", ClientToken, "--admin-token-file", AdminToken));
-            }
-            foreach (var s in _servers) s.WaitForOutput("remote clients connect with");
+            string data = Path.Combine(_dir, $"node{i + 1}");
+            _servers.Add(ServerProcess.Start(TestNode.UniqueName(), data, "--cluster", _file, "--node-id", $"node{i + 1}",
+                "--client-token-file", ClientToken, "--admin-token-file", AdminToken));
         }
-        catch
-        {
-            Dispose();
-            throw;
-        }
+        foreach (var s in _servers) s.WaitForOutput("remote clients connect with");
     }
 
     string ClientToken => Path.Combine(_dir, "client-token");
@@ -82,9 +97,20 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.Contains("already on node node2", again.Stderr, StringComparison.Ordinal);
     }
 
-    public void Dispose()
+    void StopAll()
     {
         foreach (var s in _servers) s.Dispose();
+        _servers.Clear();
+        for (int i = 1; i <= 3; i++)
+        {
+            string data = Path.Combine(_dir, $"node{i}");
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
+    public void Dispose()
+    {
+        StopAll();
         Directory.Delete(_dir, recursive: true);
     }
 }

@@ -58,6 +58,7 @@ public sealed class RetiredRegionTests
         grower.Start();
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a reader hung");
         Assert.True(grower.Join(TimeSpan.FromSeconds(60)), "the grower hung");
+        Console.WriteLine($"{generations} generations, {reads} reads");
         Assert.Empty(failures);
         Assert.True(generations > 50 && reads > 200, $"{generations} generations, {reads} reads: not enough of a race");
     }
