@@ -6,7 +6,8 @@ namespace RdmaKv.Bench;
 
 /// <summary>
 /// Puts run results of several stores side by side: per workload and thread count, each store's
-/// run-phase throughput and p50/p99 over all operations, and RdmaKv's ratio to each peer.
+/// run-phase throughput and p50/p99 over all operations, and RdmaKv's ratios to each peer (for
+/// its first transport, and for a second one such as UCX when there is one).
 /// </summary>
 public static class CompareReport
 {
@@ -59,18 +60,26 @@ public static class CompareReport
     public static string Render(IReadOnlyList<BenchReport> reports)
     {
         var text = new StringBuilder();
-        text.AppendLine("| workload | threads | store | transport | ops/s | p50 µs | p99 µs | errors | RdmaKv ops/s ÷ this | this p99 ÷ RdmaKv p99 |");
-        text.AppendLine("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        // RdmaKv's first row of each group (its shared-memory run, by label) is set against each
+        // peer; a second RdmaKv row (over UCX) gets its own pair of columns, throughput and p50.
+        string? second = reports.Where(IsRdmaKv).Select(r => r.Target.Label).Distinct().Order(StringComparer.Ordinal).Skip(1).FirstOrDefault();
+        string extraHeader = second is null ? "" : $" {second} ops/s ÷ this | this p50 ÷ {second} p50 |";
+        text.AppendLine("| workload | threads | store | transport | ops/s | p50 µs | p99 µs | errors | RdmaKv ops/s ÷ this | this p99 ÷ RdmaKv p99 |" + extraHeader);
+        text.AppendLine("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (second is null ? "" : " ---: | ---: |"));
         foreach (var group in reports.GroupBy(r => (r.Settings.Workload, r.Settings.Threads)).OrderBy(g => g.Key.Workload, StringComparer.Ordinal).ThenBy(g => g.Key.Threads))
         {
             var ordered = group.OrderBy(r => IsRdmaKv(r) ? 0 : 1).ThenBy(r => r.Target.Label, StringComparer.Ordinal).ToList();
             var ours = ordered.FirstOrDefault(IsRdmaKv)?.Run!.Total;
+            var remote = second is null ? null : ordered.FirstOrDefault(r => IsRdmaKv(r) && r.Target.Label == second)?.Run!.Total;
             foreach (var r in ordered)
             {
                 var t = r.Run!.Total;
-                string ratio = ours is null || IsRdmaKv(r) ? "" : Ratio(ours.Throughput, t.Throughput);
-                string p99 = ours is null || IsRdmaKv(r) ? "" : Ratio(t.Latency.P99Us, ours.Latency.P99Us);
-                text.AppendLine(Inv($"| {group.Key.Workload} | {group.Key.Threads} | {r.Target.Label} | {r.Target.Transport} | {t.Throughput:N0} | {t.Latency.P50Us:0.00} | {t.Latency.P99Us:0.00} | {t.Errors:N0} | {ratio} | {p99} |"));
+                bool peer = !IsRdmaKv(r);
+                string ratio = ours is null || !peer ? "" : Ratio(ours.Throughput, t.Throughput);
+                string p99 = ours is null || !peer ? "" : Ratio(t.Latency.P99Us, ours.Latency.P99Us);
+                string extra = second is null ? ""
+                    : remote is null || !peer ? "  |  |" : $" {Ratio(remote.Throughput, t.Throughput)} | {Ratio(t.Latency.P50Us, remote.Latency.P50Us)} |";
+                text.AppendLine(Inv($"| {group.Key.Workload} | {group.Key.Threads} | {r.Target.Label} | {r.Target.Transport} | {t.Throughput:N0} | {t.Latency.P50Us:0.00} | {t.Latency.P99Us:0.00} | {t.Errors:N0} | {ratio} | {p99} |") + extra);
             }
         }
         var first = reports[0];
