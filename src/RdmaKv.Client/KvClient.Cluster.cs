@@ -26,15 +26,17 @@ public sealed partial class KvClient
     {
         for (int attempt = 0; ; attempt++)
         {
-            var route = _cluster!.Route(key);
+            var map = _cluster!.Map;
+            var route = _cluster.Route(key);
             try
             {
                 var session = route.Session;
-                long refreshes = reader.Refreshes;
                 var result = Lookup(key, reader, session, route.Cache);
-                // The node retired its regions: maybe a partition moved away. Ask for the map, and
-                // read again from the owner it names.
-                if (reader.Refreshes != refreshes && _cluster.Refresh(route) && _cluster.Route(key) != route) continue;
+                // A node retires its regions after it gave a partition away, and a session fetches
+                // the map before it uses new regions (RemoteSession.BeforeNewRegions). So when the
+                // map changed while this read ran, what it read may be the old owner's copy of a
+                // moved key (an old value, or nothing once dropped): read again from the new owner.
+                if (!ReferenceEquals(_cluster.Map, map) && _cluster.Route(key) != route) continue;
                 return result switch
                 {
                     LookupResult.Found => reader.LastValue.ToArray(),
@@ -70,9 +72,10 @@ public sealed partial class KvClient
         for (int attempt = 0; pending.Count > 0; attempt++)
         {
             var retry = new List<(byte[] Key, byte[] Value)>();
-            foreach (var group in pending.GroupBy(p => _cluster!.Map.OwnerOf(p.Key).Id).ToList())
+            var map = _cluster!.Map;
+            foreach (var group in pending.GroupBy(p => map.OwnerOf(p.Key).Id).ToList())
             {
-                var route = _cluster!.RouteTo(_cluster.Map.Node(group.Key)!);
+                var route = _cluster.RouteTo(map.Node(group.Key)!);
                 try
                 {
                     route.Session.PutMany([.. group]);
@@ -95,10 +98,11 @@ public sealed partial class KvClient
     byte[]?[] ClusterMultiGet(IReadOnlyList<byte[]> keys)
     {
         var values = new byte[]?[keys.Count];
-        var groups = Enumerable.Range(0, keys.Count).GroupBy(i => _cluster!.Map.OwnerOf(keys[i]).Id).ToList();
+        var map = _cluster!.Map;
+        var groups = Enumerable.Range(0, keys.Count).GroupBy(i => map.OwnerOf(keys[i]).Id).ToList();
         Parallel.ForEach(groups, group =>
         {
-            var route = _cluster!.RouteTo(_cluster.Map.Node(group.Key)!);
+            var route = _cluster!.RouteTo(map.Node(group.Key)!);
             var indexes = group.ToList();
             byte[][] mine = [.. indexes.Select(i => keys[i])];
             byte[]?[] got;
@@ -114,6 +118,10 @@ public sealed partial class KvClient
             {
                 throw route.Failed(e);
             }
+            // As for a single GET: keys whose owner changed meanwhile are read again from it.
+            if (!ReferenceEquals(_cluster.Map, map))
+                for (int j = 0; j < mine.Length; j++)
+                    if (_cluster.Route(mine[j]) != route) got[j] = ClusterGet(mine[j], ThreadReader);
             for (int j = 0; j < indexes.Count; j++) values[indexes[j]] = got[j];
         });
         return values;

@@ -169,7 +169,7 @@ public sealed class ClusterTests : IDisposable
                 }
             }));
         }
-        for (int r = 0; r < 2; r++)
+        for (int r = 0; r < 4; r++) // several readers share one client: one refreshes what the others then read
         {
             int seed = r;
             threads.Add(new Thread(() =>

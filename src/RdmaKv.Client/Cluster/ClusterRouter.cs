@@ -64,7 +64,7 @@ sealed class ClusterRouter : IDisposable
             }
             var router = new ClusterRouter(ParseMap(json, $"ucx://{host}:{port}"), options);
             var seedNode = router._map.Nodes.FirstOrDefault(n => n.Ucx == $"{host}:{port}");
-            if (seedNode is not null) router._routes[seedNode.Id] = new NodeRoute(seedNode, options, new LocationCache(options.LocationCacheEntries), session);
+            if (seedNode is not null) router._routes[seedNode.Id] = new NodeRoute(seedNode, options, new LocationCache(options.LocationCacheEntries), router.NewRegions, session);
             else session.Dispose();
             single = null;
             return router;
@@ -92,7 +92,19 @@ sealed class ClusterRouter : IDisposable
         {
             if (_routes.TryGetValue(node.Id, out var route) && route.Node == node) return route;
             route?.Dispose();
-            return _routes[node.Id] = new NodeRoute(node, _options, new LocationCache(_options.LocationCacheEntries));
+            return _routes[node.Id] = new NodeRoute(node, _options, new LocationCache(_options.LocationCacheEntries), NewRegions);
+        }
+    }
+
+    /// <summary>A node's session fetched new regions: maybe the node gave a partition away. A failure to ask is left to the read.</summary>
+    void NewRegions(NodeRoute route)
+    {
+        try
+        {
+            Refresh(route);
+        }
+        catch (Exception e) when (e is KvException or KvConnectionException)
+        {
         }
     }
 

@@ -7,20 +7,38 @@ namespace RdmaKv.Client.Cluster;
 /// The client's way to one node of a cluster: its session (connected on first use, reconnected
 /// after a failure) and its own location cache. Failures name the node.
 /// </summary>
-sealed class NodeRoute(ClusterNode node, KvClientOptions options, LocationCache cache, RemoteSession? session = null) : IDisposable
+sealed class NodeRoute : IDisposable
 {
     readonly Lock _gate = new();
-    RemoteSession? _session = session;
+    readonly KvClientOptions _options;
+    readonly Action<NodeRoute> _beforeNewRegions;
+    RemoteSession? _session;
 
-    public ClusterNode Node { get; } = node;
-    public LocationCache Cache { get; } = cache;
+    /// <param name="beforeNewRegions">Runs when the session has fetched new regions, before readers use them (the router fetches the map).</param>
+    public NodeRoute(ClusterNode node, KvClientOptions options, LocationCache cache, Action<NodeRoute> beforeNewRegions, RemoteSession? session = null)
+    {
+        Node = node;
+        Cache = cache;
+        _options = options;
+        _beforeNewRegions = beforeNewRegions;
+        if (session is not null) _session = Watch(session);
+    }
+
+    public ClusterNode Node { get; }
+    public LocationCache Cache { get; }
 
     public RemoteSession Session
     {
         get
         {
-            lock (_gate) return _session ??= Connect();
+            lock (_gate) return _session ??= Watch(Connect());
         }
+    }
+
+    RemoteSession Watch(RemoteSession session)
+    {
+        session.BeforeNewRegions = () => _beforeNewRegions(this);
+        return session;
     }
 
     RemoteSession Connect()
@@ -29,7 +47,7 @@ sealed class NodeRoute(ClusterNode node, KvClientOptions options, LocationCache 
             throw new KvConnectionException($"node {Node.Id} has no usable ucx address ('{Node.Ucx}')");
         try
         {
-            return RemoteSession.Open(host, port, options);
+            return RemoteSession.Open(host, port, _options);
         }
         catch (KvConnectionException e)
         {

@@ -68,8 +68,16 @@ sealed class RemoteSession : INodeSession
         return RemoteMultiGet.Run(connection, partitions, View.HashSeed, keys, cache, context, single);
     }
 
+    /// <summary>
+    /// Runs after a refresh fetched new region descriptors and before readers can use them. A
+    /// cluster client fetches the map here: a node retires its regions only after it gave a moved
+    /// partition away, so a reader that sees the new regions then sees the map that says so.
+    /// </summary>
+    internal Action? BeforeNewRegions { get; set; }
+
     public void Refresh()
     {
+        UcxClientConnection connection;
         lock (_gate)
         {
             if (_connection is null || _connection.Failure is not null)
@@ -77,9 +85,14 @@ sealed class RemoteSession : INodeSession
                 Reconnect();
                 return;
             }
-            var view = Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), 0, static m => m.Node)
-                ?? throw new KvConnectionException($"{Address} did not describe its regions");
-            Map(_connection, view);
+            connection = _connection;
+        }
+        var view = Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), 0, static m => m.Node)
+            ?? throw new KvConnectionException($"{Address} did not describe its regions");
+        BeforeNewRegions?.Invoke(); // outside the lock: it may call this node and others
+        lock (_gate)
+        {
+            if (_connection == connection) Map(connection, view);
         }
     }
 
