@@ -96,12 +96,22 @@ sealed class ClusterRouter : IDisposable
         }
     }
 
-    /// <summary>A node's session fetched new regions: maybe the node gave a partition away. A failure to ask is left to the read.</summary>
-    void NewRegions(NodeRoute route)
+    /// <summary>
+    /// A node's session fetched new regions: maybe the node gave a partition away. Asks that node
+    /// only (the refreshing thread holds its session's lock; asking others could wait on theirs);
+    /// a failure to ask is left to the read.
+    /// </summary>
+    void NewRegions(RemoteSession session)
     {
         try
         {
-            Refresh(route);
+            string? json = session.ClusterMapJson();
+            if (json is null) return;
+            var map = ParseMap(json, session.Address);
+            lock (_gate)
+            {
+                if (map.Epoch > _map.Epoch) _map = map;
+            }
         }
         catch (Exception e) when (e is KvException or KvConnectionException)
         {

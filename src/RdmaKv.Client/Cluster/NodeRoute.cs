@@ -11,11 +11,11 @@ sealed class NodeRoute : IDisposable
 {
     readonly Lock _gate = new();
     readonly KvClientOptions _options;
-    readonly Action<NodeRoute> _beforeNewRegions;
+    readonly Action<RemoteSession> _beforeNewRegions;
     RemoteSession? _session;
 
     /// <param name="beforeNewRegions">Runs when the session has fetched new regions, before readers use them (the router fetches the map).</param>
-    public NodeRoute(ClusterNode node, KvClientOptions options, LocationCache cache, Action<NodeRoute> beforeNewRegions, RemoteSession? session = null)
+    public NodeRoute(ClusterNode node, KvClientOptions options, LocationCache cache, Action<RemoteSession> beforeNewRegions, RemoteSession? session = null)
     {
         Node = node;
         Cache = cache;
@@ -37,7 +37,7 @@ sealed class NodeRoute : IDisposable
 
     RemoteSession Watch(RemoteSession session)
     {
-        session.BeforeNewRegions = () => _beforeNewRegions(this);
+        session.BeforeNewRegions = _beforeNewRegions;
         return session;
     }
 

@@ -69,30 +69,32 @@ sealed class RemoteSession : INodeSession
     }
 
     /// <summary>
-    /// Runs after a refresh fetched new region descriptors and before readers can use them. A
-    /// cluster client fetches the map here: a node retires its regions only after it gave a moved
-    /// partition away, so a reader that sees the new regions then sees the map that says so.
+    /// Runs after a refresh fetched new region descriptors and before readers can use them, on
+    /// the refreshing thread, under this session's lock (it may call this session, no other). A
+    /// cluster client fetches the map from this node here: a node retires its regions only after
+    /// it gave a moved partition away, so a reader that sees the new regions then sees the map
+    /// that says so.
     /// </summary>
-    internal Action? BeforeNewRegions { get; set; }
+    internal Action<RemoteSession>? BeforeNewRegions { get; set; }
 
     public void Refresh()
     {
-        UcxClientConnection connection;
         lock (_gate)
         {
             if (_connection is null || _connection.Failure is not null)
             {
                 Reconnect();
+                // The new connection's regions are in use already; the map follows before this
+                // caller reads again (other threads may read them in between).
+                BeforeNewRegions?.Invoke(this);
                 return;
             }
-            connection = _connection;
-        }
-        var view = Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), 0, static m => m.Node)
-            ?? throw new KvConnectionException($"{Address} did not describe its regions");
-        BeforeNewRegions?.Invoke(); // outside the lock: it may call this node and others
-        lock (_gate)
-        {
-            if (_connection == connection) Map(connection, view);
+            var connection = _connection;
+            var view = Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Regions, id), 0, static m => m.Node)
+                ?? throw new KvConnectionException($"{Address} did not describe its regions");
+            BeforeNewRegions?.Invoke(this);
+            if (_connection != connection) throw new KvConnectionException($"the connection to {Address} failed during a refresh");
+            Map(connection, view);
         }
     }
 
