@@ -5,9 +5,9 @@ namespace RdmaKv.Transport.Ucx;
 
 /// <summary>
 /// One request or READ that a caller's thread waits for while the worker carries it out (driven
-/// by the caller itself, another caller, or the progress thread). The caller spins for a bounded time, then blocks; if it gives up (timeout), the operation
-/// is abandoned and whoever completes it later frees its native buffer, so no late completion can
-/// write into memory the caller has moved on from.
+/// by the caller itself, another caller, or the progress thread). If the caller gives up
+/// (timeout), the operation is abandoned and whoever completes it later frees its native buffer,
+/// so no late completion can write into memory the caller has moved on from.
 /// </summary>
 public sealed unsafe class UcxOperation : IDisposable
 {

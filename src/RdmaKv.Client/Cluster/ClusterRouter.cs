@@ -96,6 +96,15 @@ sealed class ClusterRouter : IDisposable
         }
     }
 
+    /// <summary>Takes <paramref name="map"/> when it is newer than the one held.</summary>
+    void Adopt(ClusterMap map)
+    {
+        lock (_gate)
+        {
+            if (map.Epoch > _map.Epoch) _map = map;
+        }
+    }
+
     /// <summary>
     /// A node's session fetched new regions: maybe the node gave a partition away. Asks that node
     /// only (the refreshing thread holds its session's lock; asking others could wait on theirs);
@@ -106,12 +115,7 @@ sealed class ClusterRouter : IDisposable
         try
         {
             string? json = session.ClusterMapJson();
-            if (json is null) return;
-            var map = ParseMap(json, session.Address);
-            lock (_gate)
-            {
-                if (map.Epoch > _map.Epoch) _map = map;
-            }
+            if (json is not null) Adopt(ParseMap(json, session.Address));
         }
         catch (Exception e) when (e is KvException or KvConnectionException)
         {
@@ -132,13 +136,8 @@ sealed class ClusterRouter : IDisposable
             {
                 string? json = RouteTo(node).Call(s => s.ClusterMapJson());
                 if (json is null) continue;
-                var map = ParseMap(json, $"node {node.Id}");
-                lock (_gate)
-                {
-                    if (map.Epoch <= current.Epoch) return _map.Epoch > current.Epoch;
-                    if (map.Epoch > _map.Epoch) _map = map;
-                    return true;
-                }
+                Adopt(ParseMap(json, $"node {node.Id}"));
+                return _map.Epoch > current.Epoch;
             }
             catch (KvConnectionException)
             {
