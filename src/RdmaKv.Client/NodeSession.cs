@@ -16,6 +16,8 @@ sealed class NodeSession : INodeSession
     RequestChannel? _channel;
     MappedPartition[] _partitions = [];
     bool _disposed;
+    int _reconnects;
+    Exception? _lastReconnectError;
 
     NodeSession(NodeDirectory directory, KvClientOptions options)
     {
@@ -62,26 +64,37 @@ sealed class NodeSession : INodeSession
             ObjectDisposedException.ThrowIf(_disposed, this);
             _channel?.Dispose();
             _channel = null;
-            var channel = RequestChannel.Open(_directory.SocketPath, _directory.Name, _options.SpinBeforeBlock);
-            var reply = channel.Call(_options.ClientName,
-                static (w, id, name) => MessageEncoder.Hello(w, id, name, credential: null), static m => m);
-            if (reply.Status != StoreStatus.Ok || reply.Node is null)
-            {
-                channel.Dispose();
-                throw new KvException(reply.Status, reply.Text);
-            }
+            _reconnects++;
             try
             {
-                if (_options.LocalWrites == LocalWritePath.Mailbox) channel.UseMailbox(_options.SpinBeforeBlock);
+                Connect();
+                _lastReconnectError = null;
             }
-            catch
+            catch (Exception e) when (e is KvConnectionException or KvException)
             {
-                channel.Dispose();
+                _lastReconnectError = e;
                 throw;
             }
-            _channel = channel;
+        }
+    }
+
+    void Connect()
+    {
+        var channel = RequestChannel.Open(_directory.SocketPath, _directory.Name, _options.SpinBeforeBlock, _options.Timeout);
+        try
+        {
+            var reply = channel.Call(_options.ClientName,
+                static (w, id, name) => MessageEncoder.Hello(w, id, name, credential: null), static m => m);
+            if (reply.Status != StoreStatus.Ok || reply.Node is null) throw new KvException(reply.Status, reply.Text);
+            if (_options.LocalWrites == LocalWritePath.Mailbox) channel.UseMailbox(_options.SpinBeforeBlock);
             Map(reply.Node, sameNode: false);
         }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+        _channel = channel;
     }
 
     /// <summary>
@@ -121,12 +134,23 @@ sealed class NodeSession : INodeSession
         foreach (var old in replaced) old.Dispose();
     }
 
+    /// <summary>
+    /// The open channel, or a new one. Threads that queued behind a reconnect that failed get its
+    /// error instead of each trying again: against a stopped node every try takes the timeout.
+    /// </summary>
     RequestChannel Channel()
     {
         var channel = _channel;
         if (channel is not null) return channel;
-        Reconnect();
-        return _channel!;
+        int seen = Volatile.Read(ref _reconnects);
+        lock (_refreshLock)
+        {
+            if (_channel is not null) return _channel;
+            if (_reconnects != seen && _lastReconnectError is { } failed)
+                throw new KvConnectionException(failed.Message, failed);
+            Reconnect();
+            return _channel!;
+        }
     }
 
     T Call<TState, T>(TState state, RequestChannel.Encoder<TState> encode, Func<Message, T> use)

@@ -10,6 +10,13 @@ namespace RdmaKv.Client;
 /// The request/reply path to a node (puts, deletes, fallback gets, refreshes): one request at a
 /// time on one connection, shared by the client's threads under a gate.
 /// </summary>
+/// <remarks>
+/// A channel that failed once (the node went away, a reply took longer than the timeout) is
+/// broken for good: every later call fails at once with <see cref="KvConnectionException"/> and
+/// the session opens a new channel. Dispose may run while other threads call: it marks the channel
+/// broken, shuts the socket down (which wakes a caller blocked on it), and unmaps the mailbox only
+/// once it holds the gate, so no caller can touch unmapped memory.
+/// </remarks>
 sealed class RequestChannel : IDisposable
 {
     readonly FrameConnection _socket;
@@ -17,18 +24,28 @@ sealed class RequestChannel : IDisposable
     readonly ArrayBufferWriter<byte> _out = new(4096);
     readonly SemaphoreSlim _gate = new(1, 1);
     readonly string _node;
+    readonly TimeSpan _timeout;
     ulong _nextId;
+    volatile bool _broken;
+    int _disposed;
 
-    RequestChannel(FrameConnection connection, string node)
+    RequestChannel(FrameConnection connection, string node, TimeSpan timeout)
     {
         _socket = connection;
         _connection = connection;
         _node = node;
+        _timeout = timeout;
     }
 
-    public static RequestChannel Open(string socketPath, string node, TimeSpan spin)
+    /// <param name="timeout">how long one reply may take; infinite waits for ever.</param>
+    public static RequestChannel Open(string socketPath, string node, TimeSpan spin, TimeSpan timeout)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            // Blocking receives (the reply, the mailbox's doorbell) give up after this long.
+            socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
+        }
         try
         {
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
@@ -38,7 +55,7 @@ sealed class RequestChannel : IDisposable
             socket.Dispose();
             throw new KvConnectionException($"no node named '{node}' is running here (nothing answers at {socketPath}): {e.Message}", e);
         }
-        return new RequestChannel(new FrameConnection(socket, Wire.MaxFrameLength, spin), node);
+        return new RequestChannel(new FrameConnection(socket, Wire.MaxFrameLength, spin), node, timeout);
     }
 
     /// <summary>
@@ -61,6 +78,7 @@ sealed class RequestChannel : IDisposable
         _gate.Wait();
         try
         {
+            if (_broken) throw Closed(null);
             ulong id = ++_nextId;
             _out.ResetWrittenCount();
             encode(_out, id, state);
@@ -90,8 +108,11 @@ sealed class RequestChannel : IDisposable
     public async ValueTask<TResult> CallAsync<TResult>(Action<ArrayBufferWriter<byte>, ulong> encode, Func<Message, TResult> use, CancellationToken cancel)
     {
         await _gate.WaitAsync(cancel).ConfigureAwait(false);
+        using var timer = _timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_timeout);
+        using var linked = timer is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancel, timer.Token);
         try
         {
+            if (_broken) throw Closed(null);
             ulong id = ++_nextId;
             _out.ResetWrittenCount();
             encode(_out, id);
@@ -100,9 +121,13 @@ sealed class RequestChannel : IDisposable
                 // Not cancellable: half a frame would leave the stream unreadable for the node.
                 await _connection.SendAsync(_out.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
                 Message reply;
-                do reply = Decode(await _connection.ReceiveAsync(cancel).ConfigureAwait(false) ?? throw Closed(null), id);
+                do reply = Decode(await _connection.ReceiveAsync(linked?.Token ?? cancel).ConfigureAwait(false) ?? throw Closed(null), id);
                 while (IsAbandoned(reply, id));
                 return use(reply);
+            }
+            catch (OperationCanceledException) when (timer?.IsCancellationRequested == true && !cancel.IsCancellationRequested)
+            {
+                throw Closed(new SocketException((int)SocketError.TimedOut));
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidDataException)
             {
@@ -130,14 +155,39 @@ sealed class RequestChannel : IDisposable
     /// </summary>
     static bool IsAbandoned(in Message reply, ulong id) => reply.Id != 0 && reply.Id < id;
 
-    KvConnectionException Closed(Exception? inner) =>
-        new($"the connection to node '{_node}' was lost{(inner is null ? "" : ": " + inner.Message)}", inner);
+    /// <summary>Breaks the channel for good and says why.</summary>
+    KvConnectionException Closed(Exception? inner)
+    {
+        _broken = true;
+        if (inner is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+            return new($"node '{_node}' did not answer within {_timeout.TotalSeconds:0.###} s (KvClientOptions.Timeout)", inner);
+        return new($"the connection to node '{_node}' was lost{(inner is null ? "" : ": " + inner.Message)}", inner);
+    }
 
+    /// <summary>Safe while other threads call: see the remarks on the class.</summary>
     public void Dispose()
     {
-        _connection.Dispose();
-        _socket.Dispose();
-        _gate.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _broken = true;
+        try
+        {
+            _socket.Socket.Shutdown(SocketShutdown.Both); // wakes a caller blocked on a receive
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        // A caller inside the gate leaves soon (its socket is shut); until then the mailbox stays
+        // mapped. If one cannot leave, the mapping is left to the finalizer rather than pulled away.
+        if (!_gate.Wait(_timeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(1) : _timeout + TimeSpan.FromSeconds(1))) return;
+        try
+        {
+            _connection.Dispose();
+            _socket.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }
 

@@ -201,6 +201,7 @@ public sealed class SharedMailbox : IFrameTransport
         }
     }
 
+    /// <summary>False when the peer has gone; a receive timeout on the socket is thrown to the caller.</summary>
     bool ReceiveBell()
     {
         Span<byte> bell = stackalloc byte[1];
@@ -208,7 +209,7 @@ public sealed class SharedMailbox : IFrameTransport
         {
             return _doorbell.Receive(bell) == 1;
         }
-        catch (SocketException)
+        catch (SocketException e) when (e.SocketErrorCode is not (SocketError.TimedOut or SocketError.WouldBlock))
         {
             return false;
         }
