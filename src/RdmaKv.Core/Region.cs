@@ -55,14 +55,6 @@ public sealed unsafe class Region : IDisposable
         Volatile.Write(ref b[0], version + 2);
     }
 
-    /// <summary>Leaves a bucket's version odd for good: readers of a retired region never settle.</summary>
-    public void FreezeBucket(ulong bucket)
-    {
-        ulong* b = BucketAddress(bucket);
-        ulong version = Volatile.Read(ref b[0]);
-        if ((version & 1) == 0) Volatile.Write(ref b[0], version + 1);
-    }
-
     public Span<byte> Bytes(long offset, int length)
     {
         Debug.Assert(offset >= 0 && offset + length <= Length, "byte range outside the region");
@@ -71,12 +63,8 @@ public sealed unsafe class Region : IDisposable
 
     public ref ExtentHeader ExtentAt(long offset) => ref *(ExtentHeader*)(_base + offset);
 
-    /// <summary>Marks an extent superseded with one atomic store; readers then reject it.</summary>
-    public void Supersede(long offset)
-    {
-        ref ulong state = ref ExtentAt(offset).State;
-        Volatile.Write(ref state, state | ExtentHeader.SupersededFlag);
-    }
+    /// <summary>Marks an extent superseded with one atomic store; readers then reject it. An offset outside the extent area is ignored.</summary>
+    public void Supersede(long offset) => RegionRetirement.Supersede(_base, Header, offset);
 
     public void Dispose() => _memory.Dispose();
 }

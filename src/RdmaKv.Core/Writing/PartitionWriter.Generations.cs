@@ -139,19 +139,7 @@ public sealed unsafe partial class PartitionWriter
     }
 
     /// <summary>State retired, every bucket version odd, every live extent superseded: readers accept nothing more here.</summary>
-    static void RetireRegion(Region region)
-    {
-        region.State = RegionState.Retired;
-        for (ulong b = 0; b < (ulong)region.Header.BucketCount; b++)
-        {
-            region.FreezeBucket(b);
-            for (int i = 0; i < Bucket.SlotCount; i++)
-            {
-                Slot slot = region.ReadSlot(b, i);
-                if (slot.IsResident) region.Supersede(slot.ExtentOffset);
-            }
-        }
-    }
+    static void RetireRegion(Region region) => RegionRetirement.Retire(region.Base, region.Header);
 
     void FreeRetired()
     {

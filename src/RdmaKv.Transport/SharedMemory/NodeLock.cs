@@ -39,9 +39,15 @@ public sealed class NodeLock : IDisposable
                 $"another node is already running with the name '{directory.Name}' (it holds {directory.LockPath}); " +
                 "stop it or start this one with a different --name", e);
         }
-        // What a crashed node left behind: stale region files and socket.
+        // What a crashed node left behind: stale region files and socket. Its clients may still map
+        // the regions and read them: retire each before it goes, so that none of them reads a dead
+        // node's values once this node accepts writes.
         foreach (string stale in Directory.EnumerateFiles(directory.Path))
-            if (stale != directory.LockPath) File.Delete(stale);
+        {
+            if (stale == directory.LockPath) continue;
+            if (stale.EndsWith(".region", StringComparison.Ordinal)) StaleRegionFile.Retire(stale);
+            File.Delete(stale);
+        }
         return new NodeLock(directory, file);
     }
 
