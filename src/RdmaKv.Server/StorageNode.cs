@@ -108,6 +108,7 @@ public sealed partial class StorageNode : IDisposable
             // partition move's switch (which takes every lock) falls before or after it.
             StoreStatus admitted = Admit(key, moved, out int clusterPartition);
             if (admitted != StoreStatus.Ok) return admitted;
+            if (_store.Durability == DurabilityMode.Sync) return PutDurableFirst(partition, key, value, moved, clusterPartition);
             // The region first: a put it refuses leaves no trace in the log or the store.
             StoreStatus status = partition.Writer.Put(key, value);
             if (status != StoreStatus.Ok) return status;
@@ -130,6 +131,7 @@ public sealed partial class StorageNode : IDisposable
         {
             StoreStatus admitted = Admit(key, moved, out int clusterPartition);
             if (admitted != StoreStatus.Ok) return admitted;
+            if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, moved, clusterPartition);
             if (moved) NoteMoved(clusterPartition, key, deleted: true);
             StoreStatus status = partition.Writer.Delete(key);
             if (status != StoreStatus.Ok) return status;

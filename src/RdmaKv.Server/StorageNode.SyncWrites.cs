@@ -1,0 +1,58 @@
+using RdmaKv.Core;
+using RdmaKv.Storage;
+
+namespace RdmaKv.Server;
+
+/// <summary>
+/// Writes in sync durability: durable before visible. One-sided readers never ask the node, so
+/// whatever is in a region can be read at once; a put published before its commit could be read
+/// and then lost by a crash. So the write goes to the log first, the partition's writer waits for
+/// the commit that holds it (still holding the partition's lock, so nothing on this partition can
+/// come between the log and the region), and only then publishes it. The reply waited for the
+/// commit before as well, so this adds no latency; it does keep one commit in flight per
+/// partition (writers of different partitions still share commits).
+/// </summary>
+public sealed partial class StorageNode
+{
+    /// <summary>Under the partition's lock.</summary>
+    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool moved, int clusterPartition)
+    {
+        byte[]? previous = CurrentValue(partition, key);
+        long address = partition.Store.Put(key, value);
+        _store.WaitDurable(address);
+        StoreStatus status = partition.Writer.Put(key, value);
+        if (status != StoreStatus.Ok)
+        {
+            // The region refused it (full): the log and the store must not keep what the client is told failed.
+            Restore(partition, key, previous);
+            return status;
+        }
+        if (moved) NoteMoved(clusterPartition, key, deleted: false);
+        else Forward(clusterPartition, key, value, delete: false);
+        return StoreStatus.Ok;
+    }
+
+    /// <summary>Under the partition's lock.</summary>
+    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, bool moved, int clusterPartition)
+    {
+        if (moved) NoteMoved(clusterPartition, key, deleted: true);
+        if (CurrentValue(partition, key) is null) return StoreStatus.NotFound;
+        _store.WaitDurable(partition.Store.Delete(key));
+        StoreStatus status = partition.Writer.Delete(key);
+        if (status != StoreStatus.Ok) return status;
+        if (!moved) Forward(clusterPartition, key, default, delete: true);
+        return StoreStatus.Ok;
+    }
+
+    /// <summary>The key's value now: from the region, or from the store for a key that is not resident.</summary>
+    static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) =>
+        partition.Writer.Lookup(key, out var value) switch
+        {
+            Residence.Resident => value.ToArray(),
+            Residence.MaybeCold => partition.Store.Read(key),
+            _ => null,
+        };
+
+    void Restore(NodePartition partition, ReadOnlySpan<byte> key, byte[]? previous) =>
+        _store.WaitDurable(previous is null ? partition.Store.Delete(key) : partition.Store.Put(key, previous));
+}
