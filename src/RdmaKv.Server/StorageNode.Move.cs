@@ -98,7 +98,7 @@ public sealed partial class StorageNode
             lock (partition.Lock)
             {
                 var residence = partition.Writer.Lookup(key.Span, out _);
-                if (residence == Residence.Resident || (residence == Residence.MaybeCold && partition.Store.Contains(key.Span))) continue;
+                if (residence is Residence.Resident or Residence.Damaged || (residence == Residence.MaybeCold && partition.Store.Contains(key.Span))) continue;
                 StoreStatus status = partition.Writer.Put(key.Span, value.Span);
                 if (status != StoreStatus.Ok) return status;
                 address = partition.Store.Put(key.Span, value.Span);
@@ -180,7 +180,7 @@ public sealed partial class StorageNode
                 value = partition.Writer.Lookup(key, out var resident) switch
                 {
                     Residence.Resident => resident.ToArray(),
-                    Residence.MaybeCold => partition.Store.Read(key),
+                    Residence.MaybeCold or Residence.Damaged => partition.Store.Read(key),
                     _ => null,
                 };
             }

@@ -44,12 +44,12 @@ public sealed partial class StorageNode
         return StoreStatus.Ok;
     }
 
-    /// <summary>The key's value now: from the region, or from the store for a key that is not resident.</summary>
+    /// <summary>The key's value now: from the region, or from the store for a key that is not resident (or whose extent is damaged).</summary>
     static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) =>
         partition.Writer.Lookup(key, out var value) switch
         {
             Residence.Resident => value.ToArray(),
-            Residence.MaybeCold => partition.Store.Read(key),
+            Residence.MaybeCold or Residence.Damaged => partition.Store.Read(key),
             _ => null,
         };
 

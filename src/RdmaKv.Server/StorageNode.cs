@@ -159,14 +159,21 @@ public sealed partial class StorageNode : IDisposable
         lock (partition.Lock)
         {
             Residence residence = partition.Writer.Lookup(key, out var value);
-            if (residence != Residence.MaybeCold)
+            if (residence is Residence.Resident or Residence.Absent)
             {
                 bool found = residence == Residence.Resident;
                 MessageEncoder.ValueReply(reply, id, found ? StoreStatus.Ok : StoreStatus.NotFound, value, found);
                 return;
             }
             byte[]? stored = partition.Store.Read(key);
-            if (stored is not null)
+            if (residence == Residence.Damaged)
+            {
+                // The region's copy fails its checksum: answer from the store and rewrite the region.
+                _log.LogWarning("Partition {Partition}: a damaged extent was answered from the store and rewritten", Array.IndexOf(_partitions, partition));
+                if (stored is not null) partition.Writer.Repair(key, stored);
+                else partition.Writer.Delete(key);
+            }
+            else if (stored is not null)
             {
                 Interlocked.Increment(ref _coldReads);
                 partition.Writer.Promote(key, stored);
@@ -204,6 +211,7 @@ public sealed partial class StorageNode : IDisposable
         stats["keys"] = keys;
         stats["region_bytes"] = bytes;
         stats["grows"] = grows;
+        stats["damaged_extents"] = _partitions.Sum(p => p.Writer.DamagedExtents);
         stats["partitions"] = _partitions.Length;
         AddDurabilityStats(stats);
         return stats;

@@ -10,6 +10,8 @@ public enum Residence
     /// <summary>Not in the region; a not-resident slot looks like the key's, so the store may hold it.</summary>
     MaybeCold,
     Absent,
+    /// <summary>The key's extent is in the region but damaged (checksum): the store has the value.</summary>
+    Damaged,
 }
 
 /// <summary>
@@ -118,9 +120,10 @@ public sealed unsafe partial class PartitionWriter
             long position = _hand;
             _hand = position + 1 == positions ? 0 : position + 1;
             Slot slot = region.ReadSlot((ulong)(position / Bucket.SlotCount), (int)(position % Bucket.SlotCount));
-            if (!slot.IsResident || TestAndClearReferenced(region, slot.ExtentOffset)) continue;
-            ref ExtentHeader e = ref region.ExtentAt(slot.ExtentOffset);
-            var hash = KeyHash.Compute(region.Bytes(slot.ExtentOffset + ExtentHeader.Size, (int)e.KeyLength), _options.HashSeed);
+            if (!slot.IsResident || !InBounds(region, slot, out int keyLength, out _) || TestAndClearReferenced(region, slot.ExtentOffset)) continue;
+            // A damaged key would give its cold slot the wrong hash: leave it for a fallback GET to repair.
+            if (!Intact(region, slot.ExtentOffset, keyLength)) continue;
+            var hash = KeyHash.Compute(region.Bytes(slot.ExtentOffset + ExtentHeader.Size, keyLength), _options.HashSeed);
             if (HasColdTwin(region, hash)) continue; // two look-alike cold slots could not be told apart
             region.PublishSlot((ulong)(position / Bucket.SlotCount), (int)(position % Bucket.SlotCount), Slot.CreateNotResident(hash.Fingerprint, hash.Value));
             Retire(region, slot);

@@ -107,13 +107,22 @@ public sealed unsafe partial class PartitionWriter
                         return false;
                     continue;
                 }
-                int length = ExtentLengthAt(from, slot.ExtentOffset);
+                if (!InBounds(from, slot, out int keyLength, out int length))
+                {
+                    // Nothing of it can be trusted, not even its key: the store keeps the value.
+                    _damaged++;
+                    continue;
+                }
+                var hash = KeyHash.Compute(from.Bytes(slot.ExtentOffset + ExtentHeader.Size, keyLength), _options.HashSeed);
+                if (hash.Fingerprint != slot.Fingerprint)
+                {
+                    _damaged++; // its key bytes are damaged
+                    continue;
+                }
                 if (!allocator.TryAllocate(length, out long offset)) return false;
                 if (IsReferenced(from, slot.ExtentOffset)) SetReferenced(referenced, to, offset);
                 from.Bytes(slot.ExtentOffset, length).CopyTo(to.Bytes(offset, length));
                 var moved = Slot.Create(slot.Fingerprint, offset, length);
-                ref ExtentHeader e = ref to.ExtentAt(offset);
-                var hash = KeyHash.Compute(to.Bytes(offset + ExtentHeader.Size, (int)e.KeyLength), _options.HashSeed);
                 if (!CuckooInsert.TryInsert(to, hash.PrimaryBucket(to.Header.BucketMask), moved, _options.CuckooSearchLimit, out _))
                     return false;
             }

@@ -158,6 +158,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         switch (Find(_region, key, hash, out _, out _, out Slot slot))
         {
             case Match.Resident:
+                if (!Intact(_region, slot.ExtentOffset, key.Length)) return Residence.Damaged;
                 ref ExtentHeader e = ref _region.ExtentAt(slot.ExtentOffset);
                 value = _region.Bytes(slot.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
                 return Residence.Resident;
@@ -193,8 +194,8 @@ public sealed unsafe partial class PartitionWriter : IDisposable
                     if (s.HashBits == (uint)hash.Value) cold ??= (b, i, s);
                     continue;
                 }
-                ref ExtentHeader e = ref region.ExtentAt(s.ExtentOffset);
-                if (e.KeyLength == key.Length && region.Bytes(s.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
+                if (!InBounds(region, s, out int keyLength, out _)) continue; // damaged: not this key's extent
+                if (keyLength == key.Length && region.Bytes(s.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
                 {
                     (bucket, index, slot) = (b, i, s);
                     return Match.Resident;
@@ -230,16 +231,12 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         return false;
     }
 
+    /// <summary>Supersedes a replaced extent and frees it after quarantine; a damaged one is never reused.</summary>
     void Retire(Region region, Slot old)
     {
         region.Supersede(old.ExtentOffset);
-        _allocator.Release(old.ExtentOffset, ExtentLengthAt(region, old.ExtentOffset));
-    }
-
-    static int ExtentLengthAt(Region region, long offset)
-    {
-        ref ExtentHeader e = ref region.ExtentAt(offset);
-        return ExtentHeader.ExtentLength((int)e.KeyLength, (int)e.ValueLength);
+        if (InBounds(region, old, out _, out int length)) _allocator.Release(old.ExtentOffset, length);
+        else _damaged++;
     }
 
     public void Dispose()
