@@ -32,7 +32,7 @@ public unsafe class TableReaderTests
 
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));
         Assert.Equal(0, context.CacheHits);
-        Assert.True(cache.TryGet(TestKit.Hash(key), writer.Region.Header.Generation, out Slot cached));
+        Assert.True(cache.TryGet(TestKit.Hash(key), writer.Region.Header.Generation, out Slot cached, out _));
         Assert.Equal(TestKit.SlotOf(writer.Region, key), cached);
 
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));

@@ -29,13 +29,13 @@ static class RemoteMultiGet
 
         // 1. Cached locations: one READ per key.
         var parts = new List<ReadPart>();
-        var who = new List<(int Key, Slot Slot)>();
+        var who = new List<(int Key, Slot Slot, ulong Sequence)>();
         for (int i = 0; i < n; i++)
         {
-            if (cache.TryGet(hashes[i], owners[i].Generation, out Slot slot) && !slot.IsLarge)
+            if (cache.TryGet(hashes[i], owners[i].Generation, out Slot slot, out ulong sequence) && !slot.IsLarge)
             {
                 parts.Add(new ReadPart(owners[i].Region, slot.ExtentOffset, slot.Units << 6));
-                who.Add((i, slot));
+                who.Add((i, slot, sequence));
             }
         }
         Accept(connection, parts, who, keys, hashes, owners, values, done, cache, context, remember: false);
@@ -65,7 +65,7 @@ static class RemoteMultiGet
                     {
                         if (candidates[c].IsLarge) continue;
                         parts.Add(new ReadPart(owners[i].Region, candidates[c].ExtentOffset, candidates[c].Units << 6));
-                        who.Add((i, candidates[c]));
+                        who.Add((i, candidates[c], 0));
                     }
                 }
                 Accept(connection, parts, who, keys, hashes, owners, values, done, cache, context, remember: true);
@@ -78,7 +78,8 @@ static class RemoteMultiGet
         return values;
     }
 
-    static void Accept(UcxClientConnection connection, List<ReadPart> parts, List<(int Key, Slot Slot)> who,
+    /// <summary>Accepts the extents read for <paramref name="who"/>; cached ones (<paramref name="remember"/> false) only with the cached write's sequence.</summary>
+    static void Accept(UcxClientConnection connection, List<ReadPart> parts, List<(int Key, Slot Slot, ulong Sequence)> who,
         IReadOnlyList<byte[]> keys, KeyHash[] hashes, RemotePartition[] owners, byte[]?[] values, bool[] done,
         LocationCache cache, ReaderContext context, bool remember)
     {
@@ -88,15 +89,15 @@ static class RemoteMultiGet
         int at = 0;
         for (int j = 0; j < parts.Count; j++)
         {
-            var (i, slot) = who[j];
+            var (i, slot, sequence) = who[j];
             var extent = bytes.AsSpan(at, parts[j].Length);
             at += parts[j].Length;
             if (done[i]) continue;
-            if (TableReader.TryAcceptExtent(extent, keys[i], context, out Range value))
+            if (TableReader.TryAcceptExtent(extent, keys[i], context, out Range value) && (remember || context.LastSequence == sequence))
             {
                 values[i] = extent[value].ToArray();
                 done[i] = true;
-                if (remember) cache.Set(hashes[i], owners[i].Generation, slot);
+                if (remember) cache.Set(hashes[i], owners[i].Generation, slot, context.LastSequence);
             }
             else if (!remember)
             {

@@ -22,6 +22,7 @@ public struct ExtentHeader
     public const int Size = 32;
     public const ulong SupersededFlag = 1;
     public const int ChecksumStart = 16;
+    public const int SequenceOffset = 24;
 
     [FieldOffset(0)] public ulong State;
     [FieldOffset(8)] public ulong Checksum;
@@ -32,11 +33,17 @@ public struct ExtentHeader
     /// <summary>Bytes an extent with this key and value occupies, a multiple of 64.</summary>
     public static int ExtentLength(int keyLength, int valueLength) => (Size + keyLength + valueLength + 63) & ~63;
 
-    /// <summary>Writes a whole extent (state clear) into <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Writes a whole extent into <paramref name="destination"/>, its state word last: superseded
+    /// while the bytes are written, clear once they all are. A reader on a stale location of this
+    /// memory (an older extent of the same key, freed and reused) reads the state first, so it
+    /// sees either "superseded" or the whole new extent, never a clear state over old bytes.
+    /// </summary>
     public static void Write(Span<byte> destination, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
     {
         int used = Size + key.Length + value.Length;
-        BinaryPrimitives.WriteUInt64LittleEndian(destination, 0);
+        ref ulong state = ref MemoryMarshal.Cast<byte, ulong>(destination)[0];
+        Volatile.Write(ref state, SupersededFlag);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[16..], (uint)key.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[20..], (uint)value.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], sequence);
@@ -45,5 +52,6 @@ public struct ExtentHeader
         destination[used..ExtentLength(key.Length, value.Length)].Clear();
         ulong checksum = XxHash3.HashToUInt64(destination[ChecksumStart..used]);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], checksum);
+        Volatile.Write(ref state, 0); // a release: every byte above is visible before the clear state
     }
 }

@@ -7,6 +7,9 @@ namespace RdmaKv.Core;
 /// Where a key's extent was last found, so a hot GET is a single read. Direct-mapped, lock-free
 /// and allowed to be wrong: threads may race and tear an entry, and a location may go stale,
 /// because every extent read through it is validated (checksum, key, superseded) like any other.
+/// An entry also holds the sequence number of the write it found there: once the extent's memory
+/// is reused by a newer write of the same key, the extent validates but its sequence differs, and
+/// the reader goes to the buckets (a write not yet published must not be read through the cache).
 /// </summary>
 public sealed class LocationCache
 {
@@ -15,6 +18,7 @@ public sealed class LocationCache
         public ulong Hash;
         public ulong Slot;
         public ulong Generation;
+        public ulong Sequence;
     }
 
     readonly Entry[] _entries;
@@ -30,19 +34,21 @@ public sealed class LocationCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     int IndexOf(ulong hash) => (int)((hash * 0x9E3779B97F4A7C15UL) >> _shift);
 
-    public bool TryGet(KeyHash hash, ulong generation, out Slot slot)
+    public bool TryGet(KeyHash hash, ulong generation, out Slot slot, out ulong sequence)
     {
         ref Entry e = ref _entries[IndexOf(hash.Value)];
         slot = new Slot(e.Slot);
+        sequence = e.Sequence;
         return e.Hash == hash.Value && e.Generation == generation && !slot.IsEmpty;
     }
 
-    public void Set(KeyHash hash, ulong generation, Slot slot)
+    public void Set(KeyHash hash, ulong generation, Slot slot, ulong sequence)
     {
         ref Entry e = ref _entries[IndexOf(hash.Value)];
         e.Hash = hash.Value;
         e.Slot = slot.Raw;
         e.Generation = generation;
+        e.Sequence = sequence;
     }
 
     public void Remove(KeyHash hash)

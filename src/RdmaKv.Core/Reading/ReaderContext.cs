@@ -25,6 +25,9 @@ public sealed class ReaderContext
     internal int ValueStart;
     internal int ValueLength;
 
+    /// <summary>The write sequence number of the last extent that validated.</summary>
+    public ulong LastSequence { get; internal set; }
+
     public long Lookups;
     public long Retries;
     public long ChecksumFailures;

@@ -32,9 +32,9 @@ public static class TableReader
         where TAccess : struct, IRegionAccess
     {
         context.Lookups++;
-        if (cache is not null && cache.TryGet(hash, header.Generation, out Slot cached))
+        if (cache is not null && cache.TryGet(hash, header.Generation, out Slot cached, out ulong sequence))
         {
-            if (ReadExtent(ref access, header, cached, key, context) == ExtentCheck.Valid)
+            if (ReadExtent(ref access, header, cached, key, context) == ExtentCheck.Valid && context.LastSequence == sequence)
             {
                 context.CacheHits++;
                 return LookupResult.Found;
@@ -65,7 +65,7 @@ public static class TableReader
                 switch (ReadExtent(ref access, header, slot, key, context))
                 {
                     case ExtentCheck.Valid:
-                        cache?.Set(hash, header.Generation, slot);
+                        cache?.Set(hash, header.Generation, slot, context.LastSequence);
                         return LookupResult.Found;
                     case ExtentCheck.KeyMismatch:
                         continue;
@@ -176,6 +176,7 @@ public static class TableReader
             return ExtentCheck.Superseded;
         }
         context.SetValue(ExtentHeader.Size + key.Length, (int)valueLength);
+        context.LastSequence = BinaryPrimitives.ReadUInt64LittleEndian(extent[ExtentHeader.SequenceOffset..]);
         return ExtentCheck.Valid;
     }
 

@@ -6,10 +6,10 @@ namespace RdmaKv.Core;
 /// validate what they read (see <see cref="TableReader"/>).
 /// </summary>
 /// <remarks>
-/// A put writes the whole extent with its checksum, publishes the slot (bucket version odd, one
-/// atomic store, version even), then marks the old extent superseded and quarantines it. So once
-/// a put returns, no reader can accept the old value: the old slot is gone and the old extent
-/// says superseded.
+/// A put writes the whole extent with its checksum, marks the old extent superseded and
+/// quarantines it, then publishes the slot (bucket version odd, one atomic store, version even).
+/// Between the two, readers of the old slot retry; once any reader can see the new value, none
+/// can accept the old one.
 /// </remarks>
 public sealed unsafe partial class PartitionWriter : IDisposable
 {
@@ -106,8 +106,10 @@ public sealed unsafe partial class PartitionWriter : IDisposable
             {
                 if (cold && match == Match.Cold) return StoreStatus.Ok; // the store holds the new value
                 if (cold && HasColdTwin(region, hash)) return StoreStatus.RegionFull;
-                region.PublishSlot(bucket, index, slot);
+                // The old extent is superseded before the new slot shows: a reader on a cached old
+                // location cannot return the old value once any reader can see the new one.
                 if (old.IsResident) Retire(region, old);
+                region.PublishSlot(bucket, index, slot);
                 _coldCount += (cold ? 1 : 0) - (old.IsResident ? 0 : 1);
                 return StoreStatus.Ok;
             }
@@ -131,9 +133,9 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         FreeRetired();
         var hash = KeyHash.Compute(key, _options.HashSeed);
         if (Resolve(Find(_region, key, hash, out ulong bucket, out int index, out Slot old), key) == Match.None) return StoreStatus.NotFound;
-        _region.PublishSlot(bucket, index, default);
-        if (old.IsResident) Retire(_region, old);
+        if (old.IsResident) Retire(_region, old); // superseded first, as in a put
         else _coldCount--;
+        _region.PublishSlot(bucket, index, default);
         Count--;
         _sequence++;
         return StoreStatus.Ok;
