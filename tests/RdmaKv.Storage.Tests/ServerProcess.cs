@@ -45,14 +45,29 @@ sealed partial class ServerProcess : IDisposable
 
     public void WaitUntilUp() => WaitForOutput("is up");
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the server to exit on its own (a start it refuses); returns its exit code.</summary>
+    public int WaitForExit()
+    {
+        Assert.True(_process.WaitForExit(Patience), $"the server did not exit; it printed: {Output}");
+        _process.WaitForExit(); // and its output is read to the end
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM: a clean stop (drain, last checkpoint); returns the exit code.</summary>
+    public int Terminate()
+    {
+        Assert.Equal(0, kill(_process.Id, 15));
+        return WaitForExit();
+    }
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {
         Assert.Equal(0, kill(_process.Id, 9));
         Assert.True(_process.WaitForExit(Patience), "the killed server did not exit");
     }
-
-
 
     public void Dispose()
     {
