@@ -131,7 +131,7 @@ public sealed partial class StorageNode
         {
             _refusingWrites = true;
             Counters.CountError("disk", _store.WriteFailure ?? "the data directory cannot be written");
-            _log.LogError("Writes are refused with DiskFull: {Reason}. {Next}", _store.WriteFailure,
+            _log.LogError("Writes are refused with DiskFull: {Reason}; {Free} bytes are free. {Next}", _store.WriteFailure, FreeBytes(),
                 _store.CanRepair ? "They are taken again once there is space for a checkpoint." : "Restart the node once space is freed.");
         }
         if (!_store.CanRepair || !RoomForCheckpoint()) return;
@@ -164,15 +164,18 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Whether the data directory's file system has room for a checkpoint now (an attempt without it only churns the disk).</summary>
-    bool RoomForCheckpoint()
+    bool RoomForCheckpoint() => FreeBytes() is not { } free || free > _store.CheckpointBytes;
+
+    /// <summary>Free bytes on the data directory's file system; null when that cannot be told.</summary>
+    long? FreeBytes()
     {
         try
         {
-            return new DriveInfo(Path.GetFullPath(Options.DataDirectory)).AvailableFreeSpace > _store.CheckpointBytes;
+            return new DriveInfo(Path.GetFullPath(Options.DataDirectory)).AvailableFreeSpace;
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
         {
-            return true; // cannot tell: try
+            return null;
         }
     }
 

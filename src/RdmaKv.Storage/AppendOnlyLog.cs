@@ -9,8 +9,9 @@ namespace RdmaKv.Storage;
 /// arrived during a commit, so they share one. A record counts as durable once a commit's metadata
 /// covering it is on disk (<see cref="DurableUntil"/>, moved by <see cref="LogCommitFiles"/>).
 /// When the disk refuses a page or a commit the log is <see cref="Failed"/>: FasterLog cannot go
-/// on after that, so appends and waits fail with <see cref="DiskFullException"/> until
-/// <see cref="Reopen"/> opens it again at its last durable commit.
+/// on after that, so it takes no more records, waits for them report the failure and commits
+/// throw <see cref="DiskFullException"/> until <see cref="Reopen"/> opens it again at its last
+/// durable commit.
 /// </summary>
 sealed class AppendOnlyLog : IDisposable
 {
@@ -121,7 +122,7 @@ sealed class AppendOnlyLog : IDisposable
     /// <summary>Commits everything appended so far, and a new begin address, and waits for it.</summary>
     public void CommitNow()
     {
-        if (Failure is { } failure) throw DiskFull(failure);
+        if (Failure is { } failure) throw new DiskFullException(failure.Message, failure);
         try
         {
             _log.CommitAsync().AsTask().GetAwaiter().GetResult();
@@ -130,7 +131,7 @@ sealed class AppendOnlyLog : IDisposable
         {
             Fail(e);
         }
-        if (Failure is { } failed) throw DiskFull(failed);
+        if (Failure is { } failed) throw new DiskFullException(failed.Message, failed);
     }
 
     /// <summary>Drops records before <paramref name="address"/>; takes effect with the next commit.</summary>
@@ -193,13 +194,10 @@ sealed class AppendOnlyLog : IDisposable
     {
         lock (_gate)
         {
-            _failure ??= e;
+            _failure ??= new DiskFullException($"the log in {_options.LogDirectory} cannot be written ({e.Message})", e);
             Monitor.PulseAll(_gate);
         }
     }
-
-    DiskFullException DiskFull(Exception cause) =>
-        new($"the log in {_options.LogDirectory} cannot be written ({cause.Message}); it takes writes again once there is space and a checkpoint has been taken", cause);
 
     void CommitLoop()
     {

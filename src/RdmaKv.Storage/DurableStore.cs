@@ -58,7 +58,7 @@ public sealed class DurableStore : IDisposable
     /// <summary>Why writes are refused, for the node's log; null when they are not.</summary>
     public string? WriteFailure =>
         Log?.Failure?.Message
-        ?? _parts.Errors.StoreLogError
+        ?? (_parts.Errors.StoreLogError is { } error ? $"a page of the store's log in {_options.StoreDirectory} could not be written ({error})" : null)
         ?? (_logLost ? "the log was reopened after a failed write; a checkpoint must succeed before writes are taken again" : null);
 
     /// <summary>At most how many bytes a checkpoint writes now: the store's log in memory, and the index.</summary>

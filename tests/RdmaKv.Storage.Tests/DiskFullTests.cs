@@ -63,6 +63,38 @@ public sealed class DiskFullTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ANodeWhoseStoreLogAlsoSpillsToTheFullDiskStaysUpServesReadsAndLosesNothingAcrossARestart()
+    {
+        // A 16 MiB store keeps only part of 40 MiB of data in memory: its own log pages go to the
+        // disk too, and may be what fails first (FASTER cannot go on past such a page: the node
+        // then refuses writes until it is restarted).
+        using var tmpfs = new SmallTmpfs(TmpfsMegabytes);
+        tmpfs.Fill(20);
+        string name = "full-" + Guid.NewGuid().ToString("N")[..12];
+        string[] args = [.. Args("sync"), "--store-memory", "16m"];
+        var load = new DiskFullLoad(name, threads: 4, keysPerThread: 2000, ValueBytes);
+        using (var server = new ServerProcess(name, tmpfs.DataDirectory, args))
+        {
+            server.WaitUntilUp();
+            load.Run(diskFullPerThread: 3, writesPerThread: 0, Deadline);
+            output.WriteLine($"sync, 16 MiB store: {load.Acknowledged} writes acknowledged, then {load.DiskFullReplies} DiskFull replies");
+            Assert.True(load.DiskFullReplies >= 4, $"the disk never filled: {load.Acknowledged} writes acknowledged in {Deadline}");
+            using (var client = KvClient.Connect("local:" + name))
+                Assert.Empty(load.Lost(client));
+            Assert.False(server.HasExited, $"the node died on the full disk: {server.Output}");
+            server.WaitForOutput("Writes are refused with DiskFull"); // and the node says why
+            server.Kill();
+        }
+        tmpfs.Free();
+        using var restarted = new ServerProcess(name, tmpfs.DataDirectory, args);
+        restarted.WaitUntilUp();
+        using var reader = KvClient.Connect("local:" + name);
+        var lost = load.Lost(reader);
+        output.WriteLine($"sync, 16 MiB store: {lost.Count} of {load.Acknowledged} acknowledged writes lost after the restart");
+        Assert.Empty(lost);
+    }
+
+    [Fact]
     public void AnAsyncNodeKilledOnAFullDiskRecoversAPrefixOfItsWritesAndStartsAfterSpaceIsFreed()
     {
         using var tmpfs = new SmallTmpfs(TmpfsMegabytes);

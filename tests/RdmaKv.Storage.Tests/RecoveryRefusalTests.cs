@@ -70,6 +70,28 @@ public sealed class RecoveryRefusalTests : IDisposable
     }
 
     [Fact]
+    public void AStoreWhoseNewestLogCommitIsDamagedRefusesToOpenRatherThanStartFromAnOlderOne()
+    {
+        var options = Options(_dir.Path);
+        using (var store = DurableStore.Open(options, out _))
+        {
+            using var session = store.NewSession();
+            for (int i = 0; i < 100; i++) Assert.Equal(Core.StoreStatus.Ok, store.WaitDurable(session.Put(K(i), V(i, 100))));
+        }
+        // The commit before the newest is kept until the next one is safe.
+        var commits = Directory.GetFiles(Path.Combine(options.LogDirectory, "log-commits"), "commit.*").Order().ToList();
+        Assert.Equal(2, commits.Count);
+        string newest = commits.OrderByDescending(f => long.Parse(Path.GetFileName(f).Split('.')[1], System.Globalization.CultureInfo.InvariantCulture)).First();
+        var bytes = File.ReadAllBytes(newest);
+        bytes[^3] ^= 0x5a; // inside FasterLog's recovery record, which carries a checksum
+        File.WriteAllBytes(newest, bytes);
+
+        var refused = Assert.Throws<InvalidDataException>(() => DurableStore.Open(options, out _).Dispose());
+        Assert.Contains("unreadable", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(newest), refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACheckpointTheDiskCannotHoldFailsLeavesNoFilesAndKeepsThePreviousOne()
     {
         using var tmpfs = new SmallTmpfs(64);
