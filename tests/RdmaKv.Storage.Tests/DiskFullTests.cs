@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using RdmaKv.Client;
+using RdmaKv.Core;
 using Xunit.Abstractions;
 
 namespace RdmaKv.Storage.Tests;
@@ -60,6 +64,43 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         var lost = load.Lost(reader);
         output.WriteLine($"{mode}: {lost.Count} of {load.Acknowledged} acknowledged writes lost after the restart");
         Assert.Empty(lost);
+    }
+
+    [Fact]
+    public async Task AWriteOnAFullDiskGets507OverHttpAndAClientExceptionThatSaysSo()
+    {
+        using var tmpfs = new SmallTmpfs(TmpfsMegabytes);
+        tmpfs.Fill(FillerMegabytes);
+        string name = "full-" + Guid.NewGuid().ToString("N")[..12];
+        int port = FreePort();
+        using var server = new ServerProcess(name, tmpfs.DataDirectory, [.. Args("sync"), "--admin-urls", $"http://127.0.0.1:{port}"]);
+        server.WaitUntilUp();
+        var load = new DiskFullLoad(name, threads: 1, keysPerThread: 1000, ValueBytes);
+        load.Run(diskFullPerThread: 1, writesPerThread: 0, Deadline);
+        Assert.Equal(1, load.DiskFullReplies);
+
+        using (var client = KvClient.Connect("local:" + name))
+        {
+            var refused = Assert.Throws<KvException>(() => client.Put("one-more", "value"));
+            Assert.Equal(StoreStatus.DiskFull, refused.Status);
+            Assert.Contains("out of space", refused.Message, StringComparison.Ordinal);
+        }
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", File.ReadAllText(Path.Combine(tmpfs.DataDirectory, "admin-token")).Trim());
+        using var response = await http.PutAsync("/api/keys/one-more", new ByteArrayContent(Encoding.UTF8.GetBytes("value")));
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.InsufficientStorage, response.StatusCode);
+        Assert.Contains("DiskFull", body, StringComparison.Ordinal);
+        // Reads go on.
+        using var read = await http.GetAsync("/api/keys/" + DiskFullLoad.Key(0));
+        Assert.True(read.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound, $"GET on the full disk: {read.StatusCode}");
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

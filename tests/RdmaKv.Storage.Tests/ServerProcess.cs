@@ -30,7 +30,8 @@ sealed partial class ServerProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(dll);
-        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", "--admin-urls", "none", .. extra])
+        string[] admin = extra.Contains("--admin-urls") ? [] : ["--admin-urls", "none"];
+        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. admin, .. extra])
             info.ArgumentList.Add(a);
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
         _output = new ProcessOutput(_process);
