@@ -15,6 +15,7 @@ public sealed partial class StorageNode
     readonly Timer? _checkpointTimer;
     Timer? _repairTimer;
     int _checkpointRunning;
+    int _repairRunning;
     bool _refusingWrites;
     long _coldReads;
     long _rebuiltKeys;
@@ -127,6 +128,20 @@ public sealed partial class StorageNode
     void RepairAfterDiskFull()
     {
         if (_store.WriteStatus == StoreStatus.Ok || Volatile.Read(ref _disposed) != 0) return;
+        // A timer's callbacks may overlap when one takes longer than the period.
+        if (Interlocked.Exchange(ref _repairRunning, 1) != 0) return;
+        try
+        {
+            Repair();
+        }
+        finally
+        {
+            Volatile.Write(ref _repairRunning, 0);
+        }
+    }
+
+    void Repair()
+    {
         if (!_refusingWrites)
         {
             _refusingWrites = true;
