@@ -83,7 +83,7 @@ static class KeyEndpoints
             StoreStatus.NotFound => StatusCodes.Status404NotFound,
             StoreStatus.KeyEmpty or StoreStatus.KeyTooLong or StoreStatus.BadRequest => StatusCodes.Status400BadRequest,
             StoreStatus.ValueTooLong => StatusCodes.Status413PayloadTooLarge,
-            StoreStatus.RegionFull => StatusCodes.Status507InsufficientStorage,
+            StoreStatus.RegionFull or StoreStatus.DiskFull => StatusCodes.Status507InsufficientStorage,
             StoreStatus.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status500InternalServerError,
         };

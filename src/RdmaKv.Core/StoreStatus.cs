@@ -15,6 +15,7 @@ public enum StoreStatus : byte
     ShuttingDown = 9,
     WrongPartition = 10,
     InternalError = 11,
+    DiskFull = 12,
 }
 
 /// <summary>Describes statuses for people.</summary>
@@ -34,6 +35,7 @@ public static class StoreStatusText
         StoreStatus.ShuttingDown => "the node is shutting down",
         StoreStatus.WrongPartition => "the partition is not served by this node",
         StoreStatus.InternalError => "the node hit an internal error",
+        StoreStatus.DiskFull => "the node's data directory is out of space: the write is not acknowledged as durable (it may still take effect, as after a timeout); retry once space is freed",
         _ => $"status {(byte)status}",
     };
 

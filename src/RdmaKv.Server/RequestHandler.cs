@@ -55,7 +55,7 @@ public sealed class RequestHandler(StorageNode node)
                 {
                     long address = -1;
                     StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, moved: true);
-                    if (status == StoreStatus.Ok) node.WaitDurable(address);
+                    if (status == StoreStatus.Ok) status = node.WaitDurable(address);
                     Reply(reply, request.Id, status);
                     return;
                 }
@@ -131,8 +131,7 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             }
         }
-        node.WaitDurable(address);
-        MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+        Reply(reply, request.Id, node.WaitDurable(address));
     }
 
     void AdoptMap(in Message request, ArrayBufferWriter<byte> reply)

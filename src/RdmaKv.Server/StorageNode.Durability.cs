@@ -13,7 +13,10 @@ public sealed partial class StorageNode
 {
     readonly DurableStore _store;
     readonly Timer? _checkpointTimer;
+    Timer? _repairTimer;
     int _checkpointRunning;
+    int _repairRunning;
+    bool _refusingWrites;
     long _coldReads;
     long _rebuiltKeys;
     TimeSpan _rebuildTime;
@@ -89,26 +92,107 @@ public sealed partial class StorageNode
     {
         // Every log record before logStart must be in the store: with every partition's lock held,
         // no writer is between appending a record and applying it.
-        long logStart;
+        long logStart, generation;
         foreach (var p in _partitions) p.Lock.Enter();
         try
         {
-            logStart = _store.LogTail;
+            (logStart, generation) = (_store.LogTail, _store.LogGeneration);
         }
         finally
         {
             foreach (var p in _partitions) p.Lock.Exit();
         }
-        var report = _store.Checkpoint(logStart);
+        var report = _store.Checkpoint(logStart, generation);
         _log.LogInformation("Checkpoint {Token} taken in {Ms} ms; the log is kept from address {Truncated}",
             report.Token, (long)report.Elapsed.TotalMilliseconds, report.TruncatedUntil);
         return report;
     }
 
-    Timer? StartCheckpointTimer() =>
-        Options.CheckpointInterval == Timeout.InfiniteTimeSpan
+    /// <summary>Starts the checkpoint timer (null when checkpoints are off) and the one that repairs the store after a full disk.</summary>
+    Timer? StartCheckpointTimer()
+    {
+        _repairTimer = new Timer(_ => RepairAfterDiskFull(), null, RepairInterval, RepairInterval);
+        return Options.CheckpointInterval == Timeout.InfiniteTimeSpan
             ? null
             : new Timer(_ => PeriodicCheckpoint(), null, Options.CheckpointInterval, Options.CheckpointInterval);
+    }
+
+    static readonly TimeSpan RepairInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// While the store refuses writes (DiskFull), tries to take them again: once the data
+    /// directory has room for a checkpoint, reopens the failed log at its last commit (every
+    /// partition's lock held, so no writer is appending) and checkpoints the store, which holds
+    /// every write the log lost. Reads go on throughout; writes are refused until it succeeds.
+    /// </summary>
+    void RepairAfterDiskFull()
+    {
+        if (_store.WriteStatus == StoreStatus.Ok || Volatile.Read(ref _disposed) != 0) return;
+        // A timer's callbacks may overlap when one takes longer than the period.
+        if (Interlocked.Exchange(ref _repairRunning, 1) != 0) return;
+        try
+        {
+            Repair();
+        }
+        finally
+        {
+            Volatile.Write(ref _repairRunning, 0);
+        }
+    }
+
+    void Repair()
+    {
+        if (!_refusingWrites)
+        {
+            _refusingWrites = true;
+            Counters.CountError("disk", _store.WriteFailure ?? "the data directory cannot be written");
+            _log.LogError("Writes are refused with DiskFull: {Reason}; {Free} bytes are free. {Next}", _store.WriteFailure, FreeBytes(),
+                _store.CanRepair ? "They are taken again once there is space for a checkpoint." : "Restart the node once space is freed.");
+        }
+        if (!_store.CanRepair || !RoomForCheckpoint()) return;
+        if (Interlocked.Exchange(ref _checkpointRunning, 1) != 0) return;
+        try
+        {
+            (long LogStart, long Generation) position;
+            foreach (var p in _partitions) p.Lock.Enter();
+            try
+            {
+                position = _store.ReopenLog();
+            }
+            finally
+            {
+                foreach (var p in _partitions) p.Lock.Exit();
+            }
+            var report = _store.Checkpoint(position.LogStart, position.Generation);
+            _refusingWrites = false;
+            _log.LogWarning("Writes are taken again: checkpoint {Token} holds every write the failed log had not committed; the log goes on from address {Start}",
+                report.Token, position.LogStart);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            _log.LogDebug("The store cannot take writes yet: {Message}", e.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointRunning, 0);
+        }
+    }
+
+    /// <summary>Whether the data directory's file system has room for a checkpoint now (an attempt without it only churns the disk).</summary>
+    bool RoomForCheckpoint() => FreeBytes() is not { } free || free > _store.CheckpointBytes;
+
+    /// <summary>Free bytes on the data directory's file system; null when that cannot be told.</summary>
+    long? FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(Options.DataDirectory)).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     void PeriodicCheckpoint()
     {
@@ -127,8 +211,8 @@ public sealed partial class StorageNode
         }
     }
 
-    /// <summary>In sync mode, waits until the log record at <paramref name="address"/> is committed.</summary>
-    internal void WaitDurable(long address) => _store.WaitDurable(address);
+    /// <summary>In sync mode, waits until the log record at <paramref name="address"/> is committed; DiskFull when it cannot be.</summary>
+    internal StoreStatus WaitDurable(long address) => _store.WaitDurable(address);
 
     void AddDurabilityStats(Dictionary<string, long> stats)
     {
@@ -150,10 +234,11 @@ public sealed partial class StorageNode
     /// <summary>Stops the checkpoint timer, takes a last checkpoint and closes the store (after the listener has drained).</summary>
     void CloseStore()
     {
-        if (_checkpointTimer is not null)
+        foreach (var timer in (Timer?[])[_checkpointTimer, _repairTimer])
         {
+            if (timer is null) continue;
             using var stopped = new ManualResetEvent(false);
-            if (_checkpointTimer.Dispose(stopped)) stopped.WaitOne();
+            if (timer.Dispose(stopped)) stopped.WaitOne();
         }
         try
         {

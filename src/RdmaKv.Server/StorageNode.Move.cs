@@ -36,6 +36,8 @@ public sealed partial class StorageNode
     StoreStatus Admit(ReadOnlySpan<byte> key, bool moved, out int clusterPartition)
     {
         clusterPartition = -1;
+        // A store that cannot make writes durable refuses them before anything is applied.
+        if (_store.WriteStatus is var disk and not StoreStatus.Ok) return disk;
         var map = _cluster;
         if (map is null) return StoreStatus.Ok;
         clusterPartition = map.PartitionOf(key);
@@ -104,8 +106,7 @@ public sealed partial class StorageNode
                 address = partition.Store.Put(key.Span, value.Span);
             }
         }
-        _store.WaitDurable(address);
-        return StoreStatus.Ok;
+        return _store.WaitDurable(address);
     }
 
     /// <summary>Moves <paramref name="clusterPartition"/> from this node (its owner) to <paramref name="targetId"/>; see the type's remarks.</summary>

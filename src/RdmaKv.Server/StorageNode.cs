@@ -92,7 +92,7 @@ public sealed partial class StorageNode : IDisposable
     {
         long address = -1;
         StoreStatus status = Put(key, value, ref address);
-        if (status == StoreStatus.Ok) _store.WaitDurable(address);
+        if (status == StoreStatus.Ok) status = _store.WaitDurable(address);
         return status;
     }
 
@@ -138,8 +138,7 @@ public sealed partial class StorageNode : IDisposable
             address = partition.Store.Delete(key);
             if (!moved) Forward(clusterPartition, key, default, delete: true);
         }
-        _store.WaitDurable(address);
-        return StoreStatus.Ok;
+        return _store.WaitDurable(address);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Numerics;
 using FASTER.core;
+using RdmaKv.Core;
 
 namespace RdmaKv.Storage;
 
@@ -8,7 +8,10 @@ namespace RdmaKv.Storage;
 /// A node's durable state: a FASTER key-value store holding every key and value (on a log device
 /// in <c>DATA/store</c>, checkpointed), and the append-only log of writes since the checkpoint
 /// (<c>DATA/aof</c>, unless durability is none). Opening it recovers: the newest intact
-/// checkpoint, then the log after it, cut at the first damaged record.
+/// checkpoint, then the log after it, cut at the first damaged record. It refuses to open when
+/// that would start empty or older than the log (commit metadata missing, or the log cut behind
+/// a checkpoint that is not there). When the disk refuses a write it stops taking writes
+/// (<see cref="WriteStatus"/>) until <see cref="ReopenLog"/> and a checkpoint succeed.
 /// </summary>
 public sealed class DurableStore : IDisposable
 {
@@ -16,17 +19,19 @@ public sealed class DurableStore : IDisposable
     readonly Lock _checkpointGate = new();
     readonly List<StoreSession> _sessions = [];
     readonly FasterKV<SpanByte, SpanByte> _kv;
-    readonly IDevice _device;
+    readonly KvParts _parts;
     List<CheckpointManifest> _kept;
     long _sequence;
     long _checkpoints;
+    long _logGeneration;
+    volatile bool _logLost;
     int _disposed;
 
-    DurableStore(DurableStoreOptions options, FasterKV<SpanByte, SpanByte> kv, IDevice device, List<CheckpointManifest> kept, AppendOnlyLog? log)
+    DurableStore(DurableStoreOptions options, FasterKV<SpanByte, SpanByte> kv, KvParts parts, List<CheckpointManifest> kept, AppendOnlyLog? log)
     {
         _options = options;
         _kv = kv;
-        _device = device;
+        _parts = parts;
         _kept = kept;
         _sequence = kept.Count == 0 ? 0 : kept[0].Sequence;
         Log = log;
@@ -38,6 +43,29 @@ public sealed class DurableStore : IDisposable
 
     /// <summary>The log's tail: a checkpoint taken when every record before it is applied replays from here.</summary>
     public long LogTail => Log?.TailAddress ?? 0;
+
+    /// <summary>Bumped each time a failed log is reopened: a log position is only meaningful with its generation.</summary>
+    public long LogGeneration => Interlocked.Read(ref _logGeneration);
+
+    /// <summary>
+    /// <see cref="StoreStatus.DiskFull"/> while the store cannot make writes durable: its log
+    /// failed, or was reopened and the writes it lost are not yet in a checkpoint, or a page of
+    /// the store's own log could not be written. <see cref="StoreStatus.Ok"/> otherwise.
+    /// </summary>
+    public StoreStatus WriteStatus =>
+        Log is { Failed: true } || _logLost || _parts.Errors.StoreLogError is not null ? StoreStatus.DiskFull : StoreStatus.Ok;
+
+    /// <summary>Why writes are refused, for the node's log; null when they are not.</summary>
+    public string? WriteFailure =>
+        Log?.Failure?.Message
+        ?? (_parts.Errors.StoreLogError is { } error ? $"a page of the store's log in {_options.StoreDirectory} could not be written ({error})" : null)
+        ?? (_logLost ? "the log was reopened after a failed write; a checkpoint must succeed before writes are taken again" : null);
+
+    /// <summary>At most how many bytes a checkpoint writes now: the store's log in memory, and the index.</summary>
+    public long CheckpointBytes => _kv.Log.TailAddress - _kv.Log.HeadAddress + _options.IndexBuckets * 64;
+
+    /// <summary>True when a failed log can be reopened and checkpointed (<see cref="ReopenLog"/>); a failure of the store's own log needs a restart.</summary>
+    public bool CanRepair => _parts.Errors.StoreLogError is null && (Log is { Failed: true } || _logLost);
 
     /// <summary>Opens (and recovers) the store in <see cref="DurableStoreOptions.Directory"/>.</summary>
     public static DurableStore Open(DurableStoreOptions options, out RecoveryReport report)
@@ -56,13 +84,13 @@ public sealed class DurableStore : IDisposable
         var skipped = new List<CheckpointManifest>();
         CheckpointManifest? recovered = null;
         FasterKV<SpanByte, SpanByte>? kv = null;
-        IDevice? device = null;
+        KvParts? parts = null;
         foreach (var manifest in manifests)
         {
             string? damage = CheckpointCatalog.Verify(options.CheckpointDirectory, manifest);
             if (damage is null)
             {
-                (kv, device) = CreateKv(options);
+                (kv, parts) = KvParts.Create(options);
                 try
                 {
                     kv.Recover(manifest.Token);
@@ -73,7 +101,7 @@ public sealed class DurableStore : IDisposable
                 {
                     damage = e.Message;
                     kv.Dispose();
-                    device.Dispose();
+                    parts.Dispose();
                     kv = null;
                 }
             }
@@ -86,11 +114,22 @@ public sealed class DurableStore : IDisposable
                 $"none of the {manifests.Count} checkpoint(s) in {options.CheckpointDirectory} can be recovered ({string.Join("; ", warnings)}). " +
                 "Restore the data directory from a backup, or move it aside to start empty.");
         }
-        if (kv is null) (kv, device) = CreateKv(options);
+        if (kv is null) (kv, parts) = KvParts.Create(options);
 
         bool hasLog = options.Durability != DurabilityMode.None || Directory.Exists(options.LogDirectory);
-        var log = hasLog ? new AppendOnlyLog(options) : null;
-        var store = new DurableStore(options, kv, device!, recovered is null ? [] : [.. manifests.Where(m => m.Sequence <= recovered.Sequence)], log);
+        AppendOnlyLog? log;
+        try
+        {
+            log = hasLog ? new AppendOnlyLog(options, warnings) : null;
+            if (log is not null) CheckLogCovers(options, log, recovered);
+        }
+        catch
+        {
+            kv.Dispose();
+            parts!.Dispose();
+            throw;
+        }
+        var store = new DurableStore(options, kv, parts!, recovered is null ? [] : [.. manifests.Where(m => m.Sequence <= recovered.Sequence)], log);
         long replayed = 0;
         long? cut = null;
         try
@@ -110,7 +149,7 @@ public sealed class DurableStore : IDisposable
 
             // A checkpoint of what was recovered: the log can then be cut behind it (past a
             // damaged record) and the next start need not replay again.
-            if (replayed > 0 || cut is not null || skipped.Count > 0) store.Checkpoint(store.LogTail, dropOlder: cut is not null);
+            if (replayed > 0 || cut is not null || skipped.Count > 0) store.Checkpoint(store.LogTail, store.LogGeneration, dropOlder: cut is not null);
             if (options.Durability == DurabilityMode.None && log is not null)
             {
                 // The node ran with a log before; everything in it is now in the checkpoint.
@@ -138,25 +177,20 @@ public sealed class DurableStore : IDisposable
         return store;
     }
 
-    static (FasterKV<SpanByte, SpanByte>, IDevice) CreateKv(DurableStoreOptions options)
+    /// <summary>
+    /// Refuses a start that would be older than the log: records before the log's begin address
+    /// were dropped because a checkpoint held them, so that checkpoint must be the one recovered.
+    /// </summary>
+    static void CheckLogCovers(DurableStoreOptions options, AppendOnlyLog log, CheckpointManifest? recovered)
     {
-        Directory.CreateDirectory(options.StoreDirectory);
-        IDevice device = Devices.CreateLogDevice(Path.Combine(options.StoreDirectory, "hlog.log"), preallocateFile: false, deleteOnClose: false);
-        var settings = new FasterKVSettings<SpanByte, SpanByte>
-        {
-            IndexSize = options.IndexBuckets * 64,
-            LogDevice = device,
-            PageSize = 1L << 22, // a record (up to 1 MiB and its key) fits a page
-            SegmentSize = 1L << 28,
-            MemorySize = (long)BitOperations.RoundUpToPowerOf2((ulong)options.StoreMemoryBytes) == options.StoreMemoryBytes
-                ? options.StoreMemoryBytes
-                : (long)BitOperations.RoundUpToPowerOf2((ulong)options.StoreMemoryBytes) / 2,
-            CheckpointDir = options.CheckpointDirectory,
-            RemoveOutdatedCheckpoints = false,
-            TryRecoverLatest = false,
-            ConcurrencyControlMode = ConcurrencyControlMode.None,
-        };
-        return (new FasterKV<SpanByte, SpanByte>(settings), device);
+        long start = recovered?.LogStart ?? AppendOnlyLog.FirstAddress;
+        if (log.BeginAddress <= start) return;
+        log.Dispose();
+        throw new InvalidDataException(
+            (recovered is null
+                ? $"no checkpoint is in {options.CheckpointDirectory}, but the log in {options.LogDirectory} was cut at address {log.BeginAddress} behind one"
+                : $"checkpoint {recovered.Token} replays the log from address {recovered.LogStart}, but the log in {options.LogDirectory} begins at {log.BeginAddress}")
+            + ": starting would lose the writes between. Restore the data directory from a backup, or move it aside to start empty.");
     }
 
     /// <summary>A session for one partition (callers serialize their use of it).</summary>
@@ -167,10 +201,33 @@ public sealed class DurableStore : IDisposable
         return session;
     }
 
-    /// <summary>In sync mode, blocks until the log record at <paramref name="address"/> is committed.</summary>
-    public void WaitDurable(long address)
+    /// <summary>
+    /// In sync mode, blocks until the log record at <paramref name="address"/> is committed;
+    /// <see cref="StoreStatus.DiskFull"/> when the log failed first (the write may or may not survive).
+    /// </summary>
+    public StoreStatus WaitDurable(long address)
     {
-        if (address >= 0 && _options.Durability == DurabilityMode.Sync) Log?.WaitDurable(address);
+        if (address < 0 || _options.Durability != DurabilityMode.Sync || Log is not { } log) return StoreStatus.Ok;
+        return log.WaitDurable(address) ? StoreStatus.Ok : StoreStatus.DiskFull;
+    }
+
+    /// <summary>
+    /// Opens a failed log again at its last durable commit and returns the new log position: every
+    /// write the old log lost is in the store, so a checkpoint from that position (which must
+    /// succeed before writes are taken again) holds them. The caller keeps writers out meanwhile.
+    /// </summary>
+    public (long LogStart, long Generation) ReopenLog()
+    {
+        lock (_checkpointGate)
+        {
+            if (Log is { Failed: true } log)
+            {
+                log.Reopen();
+                Interlocked.Increment(ref _logGeneration);
+                _logLost = true;
+            }
+            return (LogTail, LogGeneration);
+        }
     }
 
     /// <summary>
@@ -179,16 +236,39 @@ public sealed class DurableStore : IDisposable
     /// from there on are replayed after this checkpoint, which is safe because replaying a key's
     /// puts and deletes in order ends in its last state whatever the checkpoint already holds.
     /// </summary>
-    public CheckpointReport Checkpoint(long logStart) => Checkpoint(logStart, dropOlder: false);
+    public CheckpointReport Checkpoint(long logStart) => Checkpoint(logStart, LogGeneration, dropOlder: false);
 
-    CheckpointReport Checkpoint(long logStart, bool dropOlder)
+    /// <summary>
+    /// A checkpoint from a log position read in <paramref name="generation"/> (see <see cref="Checkpoint(long)"/>);
+    /// <see cref="DiskFullException"/> when the log was reopened since, or the disk refused the checkpoint's files.
+    /// </summary>
+    public CheckpointReport Checkpoint(long logStart, long generation) => Checkpoint(logStart, generation, dropOlder: false);
+
+    CheckpointReport Checkpoint(long logStart, long generation, bool dropOlder)
     {
         lock (_checkpointGate)
         {
+            // A failed log's tail is past what it holds: a checkpoint from there would skip the
+            // records the reopened log writes at the same addresses.
+            if (Log is { Failed: true } failed) throw new DiskFullException($"no checkpoint while the log cannot be written: {failed.Failure!.Message}");
+            if (generation != LogGeneration) throw new DiskFullException("the log was reopened after a failed write since this checkpoint's position was read");
             var started = Stopwatch.StartNew();
+            long errors = _parts.Errors.Errors;
             var (done, token) = _kv.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
             if (!done) throw new InvalidOperationException("the store refused to start a checkpoint (another one is running)");
-            var manifest = CheckpointCatalog.Write(_options.CheckpointDirectory, ++_sequence, token, logStart);
+            CheckpointManifest manifest;
+            try
+            {
+                if (_parts.Errors.Errors != errors)
+                    throw new DiskFullException($"the checkpoint's files could not be written: {_parts.Errors.LastError}");
+                manifest = CheckpointCatalog.Write(_options.CheckpointDirectory, ++_sequence, token, logStart);
+            }
+            catch (IOException)
+            {
+                // Give the space back; the previous checkpoint, and the log behind it, stay as they were.
+                CheckpointCatalog.DeleteFiles(_options.CheckpointDirectory, token);
+                throw;
+            }
             _kept.Insert(0, manifest);
             int keep = dropOlder ? 1 : _options.CheckpointsKept;
             foreach (var old in _kept.Skip(keep)) CheckpointCatalog.Delete(_options.CheckpointDirectory, old);
@@ -201,6 +281,8 @@ public sealed class DurableStore : IDisposable
                 Log.CommitNow();
             }
             Interlocked.Increment(ref _checkpoints);
+            // Every write the failed log lost is in this checkpoint: writes are taken again.
+            if (generation == LogGeneration) _logLost = false;
             return new CheckpointReport(token, logStart, truncate, started.Elapsed);
         }
     }
@@ -249,11 +331,13 @@ public sealed class DurableStore : IDisposable
     {
         yield return new("store_log_bytes", _kv.Log.TailAddress - _kv.Log.BeginAddress);
         yield return new("store_checkpoints", Interlocked.Read(ref _checkpoints));
+        yield return new("disk_full", WriteStatus == StoreStatus.DiskFull ? 1 : 0);
         if (Log is not null)
         {
             yield return new("aof_bytes", Log.TailAddress - Log.BeginAddress);
             yield return new("aof_uncommitted_bytes", Math.Max(0, Log.TailAddress - Log.CommittedUntilAddress));
             yield return new("aof_commits", Log.Commits);
+            yield return new("aof_durable_until", Log.DurableUntil);
         }
     }
 
@@ -266,7 +350,13 @@ public sealed class DurableStore : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            if (checkpoint) Checkpoint(LogTail);
+            if (checkpoint)
+            {
+                // After a failed write the log is reopened first: the checkpoint then holds what
+                // the log lost (async writes already acknowledged among them).
+                var (logStart, generation) = ReopenLog();
+                Checkpoint(logStart, generation);
+            }
         }
         finally
         {
@@ -277,7 +367,7 @@ public sealed class DurableStore : IDisposable
             }
             Log?.Dispose();
             _kv.Dispose();
-            _device.Dispose();
+            _parts.Dispose();
         }
     }
 }

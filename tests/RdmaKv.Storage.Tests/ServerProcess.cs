@@ -30,7 +30,8 @@ sealed partial class ServerProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(dll);
-        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", "--admin-urls", "none", .. extra])
+        string[] admin = extra.Contains("--admin-urls") ? [] : ["--admin-urls", "none"];
+        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. admin, .. extra])
             info.ArgumentList.Add(a);
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
         _output = new ProcessOutput(_process);
@@ -45,14 +46,29 @@ sealed partial class ServerProcess : IDisposable
 
     public void WaitUntilUp() => WaitForOutput("is up");
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the server to exit on its own (a start it refuses); returns its exit code.</summary>
+    public int WaitForExit()
+    {
+        Assert.True(_process.WaitForExit(Patience), $"the server did not exit; it printed: {Output}");
+        _process.WaitForExit(); // and its output is read to the end
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM: a clean stop (drain, last checkpoint); returns the exit code.</summary>
+    public int Terminate()
+    {
+        Assert.Equal(0, kill(_process.Id, 15));
+        return WaitForExit();
+    }
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {
         Assert.Equal(0, kill(_process.Id, 9));
         Assert.True(_process.WaitForExit(Patience), "the killed server did not exit");
     }
-
-
 
     public void Dispose()
     {
