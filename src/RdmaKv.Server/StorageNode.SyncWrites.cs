@@ -18,8 +18,14 @@ public sealed partial class StorageNode
     StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool moved, int clusterPartition)
     {
         byte[]? previous = CurrentValue(partition, key);
-        long address = partition.Store.Put(key, value);
-        _store.WaitDurable(address);
+        StoreStatus durable = _store.WaitDurable(partition.Store.Put(key, value));
+        if (durable != StoreStatus.Ok)
+        {
+            // Never published, and taken back out of the store, which the disk-full repair
+            // checkpoints: the write the client is told failed does not come back later.
+            Restore(partition, key, previous);
+            return durable;
+        }
         StoreStatus status = partition.Writer.Put(key, value);
         if (status != StoreStatus.Ok)
         {
@@ -36,8 +42,14 @@ public sealed partial class StorageNode
     StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, bool moved, int clusterPartition)
     {
         if (moved) NoteMoved(clusterPartition, key, deleted: true);
-        if (CurrentValue(partition, key) is null) return StoreStatus.NotFound;
-        _store.WaitDurable(partition.Store.Delete(key));
+        byte[]? previous = CurrentValue(partition, key);
+        if (previous is null) return StoreStatus.NotFound;
+        StoreStatus durable = _store.WaitDurable(partition.Store.Delete(key));
+        if (durable != StoreStatus.Ok)
+        {
+            Restore(partition, key, previous);
+            return durable;
+        }
         StoreStatus status = partition.Writer.Delete(key);
         if (status != StoreStatus.Ok) return status;
         if (!moved) Forward(clusterPartition, key, default, delete: true);
@@ -53,6 +65,11 @@ public sealed partial class StorageNode
             _ => null,
         };
 
+    /// <summary>
+    /// Puts the key's previous value back in the store (and the log, after the refused record, so
+    /// a replay ends in it too). Waits for it on a working log; a failed log takes no records, and
+    /// its repair checkpoints the store as it now is.
+    /// </summary>
     void Restore(NodePartition partition, ReadOnlySpan<byte> key, byte[]? previous) =>
         _store.WaitDurable(previous is null ? partition.Store.Delete(key) : partition.Store.Put(key, previous));
 }
