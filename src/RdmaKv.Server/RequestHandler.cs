@@ -110,10 +110,23 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             }
         }
+        if (node.Durability == Storage.DurabilityMode.Sync)
+        {
+            StoreStatus done = node.PutManyDurableFirst(pairs, out int applied);
+            if (done == StoreStatus.Ok)
+            {
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+                return;
+            }
+            if (done == StoreStatus.WrongPartition) Interlocked.Increment(ref node.Counters.WrongPartition);
+            else node.Counters.CountError("multi-put", $"pair {applied} of {pairs.Length}: {StoreStatusText.Describe(done)}");
+            MessageEncoder.Reply(reply, request.Id, done, $"pair {applied} of {pairs.Length}: {StoreStatusText.Describe(done)}; pairs before it were applied");
+            return;
+        }
         long address = -1;
         for (int i = 0; i < pairs.Length; i++)
         {
-            // In sync mode the reply waits once, for the commit holding the last pair.
+            // In async mode the reply waits once, for the commit holding the last pair.
             StoreStatus status = node.Put(pairs[i].Key.Span, pairs[i].Value.Span, ref address);
             if (status != StoreStatus.Ok) node.WaitDurable(address);
             if (status == StoreStatus.WrongPartition)

@@ -56,14 +56,73 @@ public sealed partial class StorageNode
         return StoreStatus.Ok;
     }
 
-    /// <summary>The key's value now: from the region, or from the store for a key that is not resident (or whose extent is damaged).</summary>
-    static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) =>
-        partition.Writer.Lookup(key, out var value) switch
+    /// <summary>
+    /// A MultiPut: every pair's partition locked (in partition order, as a checkpoint takes them),
+    /// every pair logged, one commit for all, then every pair published. <paramref name="applied"/>
+    /// is how many pairs, from the first, were applied; a pair that fails ends the batch, and the
+    /// pairs after it are taken back out of the store.
+    /// </summary>
+    internal StoreStatus PutManyDurableFirst((ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)[] pairs, out int applied)
+    {
+        applied = 0;
+        var owners = new NodePartition[pairs.Length];
+        for (int i = 0; i < pairs.Length; i++) owners[i] = PartitionOf(pairs[i].Key.Span);
+        var locked = owners.Distinct().OrderBy(p => Array.IndexOf(_partitions, p)).ToArray();
+        foreach (var p in locked) p.Lock.Enter();
+        try
         {
-            Residence.Resident => value.ToArray(),
-            Residence.MaybeCold or Residence.Damaged => partition.Store.Read(key),
-            _ => null,
-        };
+            var previous = new byte[]?[pairs.Length];
+            var clusterPartitions = new int[pairs.Length];
+            StoreStatus admitted = StoreStatus.Ok;
+            long last = -1;
+            int logged = 0;
+            for (; logged < pairs.Length; logged++)
+            {
+                var (key, value) = pairs[logged];
+                admitted = Admit(key.Span, moved: false, out clusterPartitions[logged]);
+                if (admitted != StoreStatus.Ok) break;
+                previous[logged] = CurrentValue(owners[logged], key.Span);
+                last = owners[logged].Store.Put(key.Span, value.Span);
+            }
+            StoreStatus durable = logged == 0 ? StoreStatus.Ok : _store.WaitDurable(last);
+            if (durable != StoreStatus.Ok)
+            {
+                Undo(pairs, owners, previous, 0, logged);
+                return durable;
+            }
+            for (; applied < logged; applied++)
+            {
+                var (key, value) = pairs[applied];
+                StoreStatus status = owners[applied].Writer.Put(key.Span, value.Span);
+                if (status != StoreStatus.Ok)
+                {
+                    Undo(pairs, owners, previous, applied, logged);
+                    return status;
+                }
+                Forward(clusterPartitions[applied], key.Span, value.Span, delete: false);
+            }
+            return admitted;
+        }
+        finally
+        {
+            foreach (var p in locked) p.Lock.Exit();
+        }
+    }
+
+    /// <summary>Takes pairs [<paramref name="from"/>, <paramref name="to"/>) back out of the store, newest first, and waits once.</summary>
+    void Undo((ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)[] pairs, NodePartition[] owners, byte[]?[] previous, int from, int to)
+    {
+        long last = -1;
+        for (int i = to - 1; i >= from; i--)
+        {
+            var key = pairs[i].Key.Span;
+            last = previous[i] is { } value ? owners[i].Store.Put(key, value) : owners[i].Store.Delete(key);
+        }
+        _store.WaitDurable(last);
+    }
+
+    /// <summary>The key's value now, as the log and the store have it (the store holds every key).</summary>
+    static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) => partition.Store.Read(key);
 
     /// <summary>
     /// Puts the key's previous value back in the store (and the log, after the refused record, so

@@ -18,6 +18,26 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
         return StorageNode.Start(configure is null ? options : configure(options));
     }
 
+    [Fact]
+    public void ASyncPutManyWaitsForOneCommitNotOnePerPair()
+    {
+        using (var node = Start(DurabilityMode.Sync))
+        {
+            using var client = KvClient.Connect("local:" + _name);
+            client.Put("before", "x");
+            long commits = node.Stats()["aof_commits"];
+            client.PutMany([.. Enumerable.Range(0, 256).Select(i => (Encoding.UTF8.GetBytes($"many-{i}"), Encoding.UTF8.GetBytes($"value-{i}")))]);
+            long used = node.Stats()["aof_commits"] - commits;
+            Assert.True(used <= 4, $"256 pairs took {used} commits");
+            for (int i = 0; i < 256; i++) Assert.Equal($"value-{i}", Encoding.UTF8.GetString(client.Get($"many-{i}")!));
+        }
+        using (var node = Start(DurabilityMode.Sync))
+        {
+            using var client = KvClient.Connect("local:" + _name);
+            for (int i = 0; i < 256; i++) Assert.Equal($"value-{i}", Encoding.UTF8.GetString(client.Get($"many-{i}")!));
+        }
+    }
+
     [Theory]
     [InlineData(DurabilityMode.None)]
     [InlineData(DurabilityMode.Async)]
