@@ -145,6 +145,9 @@ public sealed class ClusterTests : IDisposable
         }
         using var stop = new CancellationTokenSource();
         long reads = 0, writes = 0;
+        // An operation overlaps the move when it began before the move ended and ended after it began.
+        int moveBegan = 0, moveEnded = 0;
+        long writesDuring = 0, readsDuring = 0;
         var threads = new List<Thread>();
         for (int w = 0; w < 2; w++)
         {
@@ -157,9 +160,11 @@ public sealed class ClusterTests : IDisposable
                     {
                         for (int i = first; i < keys.Count; i += 2)
                         {
+                            bool beforeEnd = Volatile.Read(ref moveEnded) == 0;
                             writerClient.Put(keys[i], BitConverter.GetBytes(round));
                             Volatile.Write(ref acked[i], round);
                             Interlocked.Increment(ref writes);
+                            if (beforeEnd && Volatile.Read(ref moveBegan) != 0) Interlocked.Increment(ref writesDuring);
                         }
                     }
                 }
@@ -181,10 +186,12 @@ public sealed class ClusterTests : IDisposable
                     {
                         int i = random.Next(keys.Count);
                         long floor = Volatile.Read(ref acked[i]);
+                        bool beforeEnd = Volatile.Read(ref moveEnded) == 0;
                         byte[]? value = readerClient.Get(keys[i]);
                         long seen = value is null ? 0 : BitConverter.ToInt64(value);
                         if (seen < floor) problems.Enqueue($"key {i} read {seen} after {floor} was acknowledged");
                         Interlocked.Increment(ref reads);
+                        if (beforeEnd && Volatile.Read(ref moveBegan) != 0) Interlocked.Increment(ref readsDuring);
                     }
                 }
                 catch (Exception e)
@@ -193,13 +200,31 @@ public sealed class ClusterTests : IDisposable
                 }
             }));
         }
-        foreach (var t in threads) t.Start();
-        Thread.Sleep(300);
-        long writesBefore = Interlocked.Read(ref writes), readsBefore = Interlocked.Read(ref reads);
-        var report = (MoveReport)((Admin.IAdminNode)_nodes[0].Node.Node).MovePartition(partition, "node2");
-        long writesDuring = Interlocked.Read(ref writes) - writesBefore, readsDuring = Interlocked.Read(ref reads) - readsBefore;
-        Thread.Sleep(300);
-        stop.Cancel();
+        // The load runs before the move and after it until each side has done its count (the clients
+        // then follow the redirects); the deadline bounds a hang only.
+        var deadline = Stopwatch.StartNew();
+        void AwaitLoad(long writesAtLeast, long readsAtLeast, string when)
+        {
+            while ((Interlocked.Read(ref writes) < writesAtLeast || Interlocked.Read(ref reads) < readsAtLeast) && problems.IsEmpty)
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), $"{writes} writes and {reads} reads {when}: the load made no progress");
+                Thread.Sleep(1);
+            }
+        }
+        MoveReport report;
+        try
+        {
+            foreach (var t in threads) t.Start();
+            AwaitLoad(200, 200, "before the move");
+            Volatile.Write(ref moveBegan, 1);
+            report = (MoveReport)((Admin.IAdminNode)_nodes[0].Node.Node).MovePartition(partition, "node2");
+            Volatile.Write(ref moveEnded, 1);
+            AwaitLoad(Interlocked.Read(ref writes) + 200, Interlocked.Read(ref reads) + 200, "after the move");
+        }
+        finally
+        {
+            stop.Cancel();
+        }
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a load thread did not stop");
 
         Assert.Empty(problems);
