@@ -111,8 +111,9 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         long count = 0;
         int pause = 0;
         var threads = new Thread[2];
-        using var paused = new CountdownEvent(threads.Length);
-        using var resume = new ManualResetEventSlim();
+        // Not disposed: a writer may still touch them after a failed assertion ends this method.
+        var paused = new CountdownEvent(threads.Length);
+        var resume = new ManualResetEventSlim();
         for (int t = 0; t < threads.Length; t++)
         {
             int self = t;
@@ -152,7 +153,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                 {
                     if (!stopped) paused.Signal();
                 }
-            });
+            })
+            { IsBackground = true };
             threads[t].Start();
         }
         var clock = Stopwatch.StartNew();
@@ -164,35 +166,41 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                 Thread.Sleep(1);
             }
         }
-        AwaitWrites(20); // connecting takes a while
         durable = 0;
-        if (!sync)
+        try
         {
-            // The writers stop between writes until the node reports no uncommitted log bytes: every
-            // write acknowledged so far is committed.
-            Volatile.Write(ref pause, 1);
-            Assert.True(paused.Wait(Patience), "the writers did not pause");
-            while (server.NodeStat("aof_uncommitted_bytes") is not 0)
+            AwaitWrites(20); // connecting takes a while
+            if (!sync)
             {
-                Assert.True(clock.Elapsed < Patience * 2, $"the node reports {server.NodeStat("aof_uncommitted_bytes")} uncommitted log bytes after {clock.Elapsed}");
-                Thread.Sleep(1);
+                // The writers stop between writes until the node reports no uncommitted log bytes: every
+                // write acknowledged so far is committed.
+                Volatile.Write(ref pause, 1);
+                Assert.True(paused.Wait(Patience), "the writers did not pause");
+                while (server.NodeStat("aof_uncommitted_bytes") is not 0)
+                {
+                    Assert.True(clock.Elapsed < Patience * 2, $"the node reports {server.NodeStat("aof_uncommitted_bytes")} uncommitted log bytes after {clock.Elapsed}");
+                    Thread.Sleep(1);
+                }
+                foreach (var h in history)
+                {
+                    h.Durable = h.Acked.Count;
+                    durable += h.Acked.Count;
+                }
+                resume.Set();
             }
-            foreach (var h in history)
-            {
-                h.Durable = h.Acked.Count;
-                durable += h.Acked.Count;
-            }
-            resume.Set();
+            // The kill comes after a random number of further acknowledged writes.
+            clock.Restart();
+            AwaitWrites(Interlocked.Read(ref count) + random.Next(10, 400));
+            long killedAt = Stopwatch.GetTimestamp();
+            server.Kill();
+            foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a load thread hung after the server died");
+            acked = Interlocked.Read(ref count);
+            return killedAt;
         }
-        // The kill comes after a random number of further acknowledged writes.
-        clock.Restart();
-        AwaitWrites(Interlocked.Read(ref count) + random.Next(10, 400));
-        long killedAt = Stopwatch.GetTimestamp();
-        server.Kill();
-        resume.Set();
-        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a load thread hung after the server died");
-        acked = Interlocked.Read(ref count);
-        return killedAt;
+        finally
+        {
+            resume.Set(); // a writer paused by a failed run goes on, and ends with the server
+        }
     }
 
     static string Key(int k) => $"crash-key-{k:D4}";
