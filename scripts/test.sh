@@ -32,27 +32,16 @@ fi
 
 results=TestResults
 rm -rf "$results"
-status=0
+runs=()
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "== $name"
   dotnet test "$project" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-    --results-directory "$results" --blame-hang-timeout 5m "$@" || status=1
+    --results-directory "$results" --blame-hang-timeout 5m "$@"
+  runs+=("$name=$?")
 done
 
-passed=0; failed=0
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-done
-# A project that crashed or wrote no results still fails the run.
-count=$(ls "$results"/*.trx 2>/dev/null | wc -l)
-expected=$(ls tests/*/*.csproj | wc -l)
-if [ "$count" -lt "$expected" ]; then failed=$((failed + expected - count)); status=1; fi
-[ "$failed" -gt 0 ] && status=1
-echo "$passed passed, $failed failed"
-exit $status
+# Ends with "N passed, N failed"; errors, timeouts, aborts, tests that never ran and a test host
+# that crashed count as failed.
+exec bash scripts/test-summary.sh "$results" "${runs[@]}"

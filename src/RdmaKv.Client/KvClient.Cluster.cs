@@ -48,6 +48,10 @@ public sealed partial class KvClient
             {
                 _cluster.Redirected(route, attempt);
             }
+            catch (KvConnectionException) when (attempt < ClusterRouter.MovedRetries && _cluster.Rerouted(route))
+            {
+                // The node is down, and another node's map says the key lives elsewhere now.
+            }
             catch (KvConnectionException e)
             {
                 throw route.Failed(e);
@@ -85,6 +89,12 @@ public sealed partial class KvClient
                     _cluster.Redirected(route, attempt);
                     retry.AddRange(group);
                 }
+                catch (KvConnectionException) when (attempt < ClusterRouter.MovedRetries && _cluster.Rerouted(route))
+                {
+                    // The node is down and a newer map names other owners: a failed batch may have
+                    // been applied in part, and putting its pairs again is harmless.
+                    retry.AddRange(group);
+                }
                 catch (KvConnectionException e)
                 {
                     throw route.Failed(e);
@@ -111,6 +121,10 @@ public sealed partial class KvClient
                 got = route.Session.MultiGet(mine, route.Cache, ThreadReader, k => ClusterGet(k, ThreadReader));
             }
             catch (KvException e) when (e.Status == StoreStatus.WrongPartition)
+            {
+                got = [.. mine.Select(k => ClusterGet(k, ThreadReader))];
+            }
+            catch (KvConnectionException) when (_cluster.Rerouted(route))
             {
                 got = [.. mine.Select(k => ClusterGet(k, ThreadReader))];
             }

@@ -31,7 +31,15 @@ sealed class InProcessNode : IAsyncDisposable
     public static async Task<InProcessNode> StartAsync(Func<StorageNodeOptions, StorageNodeOptions>? configure = null)
     {
         string dataDirectory = Directory.CreateTempSubdirectory("rdmakv-admin-").FullName;
-        var options = new StorageNodeOptions { Name = "admin-" + Guid.NewGuid().ToString("N"), DataDirectory = dataDirectory, Partitions = 2, MemoryBytes = 64L << 20 };
+        // No checkpoint timer: tests count the checkpoints they ask for.
+        var options = new StorageNodeOptions
+        {
+            Name = "admin-" + Guid.NewGuid().ToString("N"),
+            DataDirectory = dataDirectory,
+            Partitions = 2,
+            MemoryBytes = 64L << 20,
+            CheckpointInterval = Timeout.InfiniteTimeSpan,
+        };
         if (configure is not null) options = configure(options);
         AdminPlane? admin = null;
         StorageNode? node = null;

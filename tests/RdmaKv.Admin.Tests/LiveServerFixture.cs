@@ -17,7 +17,8 @@ public sealed class LiveServerFixture : IDisposable
 
     public LiveServerFixture()
     {
-        Server = new ServerProcess();
+        // No checkpoint timer: tests count the checkpoints they ask for.
+        Server = new ServerProcess(extra: ["--checkpoint-interval", "0"]);
         try
         {
             AdminUrl = Server.WaitUntilUp();
@@ -31,15 +32,19 @@ public sealed class LiveServerFixture : IDisposable
         }
     }
 
-    /// <summary>Puts from one client until <paramref name="stop"/> fires or a bounded count is reached; returns how many.</summary>
-    public Task<long> RunLoadAsync(CancellationToken stop, long maxPuts = 2_000_000) => Task.Run(() =>
+    /// <summary>
+    /// Puts from one client until <paramref name="stop"/> fires or a bounded count is reached; returns
+    /// how many. The keys are <paramref name="keyPrefix"/>:0 to :4999, so a test that counts keys
+    /// passes a prefix of its own (the tests share the server, in any order).
+    /// </summary>
+    public Task<long> RunLoadAsync(CancellationToken stop, long maxPuts = 2_000_000, string keyPrefix = "load") => Task.Run(() =>
     {
         using var client = Client.KvClient.Connect(Server.ConnectUri);
         var value = new byte[100];
         long puts = 0;
         while (!stop.IsCancellationRequested && puts < maxPuts)
         {
-            client.Put(System.Text.Encoding.UTF8.GetBytes($"load:{puts % 5000}"), value);
+            client.Put(System.Text.Encoding.UTF8.GetBytes($"{keyPrefix}:{puts % 5000}"), value);
             puts++;
         }
         return puts;

@@ -100,6 +100,47 @@ sealed class ServerProcess : IDisposable
     public static ServerProcess Start(string name, string dataDirectory, params string[] extra) =>
         new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. extra]);
 
+    /// <summary>
+    /// Starts a node like <see cref="Start(string, string, string[])"/> with remote access and the
+    /// admin plane on loopback ports of its own (never the defaults, which another node may hold),
+    /// and waits until it is up or has exited. A port free when chosen can be taken before the node
+    /// binds it (another test's connection gets it as its ephemeral port): the node then exits
+    /// saying so, and starts again on new ports, up to three times. A node that exits for another
+    /// reason is returned as it is, for the caller to check.
+    /// </summary>
+    public static ServerProcess StartOnFreePorts(string name, string dataDirectory, params string[] extra)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string ucx = $"127.0.0.1:{TestNode.FreePort()}", admin = $"http://127.0.0.1:{TestNode.FreePort()}";
+            var server = Start(name, dataDirectory, [.. extra, "--listen", ucx, "--admin-urls", admin]);
+            server.UcxAddress = ucx;
+            server.AdminUrl = admin;
+            try
+            {
+                server.WaitUntilUp();
+                return server;
+            }
+            catch (Xunit.Sdk.XunitException) when (server.Process.WaitForExit(Binaries.Patience)) // its output ended: it exits
+            {
+                bool bindRaced = server.Errors.Contains("admin plane:", StringComparison.Ordinal) || server.Errors.Contains("remote access:", StringComparison.Ordinal);
+                if (!bindRaced || attempt == 3) return server;
+                server.Dispose();
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Where remote clients connect (HOST:PORT), for a node started by <see cref="StartOnFreePorts"/>.</summary>
+    public string? UcxAddress { get; private set; }
+
+    /// <summary>The admin plane's base address, for a node started by <see cref="StartOnFreePorts"/>.</summary>
+    public string? AdminUrl { get; private set; }
+
     /// <summary>Starts a node under <paramref name="prefix"/> (e.g. in a network namespace) with its own environment.</summary>
     public static ServerProcess StartUnder(string[] prefix, IReadOnlyDictionary<string, string> environment, string name, string dataDirectory, params string[] extra) =>
         new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. extra], prefix, environment);

@@ -11,7 +11,7 @@ public sealed class CliTests : IDisposable
 
     public CliTests()
     {
-        _server = ServerProcess.Start(TestNode.UniqueName(), _dataDirectory);
+        _server = ServerProcess.StartOnFreePorts(TestNode.UniqueName(), _dataDirectory);
         _uri = "local:" + _server.Name;
         try
         {

@@ -1,77 +1,33 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
 using RdmaKv.Server;
-using RdmaKv.Server.Ucx;
 
 namespace RdmaKv.EndToEnd.Tests;
 
-/// <summary>
-/// Three nodes in this process, each with its UCX listener on loopback, sharing a cluster file
-/// and a client token; clients connect through seeds and route by the map.
-/// </summary>
+/// <summary>Three nodes in this process (<see cref="InProcessCluster"/>); clients connect through seeds and route by the map.</summary>
 public sealed class ClusterTests : IDisposable
 {
-    readonly string _dir = TestNode.NewDataDirectory();
-    readonly List<(TestNode Node, UcxNodeListener Listener)> _nodes = [];
-    readonly ClusterMap _map;
-    readonly string _token;
-
-    public ClusterTests()
-    {
-        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
-        string file = Path.Combine(_dir, "cluster.json");
-        File.WriteAllText(file, $$"""
-            { "epoch": 1, "partitions": 64, "nodes": [
-              { "id": "node1", "ucx": "127.0.0.1:{{ports[0]}}" },
-              { "id": "node2", "ucx": "127.0.0.1:{{ports[1]}}" },
-              { "id": "node3", "ucx": "127.0.0.1:{{ports[2]}}" } ] }
-            """);
-        _map = ClusterMap.Load(file);
-        string tokenFile = Path.Combine(_dir, "client-token");
-        _token = ClientTokenFile.LoadOrCreate(tokenFile, out _);
-        try
-        {
-            for (int i = 0; i < 3; i++)
-            {
-                string id = $"node{i + 1}";
-                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
-                var listener = UcxNodeListener.Start(node.Node, new IPEndPoint(IPAddress.Loopback, ports[i]), _token);
-                _nodes.Add((node, listener));
-            }
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-    }
-
-    string Seeds(params int[] nodes) => "ucx://" + string.Join(",", nodes.Select(i => _map.Nodes[i].Ucx));
-
-    KvClient Connect(string seeds) => KvClient.Connect(seeds, new KvClientOptions { Credential = _token, Timeout = TimeSpan.FromSeconds(2) });
+    readonly InProcessCluster _cluster = new();
 
     static byte[] K(int i) => Encoding.UTF8.GetBytes($"cluster-key-{i}");
-
-    int IndexOf(string nodeId) => _nodes.FindIndex(n => n.Node.Node.Options.NodeId == nodeId);
 
     [Fact]
     public void EveryKeyLandsOnItsOwnerAndReadsAndMultiGetSpanAllNodes()
     {
-        using var client = Connect(Seeds(1)); // any one node is enough as a seed
+        using var client = _cluster.Connect(_cluster.Seeds(1)); // any one node is enough as a seed
         Assert.Equal(1, client.ClusterEpoch);
         for (int i = 0; i < 300; i++) client.Put(K(i), Encoding.UTF8.GetBytes($"v{i}"));
         client.PutMany([.. Enumerable.Range(300, 300).Select(i => (K(i), Encoding.UTF8.GetBytes($"v{i}")))]);
 
         // Each node's own (local, shared-memory) view holds exactly the keys it owns.
-        var locals = _nodes.Select(n => n.Node.Connect()).ToList();
+        var locals = _cluster.Nodes.Select(n => n.Node.Connect()).ToList();
         try
         {
             for (int i = 0; i < 600; i++)
             {
-                int owner = IndexOf(_map.OwnerOf(K(i)).Id);
+                int owner = _cluster.IndexOf(_cluster.Map.OwnerOf(K(i)).Id);
                 for (int n = 0; n < 3; n++)
                     Assert.True((locals[n].Get(K(i)) is not null) == (n == owner), $"key {i}: node{n + 1} {(n == owner ? "lacks it" : "has it")}; owner node{owner + 1}");
             }
@@ -80,7 +36,7 @@ public sealed class ClusterTests : IDisposable
         {
             foreach (var l in locals) l.Dispose();
         }
-        Assert.All(_nodes, n => Assert.True(n.Node.Stat("keys") > 100, $"{n.Node.Node.Options.NodeId} holds {n.Node.Stat("keys")} keys: the partitions are not spread"));
+        Assert.All(_cluster.Nodes, n => Assert.True(n.Node.Stat("keys") > 100, $"{n.Node.Node.Options.NodeId} holds {n.Node.Stat("keys")} keys: the partitions are not spread"));
 
         for (int i = 0; i < 600; i += 7) Assert.Equal($"v{i}", Encoding.UTF8.GetString(client.Get(K(i))!));
         var keys = Enumerable.Range(0, 600).Select(K).Append(Encoding.UTF8.GetBytes("never-written")).ToList();
@@ -89,55 +45,55 @@ public sealed class ClusterTests : IDisposable
         Assert.Null(values[600]);
         Assert.True(client.Delete(K(5)));
         Assert.Null(client.Get(K(5)));
-        Assert.Equal(0, _nodes.Sum(n => n.Node.Stat("fallback_gets"))); // every GET was one-sided, on its owner
+        Assert.Equal(0, _cluster.Nodes.Sum(n => n.Node.Stat("fallback_gets"))); // every GET was one-sided, on its owner
     }
 
     [Fact]
     public void AClusterFileServesAsTheSeedList()
     {
-        string file = Path.Combine(_dir, "seeds.json");
-        File.WriteAllText(file, _map.ToJson());
-        using var client = KvClient.Connect("cluster:" + file, new KvClientOptions { Credential = _token });
+        string file = Path.Combine(_cluster.Directory, "seeds.json");
+        File.WriteAllText(file, _cluster.Map.ToJson());
+        using var client = KvClient.Connect("cluster:" + file, new KvClientOptions { Credential = _cluster.Token });
         client.Put("via-file", "yes");
         Assert.Equal("yes"u8.ToArray(), client.Get("via-file"));
         Assert.Equal(1, client.ClusterEpoch);
-        var missing = Assert.Throws<InvalidDataException>(() => KvClient.Connect("cluster:" + Path.Combine(_dir, "no-such-file.json")));
+        var missing = Assert.Throws<InvalidDataException>(() => KvClient.Connect("cluster:" + Path.Combine(_cluster.Directory, "no-such-file.json")));
         Assert.Contains("cannot be read", missing.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AClientWithAnOldMapIsRedirectedWithoutErrors()
     {
-        using var stale = Connect(Seeds(0, 1, 2));
+        using var stale = _cluster.Connect(_cluster.Seeds(0, 1, 2));
         // Every key of one partition of node1, then the partition goes to node2 at epoch 2.
-        int partition = _map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
-        var keys = Enumerable.Range(0, 20_000).Select(K).Where(k => _map.PartitionOf(k) == partition).Take(20).ToList();
+        int partition = _cluster.Map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
+        var keys = Enumerable.Range(0, 20_000).Select(K).Where(k => _cluster.Map.PartitionOf(k) == partition).Take(20).ToList();
         Assert.NotEmpty(keys);
-        var moved = _map.WithOwner(partition, "node2");
-        foreach (var (node, _) in _nodes) node.Node.AdoptCluster(moved);
+        var moved = _cluster.Map.WithOwner(partition, "node2");
+        foreach (var (node, _) in _cluster.Nodes) node.Node.AdoptCluster(moved);
 
         foreach (var k in keys) stale.Put(k, "after-move"u8.ToArray()); // node1 says WrongPartition; the client follows
         Assert.Equal(2, stale.ClusterEpoch);
-        using var node2 = _nodes[1].Node.Connect();
+        using var node2 = _cluster.Nodes[1].Node.Connect();
         foreach (var k in keys)
         {
             Assert.Equal("after-move"u8.ToArray(), stale.Get(k));
             Assert.Equal("after-move"u8.ToArray(), node2.Get(k));
         }
-        Assert.Equal(1, _nodes[0].Node.Stat("wrong_partition")); // one redirect; from then on the client knew the new map
+        Assert.Equal(1, _cluster.Nodes[0].Node.Stat("wrong_partition")); // one redirect; from then on the client knew the new map
     }
 
     [Fact]
     public void APartitionMovesUnderLoadWithoutLosingAnAcknowledgedWriteOrReadingBackInTime()
     {
-        int partition = _map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
-        var moving = Enumerable.Range(0, 50_000).Select(K).Where(k => _map.PartitionOf(k) == partition).Take(40).ToList();
-        var staying = Enumerable.Range(0, 200).Select(K).Where(k => _map.PartitionOf(k) != partition).Take(40).ToList();
+        int partition = _cluster.Map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
+        var moving = Enumerable.Range(0, 50_000).Select(K).Where(k => _cluster.Map.PartitionOf(k) == partition).Take(40).ToList();
+        var staying = Enumerable.Range(0, 200).Select(K).Where(k => _cluster.Map.PartitionOf(k) != partition).Take(40).ToList();
         var keys = moving.Concat(staying).ToList();
         var acked = new long[keys.Count];     // the last value each key's writer saw acknowledged
         var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var writerClient = Connect(Seeds(0));
-        using var readerClient = Connect(Seeds(2));
+        using var writerClient = _cluster.Connect(_cluster.Seeds(0));
+        using var readerClient = _cluster.Connect(_cluster.Seeds(2));
         for (int i = 0; i < keys.Count; i++)
         {
             writerClient.Put(keys[i], BitConverter.GetBytes(1L));
@@ -145,6 +101,9 @@ public sealed class ClusterTests : IDisposable
         }
         using var stop = new CancellationTokenSource();
         long reads = 0, writes = 0;
+        // An operation overlaps the move when it began before the move ended and ended after it began.
+        int moveBegan = 0, moveEnded = 0;
+        long writesDuring = 0, readsDuring = 0;
         var threads = new List<Thread>();
         for (int w = 0; w < 2; w++)
         {
@@ -157,9 +116,11 @@ public sealed class ClusterTests : IDisposable
                     {
                         for (int i = first; i < keys.Count; i += 2)
                         {
+                            bool beforeEnd = Volatile.Read(ref moveEnded) == 0;
                             writerClient.Put(keys[i], BitConverter.GetBytes(round));
                             Volatile.Write(ref acked[i], round);
                             Interlocked.Increment(ref writes);
+                            if (beforeEnd && Volatile.Read(ref moveBegan) != 0) Interlocked.Increment(ref writesDuring);
                         }
                     }
                 }
@@ -181,10 +142,12 @@ public sealed class ClusterTests : IDisposable
                     {
                         int i = random.Next(keys.Count);
                         long floor = Volatile.Read(ref acked[i]);
+                        bool beforeEnd = Volatile.Read(ref moveEnded) == 0;
                         byte[]? value = readerClient.Get(keys[i]);
                         long seen = value is null ? 0 : BitConverter.ToInt64(value);
                         if (seen < floor) problems.Enqueue($"key {i} read {seen} after {floor} was acknowledged");
                         Interlocked.Increment(ref reads);
+                        if (beforeEnd && Volatile.Read(ref moveBegan) != 0) Interlocked.Increment(ref readsDuring);
                     }
                 }
                 catch (Exception e)
@@ -193,13 +156,31 @@ public sealed class ClusterTests : IDisposable
                 }
             }));
         }
-        foreach (var t in threads) t.Start();
-        Thread.Sleep(300);
-        long writesBefore = Interlocked.Read(ref writes), readsBefore = Interlocked.Read(ref reads);
-        var report = (MoveReport)((Admin.IAdminNode)_nodes[0].Node.Node).MovePartition(partition, "node2");
-        long writesDuring = Interlocked.Read(ref writes) - writesBefore, readsDuring = Interlocked.Read(ref reads) - readsBefore;
-        Thread.Sleep(300);
-        stop.Cancel();
+        // The load runs before the move and after it until each side has done its count (the clients
+        // then follow the redirects); the deadline bounds a hang only.
+        var deadline = Stopwatch.StartNew();
+        void AwaitLoad(long writesAtLeast, long readsAtLeast, string when)
+        {
+            while ((Interlocked.Read(ref writes) < writesAtLeast || Interlocked.Read(ref reads) < readsAtLeast) && problems.IsEmpty)
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(2), $"{writes} writes and {reads} reads {when}: the load made no progress");
+                Thread.Sleep(1);
+            }
+        }
+        MoveReport report;
+        try
+        {
+            foreach (var t in threads) t.Start();
+            AwaitLoad(200, 200, "before the move");
+            Volatile.Write(ref moveBegan, 1);
+            report = (MoveReport)((Admin.IAdminNode)_cluster.Nodes[0].Node.Node).MovePartition(partition, "node2");
+            Volatile.Write(ref moveEnded, 1);
+            AwaitLoad(Interlocked.Read(ref writes) + 200, Interlocked.Read(ref reads) + 200, "after the move");
+        }
+        finally
+        {
+            stop.Cancel();
+        }
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a load thread did not stop");
 
         Assert.Empty(problems);
@@ -207,10 +188,10 @@ public sealed class ClusterTests : IDisposable
         Assert.Empty(report.NodesNotTold);
         Assert.True(writesDuring > 0 && readsDuring > 0, $"writes during the move {writesDuring}, reads {readsDuring}: the load did not overlap the move");
         Assert.Equal(moving.Count, report.KeysCopied);
-        Assert.All(_nodes, n => Assert.Equal(2, n.Node.Node.Cluster!.Epoch));
-        using var fresh = Connect(Seeds(1));
-        using var node1 = _nodes[0].Node.Connect();
-        using var node2 = _nodes[1].Node.Connect();
+        Assert.All(_cluster.Nodes, n => Assert.Equal(2, n.Node.Node.Cluster!.Epoch));
+        using var fresh = _cluster.Connect(_cluster.Seeds(1));
+        using var node1 = _cluster.Nodes[0].Node.Connect();
+        using var node2 = _cluster.Nodes[1].Node.Connect();
         for (int i = 0; i < keys.Count; i++)
         {
             Assert.Equal(acked[i], BitConverter.ToInt64(fresh.Get(keys[i])!));
@@ -226,17 +207,15 @@ public sealed class ClusterTests : IDisposable
     [Fact]
     public void ADownNodeFailsFastNamingItselfAndTheOthersKeepServing()
     {
-        using var client = Connect(Seeds(0));
+        using var client = _cluster.Connect(_cluster.Seeds(0));
         for (int i = 0; i < 200; i++) client.Put(K(i), "v"u8.ToArray());
-        var (down, listener) = _nodes[2];
-        listener.Dispose();
-        down.Node.Dispose();
+        _cluster.Stop(2);
 
         int failed = 0, served = 0;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < 200; i++)
         {
-            if (_map.OwnerOf(K(i)).Id == "node3")
+            if (_cluster.Map.OwnerOf(K(i)).Id == "node3")
             {
                 var e = Assert.ThrowsAny<KvConnectionException>(() => client.Put(K(i), "w"u8.ToArray()));
                 Assert.Contains("node node3", e.Message, StringComparison.Ordinal);
@@ -267,13 +246,5 @@ public sealed class ClusterTests : IDisposable
         Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [], "extra": 1 }"""));
     }
 
-    public void Dispose()
-    {
-        foreach (var (node, listener) in _nodes)
-        {
-            listener.Dispose();
-            node.Dispose();
-        }
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _cluster.Dispose();
 }

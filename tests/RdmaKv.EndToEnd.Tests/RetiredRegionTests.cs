@@ -21,17 +21,19 @@ public sealed class RetiredRegionTests
         for (int k = 0; k < Keys; k++) client.Put(Encoding.UTF8.GetBytes($"k{k}"), Encoding.UTF8.GetBytes($"v{k}"));
         var failures = new ConcurrentQueue<string>();
         long reads = 0, generations = 0;
-        // At least 3 s, then until the race had 1,000 reads and 100 generations (a loaded machine
-        // is slower), at most 20 s.
-        long start = Environment.TickCount64;
-        bool Going() => Environment.TickCount64 - start < 3_000
-            || (Environment.TickCount64 - start < 20_000 && (Interlocked.Read(ref reads) < 1_000 || Interlocked.Read(ref generations) < 100));
+        // The grower makes a new generation each time the readers have done ReadsPerGeneration
+        // reads since the last one, so the race has the same shape however slow the machine is:
+        // readers never starve behind a grower that runs on its own clock. The run ends when both
+        // counts are reached; the deadline only bounds a hang.
+        const int Generations = 100, ReadsPerGeneration = 10;
+        var deadline = TimeSpan.FromMinutes(2);
+        var done = new ManualResetEventSlim();
         var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
         {
             var random = new Random(t);
             try
             {
-                while (Going() && reads < 10_000_000)
+                while (!done.IsSet)
                 {
                     int k = random.Next(Keys);
                     byte[]? value = client.Get(Encoding.UTF8.GetBytes($"k{k}"));
@@ -46,24 +48,41 @@ public sealed class RetiredRegionTests
         })).ToList();
         var grower = new Thread(() =>
         {
-            while (Going() && generations < 100_000)
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
             {
-                foreach (var p in node.Node.Partitions)
+                while (generations < Generations && failures.IsEmpty && clock.Elapsed < deadline)
                 {
-                    lock (p.Lock) p.Writer.Grow();
+                    long target = Interlocked.Read(ref reads) + ReadsPerGeneration;
+                    while (Interlocked.Read(ref reads) < target && failures.IsEmpty && clock.Elapsed < deadline) Thread.Sleep(1);
+                    foreach (var p in node.Node.Partitions)
+                    {
+                        lock (p.Lock) p.Writer.Grow();
+                    }
+                    // Writes let the writers free retired regions once their quarantine is over.
+                    for (int k = 0; k < 8; k++) node.Node.Put(Encoding.UTF8.GetBytes($"churn{k}"), Encoding.UTF8.GetBytes($"c{generations}"));
+                    generations++;
                 }
-                // Writes let the writers free retired regions once their quarantine is over.
-                for (int k = 0; k < 8; k++) node.Node.Put(Encoding.UTF8.GetBytes($"churn{k}"), Encoding.UTF8.GetBytes($"c{generations}"));
-                generations++;
-                Thread.Sleep(3);
+                // Reads of the last generation, still racing the retirement of the one before.
+                long last = Interlocked.Read(ref reads) + ReadsPerGeneration;
+                while (Interlocked.Read(ref reads) < last && failures.IsEmpty && clock.Elapsed < deadline) Thread.Sleep(1);
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue($"grower: {e.GetType().Name}: {e.Message}");
+            }
+            finally
+            {
+                done.Set();
             }
         });
         foreach (var t in threads) t.Start();
         grower.Start();
-        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a reader hung");
-        Assert.True(grower.Join(TimeSpan.FromSeconds(60)), "the grower hung");
+        Assert.True(grower.Join(deadline + TimeSpan.FromSeconds(30)), "the grower hung");
+        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(30)), "a reader hung");
         Console.WriteLine($"{generations} generations, {reads} reads");
         Assert.Empty(failures);
-        Assert.True(generations >= 100 && reads >= 1_000, $"{generations} generations, {reads} reads in 20 s: not enough of a race");
+        Assert.True(generations >= Generations && reads >= Generations * ReadsPerGeneration,
+            $"{generations} generations and {reads} reads in {deadline}: the readers or the grower made no progress");
     }
 }

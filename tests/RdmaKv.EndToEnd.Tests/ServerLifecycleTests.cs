@@ -7,9 +7,10 @@ public sealed class ServerLifecycleTests : IDisposable
     readonly string _dataDirectory = TestNode.NewDataDirectory();
     readonly List<ServerProcess> _servers = [];
 
+    /// <summary>A node on ports of its own, up or exited (<see cref="ServerProcess.StartOnFreePorts"/>).</summary>
     ServerProcess Start()
     {
-        var server = ServerProcess.Start(_name, _dataDirectory);
+        var server = ServerProcess.StartOnFreePorts(_name, _dataDirectory);
         _servers.Add(server);
         return server;
     }

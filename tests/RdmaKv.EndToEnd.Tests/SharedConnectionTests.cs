@@ -25,15 +25,20 @@ public sealed class SharedConnectionTests
         const int Threads = 4, KeysPerThread = 16;
         var failures = new ConcurrentQueue<string>();
         long operations = 0;
-        long end = Environment.TickCount64 + 2_000;
+        // Every thread goes on until the threads together did Operations and it did its share; the
+        // deadline bounds a hang only.
+        const long Operations = 10_000, Share = Operations / Threads / 2;
+        var deadline = TimeSpan.FromMinutes(2);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
         {
             var random = new Random(t);
             var acknowledged = new long[KeysPerThread];
             var buffer = new byte[256];
+            long mine = 0;
             try
             {
-                while (Environment.TickCount64 < end && operations < 5_000_000)
+                while ((Interlocked.Read(ref operations) < Operations || mine < Share) && failures.IsEmpty && started.Elapsed < deadline)
                 {
                     int k = random.Next(KeysPerThread);
                     byte[] key = Encoding.UTF8.GetBytes($"t{t}-k{k}");
@@ -52,6 +57,7 @@ public sealed class SharedConnectionTests
                         failures.Enqueue($"t{t}-k{k} not found after put {acknowledged[k]} was acknowledged");
                     }
                     Interlocked.Increment(ref operations);
+                    mine++;
                 }
             }
             catch (Exception e)
@@ -59,12 +65,11 @@ public sealed class SharedConnectionTests
                 failures.Enqueue($"thread {t}: {e.GetType().Name}: {e.Message}");
             }
         })).ToList();
-        var started = System.Diagnostics.Stopwatch.StartNew();
         foreach (var thread in threads) thread.Start();
-        foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "a thread hung");
+        foreach (var thread in threads) Assert.True(thread.Join(deadline + TimeSpan.FromSeconds(30)), "a thread hung");
         Console.WriteLine($"{operations} operations in {started.Elapsed.TotalSeconds:F1} s");
         Assert.Empty(failures);
-        Assert.True(operations > 1_000, $"only {operations} operations: not enough of a race");
+        Assert.True(operations >= Operations, $"only {operations} operations in {deadline}: the threads made no progress");
     }
 
     /// <summary>A value that says which thread, key and put wrote it, repeated to its length.</summary>

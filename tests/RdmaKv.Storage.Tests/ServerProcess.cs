@@ -6,7 +6,9 @@ namespace RdmaKv.Storage.Tests;
 
 /// <summary>
 /// An <c>rdmakv-server</c> child process (the build copies it next to this assembly), started with
-/// the same dotnet host; the pattern of the end-to-end tests' ChildProcesses.cs.
+/// the same dotnet host; the pattern of the end-to-end tests' ChildProcesses.cs. It serves local
+/// clients only (remote access and the admin plane off) unless <see cref="StartWithAdmin"/> gives
+/// it an admin plane on a free port of its own: no test node touches the default ports.
 /// </summary>
 sealed partial class ServerProcess : IDisposable
 {
@@ -30,8 +32,8 @@ sealed partial class ServerProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(dll);
-        string[] admin = extra.Contains("--admin-urls") ? [] : ["--admin-urls", "none"];
-        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. admin, .. extra])
+        string[] off = [.. (extra.Contains("--listen") ? [] : (string[])["--listen", "none"]), .. (extra.Contains("--admin-urls") ? [] : (string[])["--admin-urls", "none"])];
+        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. off, .. extra])
             info.ArgumentList.Add(a);
         _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
         _output = new ProcessOutput(_process);
@@ -61,6 +63,55 @@ sealed partial class ServerProcess : IDisposable
     {
         Assert.Equal(0, kill(_process.Id, 15));
         return WaitForExit();
+    }
+
+    /// <summary>The admin plane's base address (http://127.0.0.1:PORT), when started by <see cref="StartWithAdmin"/>.</summary>
+    public string? AdminUrl { get; private init; }
+
+    /// <summary>
+    /// A server that is up, with its admin plane on a free loopback port. A port that was free when
+    /// chosen can be taken before the server binds it (another test's connection gets it as its
+    /// ephemeral port): then the server exits saying so, and it starts again on another port.
+    /// </summary>
+    public static ServerProcess StartWithAdmin(string name, string dataDirectory, params string[] extra)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string url = $"http://127.0.0.1:{FreePort()}";
+            var server = new ServerProcess(name, dataDirectory, [.. extra, "--admin-urls", url]) { AdminUrl = url };
+            try
+            {
+                server.WaitUntilUp();
+                return server;
+            }
+            catch (Exception) when (attempt < 3 && server.Output.Contains("admin plane:", StringComparison.Ordinal))
+            {
+                server.Dispose();
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>A node counter without a metric of its own (rdmakv_node_stat{name="NAME"} on /metrics); null when not reported.</summary>
+    public long? NodeStat(string name)
+    {
+        Assert.NotNull(AdminUrl);
+        using var http = new HttpClient { Timeout = Patience };
+        string text = http.GetStringAsync(AdminUrl + "/metrics").GetAwaiter().GetResult();
+        string prefix = $"rdmakv_node_stat{{name=\"{name}\"}} ";
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? null : (long)double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

@@ -148,6 +148,32 @@ sealed class ClusterRouter : IDisposable
     }
 
     /// <summary>
+    /// After a connection failure on <paramref name="failed"/>'s node: the client's map may be
+    /// old, naming a node that gave the partition away and then went down (it can redirect no
+    /// one). Asks the other nodes for the map; true when it is newer, so that the call is worth
+    /// retrying under it (on the same node again only if the new map still names it).
+    /// </summary>
+    public bool Rerouted(NodeRoute failed)
+    {
+        var current = _map;
+        foreach (var node in current.Nodes.Where(n => n.Id != failed.Node.Id))
+        {
+            try
+            {
+                string? json = RouteTo(node).Call(s => s.ClusterMapJson());
+                if (json is null) continue;
+                Adopt(ParseMap(json, $"node {node.Id}"));
+                return _map.Epoch > current.Epoch;
+            }
+            catch (Exception e) when (e is KvConnectionException or KvException)
+            {
+                // try the next node
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
     /// After a WrongPartition: a newer map means retry at once; none yet means the new owner has
     /// not taken the map (a move is switching over), so wait a little longer each attempt.
     /// </summary>
@@ -161,7 +187,8 @@ sealed class ClusterRouter : IDisposable
 
     /// <summary>
     /// Runs <paramref name="call"/> on the key's owner. On WrongPartition fetches the map and
-    /// retries; a connection failure names the node.
+    /// retries; on a connection failure retries when another node has a newer map (see
+    /// <see cref="Rerouted"/>), else fails naming the node.
     /// </summary>
     public T OnOwner<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
     {
@@ -175,6 +202,9 @@ sealed class ClusterRouter : IDisposable
             catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < MovedRetries)
             {
                 Redirected(route, attempt);
+            }
+            catch (KvConnectionException) when (attempt < MovedRetries && Rerouted(route))
+            {
             }
             catch (KvConnectionException e)
             {

@@ -1,0 +1,79 @@
+using System.Net;
+using RdmaKv.Client;
+using RdmaKv.Core.Cluster;
+using RdmaKv.Server;
+using RdmaKv.Server.Ucx;
+
+namespace RdmaKv.EndToEnd.Tests;
+
+/// <summary>
+/// Three nodes in this process, each with its UCX listener on a free loopback port, sharing a
+/// cluster file of 64 partitions and a client token; clients connect through seeds and route by the map.
+/// </summary>
+sealed class InProcessCluster : IDisposable
+{
+    readonly List<(TestNode Node, UcxNodeListener Listener)> _nodes = [];
+
+    public InProcessCluster()
+    {
+        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
+        string file = Path.Combine(Directory, "cluster.json");
+        File.WriteAllText(file, $$"""
+            { "epoch": 1, "partitions": 64, "nodes": [
+              { "id": "node1", "ucx": "127.0.0.1:{{ports[0]}}" },
+              { "id": "node2", "ucx": "127.0.0.1:{{ports[1]}}" },
+              { "id": "node3", "ucx": "127.0.0.1:{{ports[2]}}" } ] }
+            """);
+        Map = ClusterMap.Load(file);
+        string tokenFile = Path.Combine(Directory, "client-token");
+        Token = ClientTokenFile.LoadOrCreate(tokenFile, out _);
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                string id = $"node{i + 1}";
+                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
+                var listener = UcxNodeListener.Start(node.Node, new IPEndPoint(IPAddress.Loopback, ports[i]), Token);
+                _nodes.Add((node, listener));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Directory { get; } = TestNode.NewDataDirectory();
+
+    /// <summary>The map every node started with (epoch 1).</summary>
+    public ClusterMap Map { get; }
+
+    public string Token { get; }
+
+    public IReadOnlyList<(TestNode Node, UcxNodeListener Listener)> Nodes => _nodes;
+
+    public string Seeds(params int[] nodes) => "ucx://" + string.Join(",", nodes.Select(i => Map.Nodes[i].Ucx));
+
+    public KvClient Connect(string seeds) => KvClient.Connect(seeds, new KvClientOptions { Credential = Token, Timeout = TimeSpan.FromSeconds(2) });
+
+    public int IndexOf(string nodeId) => _nodes.FindIndex(n => n.Node.Node.Options.NodeId == nodeId);
+
+    /// <summary>Stops node <paramref name="index"/> (listener and node); Dispose skips it.</summary>
+    public void Stop(int index)
+    {
+        var (node, listener) = _nodes[index];
+        listener.Dispose();
+        node.Dispose();
+    }
+
+    public void Dispose()
+    {
+        foreach (var (node, listener) in _nodes)
+        {
+            listener.Dispose();
+            node.Dispose();
+        }
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
