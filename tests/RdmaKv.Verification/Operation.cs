@@ -30,11 +30,12 @@ public sealed record Operation(int Id, int Client, OperationKind Kind, string Ke
         string end = IsUnknown ? "?" : $"{Complete / ticksPerMillisecond:F3}";
         string what = Kind switch
         {
-            OperationKind.Put => $"put {Key} = {Value}",
+            OperationKind.Put => $"put {Key} = {Short(Value)}",
             OperationKind.Delete => $"delete {Key}",
-            _ => $"get {Key} -> {Value ?? "absent"}",
+            _ => $"get {Key} -> {(Value is null ? "absent" : Short(Value))}",
         };
         string outcome = IsUnknown ? "  (outcome unknown)" : "";
+        static string Short(string? v) => v is { Length: > 24 } ? v[..20] + $"...({v.Length} chars)" : v ?? "";
         return $"#{Id} client {Client}: [{Invoke / ticksPerMillisecond:F3} ms .. {end} ms] {what}{outcome}";
     }
 }
