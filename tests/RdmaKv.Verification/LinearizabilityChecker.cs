@@ -9,9 +9,9 @@ public sealed record CheckResult(Verdict Verdict, string? Key, IReadOnlyList<Ope
 /// <summary>
 /// Checks a history of single-key registers key by key (a history is linearizable when each key's
 /// is). On failure it shrinks the failing key's history to a small set of operations that still
-/// cannot be linearized: it drops a read alone, or a write together with every read of what it
-/// wrote (the value written, or absent for a delete), which keeps a linearizable history
-/// linearizable when values are unique; so the witness alone proves the violation.
+/// cannot be linearized: it drops a read alone, or a write together with every read that may have
+/// returned what it wrote, which keeps a linearizable history linearizable when values are unique;
+/// so the witness alone proves the violation.
 /// </summary>
 public static class LinearizabilityChecker
 {
@@ -63,14 +63,25 @@ public static class LinearizabilityChecker
         }
     }
 
-    /// <summary>The operations plus, for each write among them, every read that returned what it wrote.</summary>
+    /// <summary>
+    /// The operations plus every read that may have returned what one of their writes wrote: for a
+    /// put, the reads of its value; for a delete, the reads of absent that may follow it with no
+    /// remaining put wholly between the two (such a put would be the latest write before the read).
+    /// </summary>
     static HashSet<Operation> Closure(List<Operation> all, IEnumerable<Operation> chosen)
     {
         var drop = new HashSet<Operation>(chosen);
         var putValues = drop.Where(o => o.Kind == OperationKind.Put).Select(o => o.Value).ToHashSet(StringComparer.Ordinal);
-        bool deletes = drop.Any(o => o.Kind == OperationKind.Delete);
+        var puts = all.Where(o => o.Kind == OperationKind.Put && !o.IsUnknown && !drop.Contains(o)).ToList();
+        // For each dropped delete: its invocation, and the earliest completion of a remaining put invoked after it completed.
+        var deletes = drop.Where(o => o.Kind == OperationKind.Delete)
+            .Select(d => (d.Invoke, Blocked: puts.Where(w => w.Invoke > d.Complete).Select(w => w.Complete).DefaultIfEmpty(long.MaxValue).Min()))
+            .ToList();
         foreach (var o in all)
-            if (o.Kind == OperationKind.Get && (o.Value is null ? deletes : putValues.Contains(o.Value))) drop.Add(o);
+        {
+            if (o.Kind != OperationKind.Get) continue;
+            if (o.Value is null ? deletes.Any(d => d.Invoke < o.Complete && o.Invoke <= d.Blocked) : putValues.Contains(o.Value)) drop.Add(o);
+        }
         return drop;
     }
 }

@@ -100,6 +100,18 @@ public sealed class LinearizabilityCheckerTests
     }
 
     [Fact]
+    public void DeletesLongBeforeTheViolationAreLeftOutOfTheWitness()
+    {
+        var h = new HistoryBuilder();
+        long t = 0;
+        for (int i = 0; i < 50; i++, t += 6) h.Put(i % 3, "k", $"v{i}", t, t + 2).Delete((i + 1) % 3, "k", t + 3, t + 4).Get(4, "k", null, t + 5, t + 6);
+        h.Put(1, "k", "last", t, t + 1).Get(2, "k", null, t + 10, t + 11); // the acknowledged put is gone
+        var result = AssertNotLinearizable(h);
+        Assert.True(result.Witness.Count <= 3, result.Explanation);
+        Assert.Contains(result.Witness, o => o.Value == "last");
+    }
+
+    [Fact]
     public void KeysAreCheckedOneByOneAndTheFailingKeyIsNamed()
     {
         var h = new HistoryBuilder().Put(1, "a", "x", 0, 1).Put(1, "b", "x", 0, 1).Put(2, "b", "y", 2, 3).Get(1, "a", "x", 4, 5).Get(3, "b", "x", 6, 7);
