@@ -44,6 +44,7 @@ public sealed class Recorder : IDisposable
     readonly RecorderOptions _options;
     readonly List<Thread> _threads = [];
     readonly List<Operation>[] _recorded;
+    readonly Operation?[] _inFlight;
     readonly object _gate = new();
     readonly Dictionary<string, (int Count, string First)> _errors = [];
     readonly ManualResetEventSlim _resume = new(true);
@@ -57,6 +58,7 @@ public sealed class Recorder : IDisposable
     {
         _options = options;
         _recorded = [.. Enumerable.Range(0, options.Threads).Select(_ => new List<Operation>())];
+        _inFlight = new Operation?[options.Threads];
     }
 
     public IEnumerable<string> Keys => Enumerable.Range(0, _options.Keys).Select(i => _options.KeyPrefix + i);
@@ -87,11 +89,13 @@ public sealed class Recorder : IDisposable
         return SpinWait.SpinUntil(() => Acknowledged >= target || Finished, patience) && Acknowledged >= target;
     }
 
-    public void Stop()
+    /// <summary>Stops the threads; returns how many are still inside a client call after <paramref name="patience"/> (they hang).</summary>
+    public int Stop(TimeSpan patience)
     {
         _stop = true;
         _resume.Set();
-        foreach (var t in _threads) t.Join();
+        long deadline = Environment.TickCount64 + (long)patience.TotalMilliseconds;
+        return _threads.Count(t => !t.Join(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64))));
     }
 
     /// <summary>Parks every thread before its next operation; false if some are still in a call after <paramref name="patience"/>.</summary>
@@ -129,6 +133,7 @@ public sealed class Recorder : IDisposable
             if (readOnly) Thread.Sleep(1); // readers keep pace with writers instead of filling the history
             string? value = kind == OperationKind.Put ? $"{thread}-{counter++}{padding}" : null;
             long invoke = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _inFlight[thread], new Operation(0, thread, kind, key, value, invoke, Operation.Never));
             try
             {
                 switch (kind)
@@ -144,19 +149,25 @@ public sealed class Recorder : IDisposable
                         client.Delete(key);
                         break;
                 }
-                log.Add(new Operation(0, thread, kind, key, value, invoke, Stopwatch.GetTimestamp()));
+                long complete = Stopwatch.GetTimestamp();
+                lock (log) log.Add(new Operation(0, thread, kind, key, value, invoke, complete));
                 Interlocked.Increment(ref _acknowledged);
             }
             catch (Exception e)
             {
                 Count(e);
-                if (kind != OperationKind.Get) log.Add(new Operation(0, thread, kind, key, value, invoke, Operation.Never));
+                if (kind != OperationKind.Get)
+                    lock (log) log.Add(new Operation(0, thread, kind, key, value, invoke, Operation.Never));
                 if (own is not null)
                 {
                     Dispose(own);
                     own = null;
                 }
                 Thread.Sleep(10); // an application backs off before it tries again
+            }
+            finally
+            {
+                Volatile.Write(ref _inFlight[thread], null);
             }
         }
         if (own is not null) Dispose(own);
@@ -261,14 +272,19 @@ public sealed class Recorder : IDisposable
     /// <summary>Everything recorded, numbered in order of invocation.</summary>
     public History History()
     {
-        var all = _recorded.SelectMany(r => r).Concat(_reads).OrderBy(o => o.Invoke).Select((o, i) => o with { Id = i });
+        // A write still in a call that never returned (a hung thread) has an unknown outcome.
+        var hung = Enumerable.Range(0, _inFlight.Length).Select(i => Volatile.Read(ref _inFlight[i])).OfType<Operation>().Where(o => o.IsWrite);
+        var all = _recorded.SelectMany(r =>
+        {
+            lock (r) return r.ToList();
+        }).Concat(hung).Concat(_reads).OrderBy(o => o.Invoke).Select((o, i) => o with { Id = i });
         return new History(all);
     }
 
     public void Dispose()
     {
-        if (!_stop) Stop();
+        if (!_stop) Stop(TimeSpan.FromSeconds(30));
         if (_shared is not null) Dispose(_shared);
-        _resume.Dispose();
+        // _resume stays undisposed: a thread that hung in a call may still come back and look at it.
     }
 }

@@ -56,7 +56,8 @@ public static class ScenarioRunner
             }
             // Without faults the load runs its operations out, bounded by time.
             if (scenario.Faults == 0) SpinWait.SpinUntil(() => recorder.Finished, scenario.MaxTime);
-            recorder.Stop();
+            if (recorder.Stop(Nemesis.Nemesis.ClientTimeout * 3) is var hung and > 0)
+                problems.Add($"{hung} client thread(s) still inside a call {Nemesis.Nemesis.ClientTimeout.TotalSeconds * 3} s after the load stopped (client timeout {Nemesis.Nemesis.ClientTimeout.TotalSeconds} s): calls hang");
             if (nemesis.Heal() is { } healed)
             {
                 events.Add(healed);
