@@ -15,11 +15,9 @@ public static class LostWrites
         {
             if (!finalValues.TryGetValue(key, out string? final)) continue;
             var writes = operations.Where(o => o.IsWrite).ToList();
-            foreach (var w in writes.Where(o => !o.IsUnknown))
-            {
-                bool explained = writes.Any(later => Writes(later, final) && !later.Precedes(w));
-                if (!explained) lost.Add(w);
-            }
+            // A write is explained when some writer of the final value did not end before it began.
+            long lastEnd = writes.Where(o => Writes(o, final)).Select(o => o.Complete).DefaultIfEmpty(long.MinValue).Max();
+            lost.AddRange(writes.Where(w => !w.IsUnknown && lastEnd < w.Invoke));
         }
         return lost;
     }

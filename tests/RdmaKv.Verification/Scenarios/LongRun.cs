@@ -19,7 +19,9 @@ static class LongRun
             if (args[i] == "--minutes") minutes = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
             if (args[i] == "--only") only = args[i + 1];
         }
-        var all = Scenario.Long(TimeSpan.Zero).Where(s => only is null || s.Name.Contains(only, StringComparison.Ordinal)).ToList();
+        // --only a,b: the scenarios whose names contain a or b.
+        var wanted = only?.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var all = Scenario.Long(TimeSpan.Zero).Where(s => wanted is null || wanted.Any(w => s.Name.Contains(w, StringComparison.Ordinal))).ToList();
         var share = TimeSpan.FromSeconds(Math.Max(20, minutes * 60 / Math.Max(1, all.Count) - 10));
         string output = ScenarioRunner.OutputDirectory();
         Directory.CreateDirectory(output);
