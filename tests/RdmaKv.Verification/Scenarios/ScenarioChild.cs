@@ -38,8 +38,9 @@ public static class ScenarioChild
         bool exited = process.WaitForExit(patience);
         if (!exited) Binaries.KillTree(process);
         process.WaitForExit();
-        string line = output.Stdout.Split('\n').LastOrDefault(l => l.StartsWith(Marker, StringComparison.Ordinal)) ?? "";
-        if (exited && process.ExitCode == 0 && line.Length > 0) return ScenarioRunner.FromJson(line[Marker.Length..])!;
+        // UCX prints warnings to stdout too, sometimes on the same line.
+        string line = output.Stdout.Split('\n').LastOrDefault(l => l.Contains(Marker + "{", StringComparison.Ordinal)) ?? "";
+        if (exited && process.ExitCode == 0 && line.Length > 0) return ScenarioRunner.FromJson(line[(line.IndexOf(Marker + "{", StringComparison.Ordinal) + Marker.Length)..])!;
         string tail = Tail(output.Stderr + "\n" + output.Stdout, 3000);
         string what = exited ? $"the scenario process died with exit code {process.ExitCode}" : $"the scenario process did not finish within {patience}";
         return new ScenarioReport { Scenario = scenario.Name, Verdict = exited ? "Crashed" : "Hung", Witness = $"{what}:\n{tail}", Passed = false };
