@@ -29,7 +29,7 @@ public sealed class ScenarioTests
             {report.Scenario}: {report.Operations} operations ({report.UnknownWrites} unknown writes), {report.Faults} faults, verdict {report.Verdict}, {report.LostWrites} acknowledged writes lost, loss window {report.LossWindowMilliseconds:F0} ms
             events: {string.Join("; ", report.Events)}
             client errors: {string.Join("; ", report.Errors.Select(e => $"{e.Key}: {e.Value}"))}
-            history: {report.HistoryFile ?? "(not kept: it passed)"}
+            history: {report.HistoryFile ?? "(none kept)"}
             {report.Witness}
             """;
         Console.WriteLine(summary);
