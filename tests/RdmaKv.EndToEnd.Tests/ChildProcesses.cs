@@ -112,7 +112,7 @@ sealed class ServerProcess : IDisposable
     {
         for (int attempt = 1; ; attempt++)
         {
-            string ucx = $"127.0.0.1:{TestNode.FreePort()}", admin = $"http://127.0.0.1:{TestNode.FreePort()}";
+            string ucx = $"127.0.0.1:{ProcessOutput.FreeLoopbackPort()}", admin = $"http://127.0.0.1:{ProcessOutput.FreeLoopbackPort()}";
             var server = Start(name, dataDirectory, [.. extra, "--listen", ucx, "--admin-urls", admin]);
             server.UcxAddress = ucx;
             server.AdminUrl = admin;

@@ -68,6 +68,14 @@ sealed class ProcessOutput
     }
 
     /// <summary>The dotnet host running these tests, so children run on the same runtime.</summary>
+    /// <summary>A loopback TCP port that was free a moment ago (a node started on it may still lose it to a race).</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     public static string DotnetHost()
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
