@@ -35,7 +35,7 @@ public static class StoreStatusText
         StoreStatus.ShuttingDown => "the node is shutting down",
         StoreStatus.WrongPartition => "the partition is not served by this node",
         StoreStatus.InternalError => "the node hit an internal error",
-        StoreStatus.DiskFull => "the node's data directory is out of space: the write is not acknowledged as durable (it may still take effect, as after a timeout); retry once space is freed",
+        StoreStatus.DiskFull => "the node's data directory is out of space: the write was not applied; retry once space is freed",
         _ => $"status {(byte)status}",
     };
 

@@ -121,8 +121,18 @@ public sealed partial class StorageNode
         _store.WaitDurable(last);
     }
 
-    /// <summary>The key's value now, as the log and the store have it (the store holds every key).</summary>
-    static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) => partition.Store.Read(key);
+    /// <summary>
+    /// The key's value now, as the log and the store have it: the region's copy while it is there
+    /// (a MultiPut looks a key up again after logging it; the store is consulted only for a key the
+    /// region does not hold or holds damaged, as fallback GETs do).
+    /// </summary>
+    static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) =>
+        partition.Writer.Lookup(key, out var value) switch
+        {
+            Residence.Resident => value.ToArray(),
+            Residence.MaybeCold or Residence.Damaged => partition.Store.Read(key),
+            _ => null,
+        };
 
     /// <summary>
     /// Puts the key's previous value back in the store (and the log, after the refused record, so

@@ -19,8 +19,13 @@ public static class LinearizabilityChecker
     {
         var budget = new SearchBudget(maxSteps, maxTime ?? TimeSpan.FromSeconds(60));
         var undecided = new List<string>();
-        foreach (var (key, operations) in history.ByKey())
+        foreach (var (key, all) in history.ByKey())
         {
+            // A put of unknown outcome whose value no read returned may be taken as never applied,
+            // which can only help (values are unique): dropping it keeps the search small after a
+            // fault that fails many writes at once. Deletes of unknown outcome stay.
+            var read = all.Where(o => o.Kind == OperationKind.Get && o.Value is not null).Select(o => o.Value!).ToHashSet(StringComparer.Ordinal);
+            var operations = all.Where(o => !(o.Kind == OperationKind.Put && o.IsUnknown && !read.Contains(o.Value!))).ToList();
             var verdict = RegisterSearch.Check(operations, budget);
             if (verdict == Verdict.Undecided) undecided.Add(key);
             if (verdict != Verdict.NotLinearizable) continue;

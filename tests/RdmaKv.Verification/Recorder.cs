@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RdmaKv.Client;
+using RdmaKv.Core;
 
 namespace RdmaKv.Verification;
 
@@ -156,7 +157,9 @@ public sealed class Recorder : IDisposable
             catch (Exception e)
             {
                 Count(e);
-                if (kind != OperationKind.Get)
+                // A connection failure leaves a write's outcome unknown; a refusal with a status
+                // (DiskFull, ShuttingDown...) means the node did not apply it.
+                if (kind != OperationKind.Get && e is not KvException)
                     lock (log) log.Add(new Operation(0, thread, kind, key, value, invoke, Operation.Never));
                 if (own is not null)
                 {
