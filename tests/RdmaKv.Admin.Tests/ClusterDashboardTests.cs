@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Playwright;
+using RdmaKv.Tests;
 
 namespace RdmaKv.Admin.Tests;
 
@@ -15,17 +16,10 @@ public sealed class ClusterDashboardTests(BrowserFixture browser) : IClassFixtur
     readonly string _dir = Directory.CreateTempSubdirectory("rdmakv-admin-cluster-").FullName;
     readonly List<ServerProcess> _servers = [];
 
-    static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
     [Fact]
     public async Task EitherNodesDashboardShowsEveryNodeAndOneThatIsDown()
     {
-        int[] admin = [FreePort(), FreePort()];
+        int[] admin = [ProcessOutput.FreeLoopbackPort(), ProcessOutput.FreeLoopbackPort()];
         string file = Path.Combine(_dir, "cluster.json");
         await File.WriteAllTextAsync(file, $$"""
             { "epoch": 1, "partitions": 16, "nodes": [

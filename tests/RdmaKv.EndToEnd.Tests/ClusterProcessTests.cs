@@ -1,6 +1,7 @@
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
+using RdmaKv.Tests;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -42,8 +43,8 @@ public sealed class ClusterProcessTests : IDisposable
 
     void Start()
     {
-        _ucx = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
-        _admin = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
+        _ucx = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
+        _admin = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
         File.WriteAllText(_file, $$"""
             { "epoch": 1, "partitions": 12, "nodes": [
               { "id": "node1", "ucx": "127.0.0.1:{{_ucx[0]}}", "admin": "http://127.0.0.1:{{_admin[0]}}" },

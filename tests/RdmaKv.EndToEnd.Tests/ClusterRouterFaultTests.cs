@@ -2,6 +2,7 @@ using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core;
 using RdmaKv.Server;
+using RdmaKv.Tests;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -55,7 +56,7 @@ public sealed class ClusterRouterFaultTests : IDisposable
     {
         var keys = Enumerable.Range(0, 60).Select(i => Encoding.UTF8.GetBytes($"seed-key-{i}")).ToList();
         // A port nothing listens on, then a member.
-        using (var client = _cluster.Connect($"ucx://127.0.0.1:{TestNode.FreePort()},{_cluster.Map.Nodes[1].Ucx}"))
+        using (var client = _cluster.Connect($"ucx://127.0.0.1:{ProcessOutput.FreeLoopbackPort()},{_cluster.Map.Nodes[1].Ucx}"))
         {
             foreach (var k in keys) client.Put(k, k);
             foreach (var k in keys) Assert.Equal(k, client.Get(k));
@@ -76,7 +77,7 @@ public sealed class ClusterRouterFaultTests : IDisposable
                 Assert.Equal(k, second.Get(k));
             }
         }
-        var none = Assert.ThrowsAny<KvConnectionException>(() => _cluster.Connect($"ucx://127.0.0.1:{TestNode.FreePort()},{_cluster.Map.Nodes[0].Ucx}"));
+        var none = Assert.ThrowsAny<KvConnectionException>(() => _cluster.Connect($"ucx://127.0.0.1:{ProcessOutput.FreeLoopbackPort()},{_cluster.Map.Nodes[0].Ucx}"));
         Assert.Contains("no seed node answered", none.Message, StringComparison.Ordinal);
     }
 

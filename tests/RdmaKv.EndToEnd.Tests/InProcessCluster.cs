@@ -3,6 +3,7 @@ using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
 using RdmaKv.Server;
 using RdmaKv.Server.Ucx;
+using RdmaKv.Tests;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -16,7 +17,7 @@ sealed class InProcessCluster : IDisposable
 
     public InProcessCluster()
     {
-        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => TestNode.FreePort())];
+        int[] ports = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
         string file = Path.Combine(Directory, "cluster.json");
         File.WriteAllText(file, $$"""
             { "epoch": 1, "partitions": 64, "nodes": [

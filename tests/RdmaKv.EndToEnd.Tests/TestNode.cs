@@ -40,14 +40,6 @@ sealed class TestNode : IDisposable
 
     public static string UniqueName() => "e2e-" + Guid.NewGuid().ToString("N");
 
-    /// <summary>A loopback port free a moment ago (for addresses a cluster file must name in advance).</summary>
-    public static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
-
     public static string NewDataDirectory() => Directory.CreateTempSubdirectory("rdmakv-e2e-").FullName;
 
     public KvClient Connect(LocalWritePath writes = LocalWritePath.Mailbox) => Connect(new KvClientOptions { LocalWrites = writes });

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core;
+using RdmaKv.Tests;
 using Xunit.Abstractions;
 
 namespace RdmaKv.Storage.Tests;
@@ -72,7 +73,7 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         using var tmpfs = new SmallTmpfs(TmpfsMegabytes);
         tmpfs.Fill(FillerMegabytes);
         string name = "full-" + Guid.NewGuid().ToString("N")[..12];
-        int port = FreePort();
+        int port = ProcessOutput.FreeLoopbackPort();
         using var server = new ServerProcess(name, tmpfs.DataDirectory, [.. Args("sync"), "--admin-urls", $"http://127.0.0.1:{port}"]);
         server.WaitUntilUp();
         var load = new DiskFullLoad(name, threads: 1, keysPerThread: 1000, ValueBytes);
@@ -94,13 +95,6 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         // Reads go on.
         using var read = await http.GetAsync("/api/keys/" + DiskFullLoad.Key(0));
         Assert.True(read.StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound, $"GET on the full disk: {read.StatusCode}");
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

@@ -77,7 +77,7 @@ sealed partial class ServerProcess : IDisposable
     {
         for (int attempt = 1; ; attempt++)
         {
-            string url = $"http://127.0.0.1:{FreePort()}";
+            string url = $"http://127.0.0.1:{ProcessOutput.FreeLoopbackPort()}";
             var server = new ServerProcess(name, dataDirectory, [.. extra, "--admin-urls", url]) { AdminUrl = url };
             try
             {
@@ -105,13 +105,6 @@ sealed partial class ServerProcess : IDisposable
         string prefix = $"rdmakv_node_stat{{name=\"{name}\"}} ";
         string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
         return line is null ? null : (long)double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

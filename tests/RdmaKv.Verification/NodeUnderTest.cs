@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using RdmaKv.Client;
 using RdmaKv.EndToEnd.Tests;
+using RdmaKv.Tests;
 using RdmaKv.Transport;
 
 namespace RdmaKv.Verification;
@@ -24,7 +25,7 @@ sealed class NodeUnderTest : IDisposable
     {
         Name = "verify-" + Guid.NewGuid().ToString("N")[..12];
         DataDirectory = dataDirectory;
-        UcxPort = FreePort();
+        UcxPort = ProcessOutput.FreeLoopbackPort();
         ListenHost = listenHost;
         _prefix = prefix;
         _environment = environment;
@@ -94,13 +95,6 @@ sealed class NodeUnderTest : IDisposable
         _gone.Add(_current);
         _current = Launch();
         Restarts++;
-    }
-
-    public static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     public void Dispose()

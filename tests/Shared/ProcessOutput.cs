@@ -67,7 +67,6 @@ sealed class ProcessOutput
         }
     }
 
-    /// <summary>The dotnet host running these tests, so children run on the same runtime.</summary>
     /// <summary>A loopback TCP port that was free a moment ago (a node started on it may still lose it to a race).</summary>
     public static int FreeLoopbackPort()
     {
@@ -76,6 +75,7 @@ sealed class ProcessOutput
         return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
+    /// <summary>The dotnet host running these tests, so children run on the same runtime.</summary>
     public static string DotnetHost()
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");

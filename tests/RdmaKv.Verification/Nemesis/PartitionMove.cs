@@ -2,6 +2,7 @@ using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
 using RdmaKv.EndToEnd.Tests;
+using RdmaKv.Tests;
 using RdmaKv.Verification.Scenarios;
 
 namespace RdmaKv.Verification.Nemesis;
@@ -32,8 +33,8 @@ sealed class PartitionMove : Nemesis
         if (!scenario.Remote) throw new ArgumentException("a partition move needs remote (ucx://) clients");
         _directory = workDirectory;
         _ids = ["node1", "node2", "node3"];
-        _ucx = [.. _ids.Select(_ => NodeUnderTest.FreePort())];
-        _admin = [.. _ids.Select(_ => NodeUnderTest.FreePort())];
+        _ucx = [.. _ids.Select(_ => ProcessOutput.FreeLoopbackPort())];
+        _admin = [.. _ids.Select(_ => ProcessOutput.FreeLoopbackPort())];
         _owners = [.. Enumerable.Range(0, 12).Select(p => _ids[p % 3])];
         File.WriteAllText(ClusterFile, $$"""
             { "epoch": 1, "partitions": 12, "nodes": [
