@@ -200,10 +200,11 @@ start() {
     id=${ids[$i]}
     mkdir -p "$state/$id/data"
     rm -f "$state/$id/pid"
-    local -a prefix=() env=(UCX_TLS=tcp UCX_NET_DEVICES=lo)
+    # UCX_MEM_MMAP_HOOK_MODE=none: UCX's default memory hooks patch munmap under the node's threads (README).
+    local -a prefix=() env=(UCX_TLS=tcp UCX_NET_DEVICES=lo UCX_MEM_MMAP_HOOK_MODE=none)
     if [ "$mode" = netns ]; then
       prefix=(ip netns exec "$(namespace_of "$id")")
-      env=(UCX_TLS=tcp UCX_NET_DEVICES=eth0)
+      env=(UCX_TLS=tcp UCX_NET_DEVICES=eth0 UCX_MEM_MMAP_HOOK_MODE=none)
     fi
     # setsid: the node outlives this script and a Ctrl-C in its terminal. In a script's background
     # subshell it does not fork, so $! stays the node's pid; stdin and stdout are not this script's,

@@ -109,6 +109,7 @@ public sealed class ComposeTests(PublishedBuild build)
             Assert.Equal(-1, memlock.GetProperty("hard").GetInt32());
             Assert.Equal("tcp", s.GetProperty("environment").GetProperty("UCX_TLS").GetString());
             Assert.Equal("eth0", s.GetProperty("environment").GetProperty("UCX_NET_DEVICES").GetString());
+            Assert.Equal("none", s.GetProperty("environment").GetProperty("UCX_MEM_MMAP_HOOK_MODE").GetString());
             Assert.True(s.TryGetProperty("shm_size", out _), $"{service.Name} has Docker's 64 MiB /dev/shm, where its regions live");
             Assert.Equal("deploy/Dockerfile", s.GetProperty("build").GetProperty("dockerfile").GetString());
             bool published = s.TryGetProperty("ports", out var ports);
