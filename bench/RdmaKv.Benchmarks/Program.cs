@@ -4,13 +4,14 @@ using RdmaKv.Benchmarks;
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- get [keys=100000] [value=1024] [seconds=5] [distribution=uniform|zipfian]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- put [seconds=5]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote [keys=10000] [value=1024] [ops=20000]   (UCX)
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote-reads [keys=10000] [value=1024] [ops=20000] [rounds=3]   (one-sided vs message READs)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- recovery [keys=1000000] [tail=100000] [value=1024]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- hit-ratio [region=32m] [factor=8] [value=1024]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- move [keys=40000] [value=1024] [seconds=3]   (latency while a partition moves)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- bdn   (BenchmarkDotNet, allocation check of TryGet)
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: get|put|put-direct|remote|recovery|hit-ratio [key=value ...] | bdn [BenchmarkDotNet args]");
+    Console.Error.WriteLine("usage: get|put|put-direct|remote|remote-reads|recovery|hit-ratio [key=value ...] | bdn [BenchmarkDotNet args]");
     return 2;
 }
 if (args[0] == "bdn")
@@ -22,6 +23,7 @@ var options = args[1..].Select(a => a.Split('=', 2)).ToDictionary(p => p[0].Trim
 return args[0] switch
 {
     "remote" => RemoteLoad.Run(options),
+    "remote-reads" => RemoteReadCompare.Run(options),
     "recovery" => RecoveryLoad.Run(options),
     "recovery-child" => RecoveryLoad.Child(options),
     "hit-ratio" => HitRatioLoad.Run(options),

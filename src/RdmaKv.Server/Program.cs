@@ -21,6 +21,7 @@ var adminUrls = new Option<string>("--admin-urls") { Description = "where the ad
 root.Options.Add(adminUrls);
 var durability = DurabilityCommandLine.AddTo(root);
 var listen = RemoteAccess.AddTo(root, defaults);
+var remoteReads = RemoteAccess.AddReadsTo(root);
 var cluster = ClusterCommandLine.AddTo(root);
 root.SetAction(async (parse, cancel) =>
 {
@@ -62,7 +63,8 @@ root.SetAction(async (parse, cancel) =>
         Console.Error.WriteLine(durabilityError);
         return 2;
     }
-    options = options with { Listen = parse.GetValue(listen)! };
+    RemoteReadPaths.TryParse(parse.GetValue(remoteReads)!, out var readPath); // the option accepts only the three names
+    options = options with { Listen = parse.GetValue(listen)!, RemoteReads = readPath };
     if (!cluster.TryApply(parse, parse.GetResult(listen) is { Implicit: false }, parse.GetResult(adminUrls) is { Implicit: false }, ref options, out string? clusterError))
     {
         Console.Error.WriteLine(clusterError);

@@ -31,6 +31,9 @@ public sealed record StorageNodeOptions
     /// <summary>Where remote clients connect over UCX (<c>ucx://HOST:PORT</c>); "none" turns remote access off.</summary>
     public string Listen { get; init; } = "127.0.0.1:7400";
 
+    /// <summary>How remote clients READ regions: one-sided with rkeys (verbs), as checked messages, or auto (by the host's devices and UCX_TLS).</summary>
+    public Ucx.RemoteReadPath RemoteReads { get; init; } = Ucx.RemoteReadPath.Auto;
+
     /// <summary>Where the admin plane (HTTP API, /metrics, /health, dashboard) listens, ';'-separated; "none" turns it off.</summary>
     public string AdminUrls { get; init; } = Admin.AdminOptions.DefaultUrls;
 

@@ -1,13 +1,38 @@
 namespace RdmaKv.Transport.Ucx;
 
 
-/// <summary>A region of a remote node a client may READ: its address there and the unpacked rkey.</summary>
-public sealed class RemoteRegion(UcpRemoteKeyHandle key, ulong address, long length) : IDisposable
+/// <summary>
+/// A region of a remote node a client may READ. With a memory key (verbs transports, where the
+/// NIC checks it): its address there and the unpacked rkey, read one-sided. Without one (tcp and
+/// other transports where nothing would check a key): its partition and generation, read with
+/// messages the node checks and serves (<see cref="MessageReads"/>).
+/// </summary>
+public sealed class RemoteRegion : IDisposable
 {
-    internal nint Key { get; } = key.DangerousGetHandle();
-    internal UcpRemoteKeyHandle KeyHandle { get; } = key;
-    public ulong Address { get; } = address;
-    public long Length { get; } = length;
+    internal RemoteRegion(UcpRemoteKeyHandle key, int partition, ulong generation, ulong address, long length)
+        : this(partition, generation, length)
+    {
+        KeyHandle = key;
+        Key = key.DangerousGetHandle();
+        Address = address;
+    }
+
+    internal RemoteRegion(int partition, ulong generation, long length)
+    {
+        Partition = partition;
+        Generation = generation;
+        Length = length;
+    }
+
+    internal nint Key { get; }
+    internal UcpRemoteKeyHandle? KeyHandle { get; }
+    public int Partition { get; }
+    public ulong Generation { get; }
+    public ulong Address { get; }
+    public long Length { get; }
+
+    /// <summary>True when READs are one-sided (an rkey); false when the node serves them as messages.</summary>
+    public bool OneSided => KeyHandle is not null;
 
     /// <summary>Set once the connection that unpacked the key has failed or closed.</summary>
     public bool IsClosed { get; internal set; }

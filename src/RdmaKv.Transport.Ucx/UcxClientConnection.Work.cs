@@ -33,6 +33,7 @@ public sealed unsafe partial class UcxClientConnection
             try
             {
                 UcxMessaging.Register(worker, UcxMessaging.ReplyId, connection);
+                UcxMessaging.Register(worker, MessageReads.ReplyId, new ReadReplies(connection));
                 connection._self = GCHandle.Alloc(connection);
                 var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
                 ip.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
@@ -98,10 +99,18 @@ public sealed unsafe partial class UcxClientConnection
             try
             {
                 if (connection._ep == 0) throw new IOException(connection._failure ?? "not connected");
-                nint rkey;
-                fixed (byte* packed = descriptor.RemoteKey)
-                    UcxException.Check(Ucp.EpRkeyUnpack(connection._ep, packed, &rkey), "ucp_ep_rkey_unpack");
-                Region = new RemoteRegion(new UcpRemoteKeyHandle(rkey, connection._endpoint!), descriptor.RemoteAddress, descriptor.Length);
+                if (descriptor.RemoteKey is null)
+                {
+                    Region = new RemoteRegion(descriptor.Partition, descriptor.Generation, descriptor.Length);
+                }
+                else
+                {
+                    nint rkey;
+                    fixed (byte* packed = descriptor.RemoteKey)
+                        UcxException.Check(Ucp.EpRkeyUnpack(connection._ep, packed, &rkey), "ucp_ep_rkey_unpack");
+                    Region = new RemoteRegion(new UcpRemoteKeyHandle(rkey, connection._endpoint!), descriptor.Partition,
+                        descriptor.Generation, descriptor.RemoteAddress, descriptor.Length);
+                }
                 connection._regions.Add(Region);
             }
             catch (Exception e)
@@ -159,6 +168,13 @@ public sealed unsafe partial class UcxClientConnection
             {
                 op.Complete(-24);
                 if (_offsetB >= 0) op.Complete(-24);
+                return;
+            }
+            if (!_region.OneSided)
+            {
+                var a = new MessageReadPart(_region.Partition, _region.Generation, _offsetA, _lengthA);
+                if (_offsetB < 0) _connection.IssueMessageRead(op, 0, [a]);
+                else _connection.IssueMessageRead(op, 0, [a, new MessageReadPart(_region.Partition, _region.Generation, _offsetB, _lengthB)]);
                 return;
             }
             _connection.IssueRead(op, 0, _region, _offsetA, _lengthA);

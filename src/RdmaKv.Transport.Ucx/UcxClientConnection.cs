@@ -8,7 +8,8 @@ namespace RdmaKv.Transport.Ucx;
 
 /// <summary>
 /// A client's connection to one node over UCX: an endpoint on a private worker, request/reply
-/// frames as active messages, and one-sided READs (ucp_get_nbx) of the node's regions. A caller
+/// frames as active messages, and READs of the node's regions: one-sided (ucp_get_nbx) where the
+/// node hands out memory keys, as messages the node serves where it does not. A caller
 /// on any thread drives the worker itself while it waits for its own operation (up to
 /// <see cref="UcxClientOptions.Spin"/>), then leaves it to the progress thread and blocks, up to
 /// the timeout.
@@ -19,6 +20,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
     readonly UcxClientOptions _options;
     readonly Dictionary<ulong, UcxOperation> _calls = []; // only by whoever holds the worker
     readonly List<RemoteRegion> _regions = [];             // only by whoever holds the worker
+    readonly Dictionary<ulong, PendingRead> _reads = [];    // only by whoever holds the worker
     readonly string _address;
     GCHandle _self;
     UcpEndpointHandle? _endpoint;
@@ -91,12 +93,12 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
 
     public ulong NextId() => (ulong)Interlocked.Increment(ref _nextId);
 
-    /// <summary>Unpacks a region's rkey for READs.</summary>
+    /// <summary>Makes a region readable: unpacks its rkey, or, when the node gave none, reads it with messages.</summary>
     public RemoteRegion Attach(RegionDescriptor descriptor)
     {
         ThrowIfFailed();
-        if (descriptor.RemoteKey is null || descriptor.RemoteAddress == 0)
-            throw new IOException($"node {_address} sent no remote key for partition {descriptor.Partition}");
+        if (descriptor.RemoteKey is not null && descriptor.RemoteAddress == 0)
+            throw new IOException($"node {_address} sent a remote key without an address for partition {descriptor.Partition}");
         var work = new AttachWork(this, descriptor);
         _worker.Post(work);
         if (!work.Done.Wait(_options.Timeout)) throw new IOException($"node {_address}: unpacking a remote key timed out");
@@ -112,9 +114,11 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
     {
         if (region.IsClosed || _failure is not null) return false;
         if (!InRange(region, offsetA, destinationA.Length) || (offsetB >= 0 && !InRange(region, offsetB, destinationB.Length))) return false;
+        int total = destinationA.Length + (offsetB >= 0 ? destinationB.Length : 0);
+        if (!region.OneSided && total > MessageReads.MaxReplyBytes) return ReadLarge(region, offsetA, destinationA, offsetB, destinationB);
         var work = t_read ??= new ReadWork();
         var op = work.Operation;
-        op.Begin(offsetB >= 0 ? 2 : 1, destinationA.Length + Math.Max(destinationB.Length, 0));
+        op.Begin(region.OneSided && offsetB >= 0 ? 2 : 1, total);
         work.Set(this, region, offsetA, destinationA.Length, offsetB, destinationB.Length);
         if (!Await(work, op))
         {
@@ -144,9 +148,21 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
             total += p.Length;
         }
         if (total > destination.Length) throw new ArgumentException($"{total} bytes do not fit in {destination.Length}", nameof(destination));
+        if (total == 0) return true;
+        IUcxWork work;
         var op = new UcxOperation();
-        op.Begin(parts.Length, total);
-        if (!Await(new ManyReadWork(this, op, parts.ToArray()), op))
+        if (parts[0].Region.OneSided)
+        {
+            op.Begin(parts.Length, total);
+            work = new ManyReadWork(this, op, parts.ToArray());
+        }
+        else
+        {
+            var messages = PlanMessages(parts);
+            op.Begin(messages.Count, total);
+            work = new MessageReadWork(this, op, messages);
+        }
+        if (!Await(work, op))
         {
             Fail($"READs from {_address} took longer than {_options.Timeout.TotalSeconds:0.#} s");
             return false;
@@ -212,7 +228,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         foreach (var r in _regions)
         {
             r.IsClosed = true;
-            r.KeyHandle.Dispose();
+            r.KeyHandle?.Dispose();
         }
         _regions.Clear();
         _endpoint?.Dispose(); // a forced close fails outstanding READs and sends
@@ -220,6 +236,8 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         _ep = 0;
         foreach (var op in _calls.Values) op.Complete(-25); // UCS_ERR_CONNECTION_RESET
         _calls.Clear();
+        foreach (var read in _reads.Values) read.Operation.Complete(-25);
+        _reads.Clear();
         if (_self.IsAllocated) _self.Free();
     }
 

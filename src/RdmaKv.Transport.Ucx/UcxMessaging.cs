@@ -47,20 +47,30 @@ public static unsafe class UcxMessaging
     {
         byte* copy = (byte*)NativeMemory.Alloc((nuint)Math.Max(frame.Length, 1));
         frame.CopyTo(new Span<byte>(copy, frame.Length));
+        return SendOwned(endpoint, id, copy, frame.Length, wantReply);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes at <paramref name="buffer"/>, native memory from
+    /// NativeMemory.Alloc that this call takes over: it is freed when UCX is done with it, or
+    /// at once when the send fails. Call while holding the worker.
+    /// </summary>
+    public static int SendOwned(nint endpoint, uint id, byte* buffer, int length, bool wantReply)
+    {
         var p = new UcpRequestParam
         {
             OpAttrMask = Ucp.OpAttrCallback | Ucp.OpAttrUserData | Ucp.OpAttrFlags,
             Flags = wantReply ? Ucp.AmSendFlagReply : 0,
             Callback = (nint)(delegate* unmanaged<nint, int, nint, void>)&OnSent,
-            UserData = (nint)copy,
+            UserData = (nint)buffer,
         };
-        nint request = Ucp.AmSendNbx(endpoint, id, null, 0, copy, (nuint)frame.Length, &p);
+        nint request = Ucp.AmSendNbx(endpoint, id, null, 0, buffer, (nuint)length, &p);
         if (request == 0 || Ucp.IsError(request))
         {
-            NativeMemory.Free(copy);
+            NativeMemory.Free(buffer);
             return request == 0 ? 0 : Ucp.StatusOf(request);
         }
-        return 0; // OnSent frees the copy and the request
+        return 0; // OnSent frees the buffer and the request
     }
 
     sealed class Target(UcxWorker worker, IFrameReceiver receiver)

@@ -272,7 +272,7 @@ public sealed unsafe class UcxWorker : IDisposable
             var p = new UcpParams
             {
                 FieldMask = Ucp.ParamFeatures | Ucp.ParamMtWorkersShared,
-                Features = Ucp.FeatureRma | Ucp.FeatureAm | Ucp.FeatureWakeup,
+                Features = (options.Rma ? Ucp.FeatureRma : 0) | Ucp.FeatureAm | Ucp.FeatureWakeup,
                 MtWorkersShared = 0,
             };
             UcxException.Check(Ucp.InitVersion(Ucp.ApiMajor, Ucp.ApiMinor, &p, config, &context), "ucp_init");
@@ -337,6 +337,13 @@ public sealed record UcxWorkerOptions
 {
     /// <summary>How long an idle progress thread busy-polls before it sleeps on the event fd.</summary>
     public TimeSpan Spin { get; init; } = TimeSpan.FromMicroseconds(200);
+
+    /// <summary>
+    /// Whether the context has UCX's RMA feature. A node that serves READs as messages turns it
+    /// off: then no peer's ucp_get reaches UCX's software RMA path, which copies from any address
+    /// a request names and aborts the process when a reply meets a failed endpoint.
+    /// </summary>
+    public bool Rma { get; init; } = true;
 
     /// <summary>Runs on the progress thread right after the worker exists (register handlers here).</summary>
     public Action<UcxWorker>? OnCreated { get; init; }

@@ -5,7 +5,8 @@ using RdmaKv.Transport.Ucx.Native;
 namespace RdmaKv.Server.Ucx;
 
 /// <summary>
-/// One region generation registered for remote READs: the memory is retained (kept mapped after
+/// One region generation served to remote READs (registered with UCX for one-sided READs, or
+/// just retained for message READs): the memory is retained (kept mapped after
 /// the partition moves on to a newer generation) until no connection has held its rkey for a
 /// grace period, so a client READing a retired region reads its retired state, never unmapped
 /// memory. The grace matters because a client's threads share a connection: one thread's refresh
@@ -16,9 +17,9 @@ namespace RdmaKv.Server.Ucx;
 sealed unsafe class RegionRegistration
 {
     readonly RegionMemory _memory;
-    readonly UcpMemoryHandle _memh;
+    readonly UcpMemoryHandle? _memh;
 
-    RegionRegistration(int partition, ulong generation, Region region, UcpMemoryHandle memh, byte[] key)
+    RegionRegistration(int partition, ulong generation, Region region, UcpMemoryHandle? memh, byte[] key)
     {
         Partition = partition;
         Generation = generation;
@@ -40,10 +41,11 @@ sealed unsafe class RegionRegistration
     /// <summary>When the last holder let go (Environment.TickCount64), or null while held or current.</summary>
     public long? ReleasedAt { get; set; }
 
-    /// <summary>Registers <paramref name="region"/>; null when its memory is already gone. On the progress thread.</summary>
-    public static RegionRegistration? Create(UcxWorker worker, int partition, Region region)
+    /// <summary>Retains <paramref name="region"/>, and registers it when READs are one-sided; null when its memory is already gone. On the progress thread.</summary>
+    public static RegionRegistration? Create(UcxWorker worker, int partition, Region region, bool oneSided)
     {
         if (!region.Memory.TryRetain()) return null;
+        if (!oneSided) return new RegionRegistration(partition, region.Header.Generation, region, null, []);
         try
         {
             var p = new UcpMemMapParams
@@ -79,7 +81,7 @@ sealed unsafe class RegionRegistration
     /// <summary>Deregisters and lets the memory go. On the progress thread.</summary>
     public void Destroy()
     {
-        _memh.Dispose();
+        _memh?.Dispose();
         _memory.Release();
     }
 }

@@ -19,6 +19,19 @@ public static class RemoteAccess
         return listen;
     }
 
+    public static Option<string> AddReadsTo(RootCommand root)
+    {
+        var reads = new Option<string>("--remote-reads")
+        {
+            Description = "how remote clients READ: one-sided (rkeys; only where the NIC checks them: InfiniBand, RoCE), "
+                + "messages (the node checks and serves each READ; no rkey leaves it), or auto (one-sided with an RDMA device and a verbs UCX_TLS, else messages)",
+            DefaultValueFactory = _ => "auto",
+        };
+        reads.AcceptOnlyFromAmong("auto", "one-sided", "messages");
+        root.Options.Add(reads);
+        return reads;
+    }
+
     public static bool TryParse(string text, out IPEndPoint? endPoint, out string? error)
     {
         endPoint = null;
@@ -49,8 +62,9 @@ public static class RemoteAccess
         string tokenPath = node.Options.ClientTokenFile ?? Path.Combine(node.Options.DataDirectory, ClientTokenFile.FileName);
         string token = ClientTokenFile.LoadOrCreate(tokenPath, out bool created);
         var listener = UcxNodeListener.Start(node, endPoint, token, log);
-        log.LogInformation("remote clients connect with ucx://{EndPoint} and the token in {TokenPath}{Created} (UCX_TLS={Tls}, UCX_NET_DEVICES={Devices})",
-            listener.EndPoint, tokenPath, created ? ", made now" : "", UcxEnvironment.Get("UCX_TLS") ?? "(UCX default)", UcxEnvironment.Get("UCX_NET_DEVICES") ?? "(UCX default)");
+        log.LogInformation("remote clients connect with ucx://{EndPoint} and the token in {TokenPath}{Created} (UCX_TLS={Tls}, UCX_NET_DEVICES={Devices}, remote reads {Reads})",
+            listener.EndPoint, tokenPath, created ? ", made now" : "", UcxEnvironment.Get("UCX_TLS") ?? "(UCX default)", UcxEnvironment.Get("UCX_NET_DEVICES") ?? "(UCX default)",
+            RemoteReadPaths.Name(listener.Reads));
         return listener;
     }
 }

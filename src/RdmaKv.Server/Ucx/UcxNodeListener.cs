@@ -13,11 +13,12 @@ namespace RdmaKv.Server.Ucx;
 
 /// <summary>
 /// Serves remote clients over UCX: a listener on HOST:PORT, a Hello that must present the node's
-/// client token before any rkey is handed out, each partition's region registered for one-sided
-/// READs, and puts, deletes, multi-puts and fallback GETs as active messages answered on the
-/// progress thread by the same <see cref="RequestHandler"/> the local transport uses.
+/// client token before any region is described, READs of each partition's region (one-sided with
+/// an rkey where the NIC checks it, else as messages this node checks: <see cref="RemoteReadPath"/>),
+/// and puts, deletes, multi-puts and fallback GETs as active messages answered on the progress
+/// thread by the same <see cref="RequestHandler"/> the local transport uses.
 /// </summary>
-public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
+public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
 {
     readonly StorageNode _node;
     readonly RequestHandler _handler;
@@ -30,9 +31,10 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
     UcpListenerHandle? _listener;
     GCHandle _self;
 
-    UcxNodeListener(StorageNode node, string token, ILogger log)
+    UcxNodeListener(StorageNode node, string token, ILogger log, RemoteReadPath reads)
     {
         _node = node;
+        Reads = reads;
         _handler = new RequestHandler(node);
         _token = token;
         _log = log;
@@ -44,6 +46,9 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
 
     public int ConnectionCount { get; private set; }
 
+    /// <summary>How clients READ this node's regions (never <see cref="RemoteReadPath.Auto"/>).</summary>
+    public RemoteReadPath Reads { get; }
+
     public static UcxNodeListener Start(StorageNode node, IPEndPoint endPoint, string token, ILogger? log = null, UcxWorkerOptions? options = null)
     {
         if (endPoint.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("--listen takes an IPv4 address", nameof(endPoint));
@@ -51,12 +56,14 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
         // A restarted node takes its port back although the old connections linger in TIME_WAIT.
         UcxEnvironment.SetDefault("UCX_TCP_CM_REUSEADDR", "y");
         UcxEnvironment.SetDefault("UCX_RDMA_CM_REUSEADDR", "y");
-        var listener = new UcxNodeListener(node, token, log ?? NullLogger.Instance);
+        var reads = RemoteReadPaths.Resolve(node.Options.RemoteReads, UcxEnvironment.Get("UCX_TLS"));
+        var listener = new UcxNodeListener(node, token, log ?? NullLogger.Instance, reads);
         string? error = null;
         try
         {
             listener._worker = UcxWorker.Start("node " + node.Options.Name, (options ?? new UcxWorkerOptions()) with
             {
+                Rma = reads == RemoteReadPath.OneSided,
                 OnCreated = w =>
                 {
                     try
@@ -85,6 +92,7 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
     {
         _self = GCHandle.Alloc(this);
         UcxMessaging.Register(worker, UcxMessaging.RequestId, this);
+        if (Reads == RemoteReadPath.Messages) UcxMessaging.Register(worker, MessageReads.RequestId, new ReadServer(this));
         var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)endPoint.Port) };
         endPoint.Address.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
         var p = new UcpListenerParams
@@ -258,7 +266,9 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
                 registration.Holders++;
                 connection.Held[p] = registration;
             }
-            regions[p] = new RegionDescriptor(p, registration.Generation, registration.Length, Path: null, registration.Address, registration.RemoteKey);
+            regions[p] = Reads == RemoteReadPath.OneSided
+                ? new RegionDescriptor(p, registration.Generation, registration.Length, Path: null, registration.Address, registration.RemoteKey)
+                : new RegionDescriptor(p, registration.Generation, registration.Length, Path: null);
         }
         return view with { Regions = regions };
     }
@@ -278,7 +288,7 @@ public sealed unsafe class UcxNodeListener : IDisposable, IFrameReceiver
                 r.Current = false;
             }
             SweepRetired(list);
-            var fresh = RegionRegistration.Create(_worker!, partition, region);
+            var fresh = RegionRegistration.Create(_worker!, partition, region, oneSided: Reads == RemoteReadPath.OneSided);
             if (fresh is not null)
             {
                 list.Add(fresh);
