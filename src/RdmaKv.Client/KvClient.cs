@@ -145,13 +145,52 @@ public sealed partial class KvClient : IDisposable
 
     public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
 
-    /// <summary>Stores many pairs in one message; on failure the exception names the first pair not stored.</summary>
+    /// <summary>
+    /// Stores many pairs in as few messages as the frame limit allows (one, unless they exceed
+    /// about 1 MiB or 4,096 pairs), in order; on failure the exception names the first pair not
+    /// stored, and the pairs before it are stored.
+    /// </summary>
     public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
     {
         foreach (var (k, v) in pairs) Check(StoreStatusText.Validate(k.Length, v.Length));
-        if (_cluster is not null) ClusterPutMany(pairs);
-        else _session.PutMany(pairs);
+        int start = 0;
+        foreach (var batch in Batches(pairs))
+        {
+            try
+            {
+                if (_cluster is not null) ClusterPutMany(batch);
+                else _session.PutMany(batch);
+            }
+            catch (KvException e) when (start > 0)
+            {
+                throw new KvException(e.Status, $"in the batch from pair {start} of {pairs.Count}: {e.Message}; the pairs before that batch were stored");
+            }
+            start += batch.Count;
+        }
     }
+
+    /// <summary>Consecutive runs of <paramref name="pairs"/> that each fit one message.</summary>
+    static IEnumerable<IReadOnlyList<(byte[] Key, byte[] Value)>> Batches(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
+    {
+        const int PairOverhead = 16, FrameOverhead = 4096; // MessagePack headers, generously
+        long budget = Wire.MaxFrameLength - FrameOverhead, used = 0;
+        int from = 0;
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            long size = pairs[i].Key.Length + pairs[i].Value.Length + PairOverhead;
+            if (i > from && (used + size > budget || i - from == Wire.MaxMultiPutPairs))
+            {
+                yield return Slice(pairs, from, i);
+                from = i;
+                used = 0;
+            }
+            used += size;
+        }
+        if (pairs.Count > from || pairs.Count == 0) yield return from == 0 ? pairs : Slice(pairs, from, pairs.Count);
+    }
+
+    static IReadOnlyList<(byte[] Key, byte[] Value)> Slice(IReadOnlyList<(byte[] Key, byte[] Value)> pairs, int from, int to) =>
+        [.. Enumerable.Range(from, to - from).Select(i => pairs[i])];
 
     /// <summary>Removes <paramref name="key"/>; false when it was not there.</summary>
     public bool Delete(ReadOnlySpan<byte> key)

@@ -153,6 +153,19 @@ public abstract class ClientRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void PutManyLargerThanOneMessageIsSentInBatchesAndStoresEveryPair()
+    {
+        // 12 values of 300 KB: three and a half times what one message may carry.
+        var pairs = Enumerable.Range(0, 12).Select(i => (B($"big-{i}"), Pattern(300_000 + i, i))).ToList();
+        long multiPuts = _node.Stat("multi_puts");
+
+        _client.PutMany(pairs);
+
+        Assert.InRange(_node.Stat("multi_puts") - multiPuts, 4, 12);
+        foreach (var (key, value) in pairs) Assert.Equal(value, _client.Get(key));
+    }
+
+    [Fact]
     public async Task AsyncOperationsBehaveLikeTheSynchronousOnes()
     {
         await _client.PutAsync(B("k"), B("v1"));
