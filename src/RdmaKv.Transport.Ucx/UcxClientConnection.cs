@@ -77,8 +77,8 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         var work = new SendWork(this, op, id, frame.ToArray());
         if (!Await(work, op))
         {
-            _worker.Post(new ForgetWork(this, id));
-            throw new IOException($"node {_address} did not answer within {_options.Timeout.TotalSeconds:0.#} s");
+            TryPost(new ForgetWork(this, id));
+            throw new IOException(_failure ?? $"node {_address} did not answer within {_options.Timeout.TotalSeconds:0.#} s");
         }
         try
         {
@@ -100,7 +100,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         if (descriptor.RemoteKey is not null && descriptor.RemoteAddress == 0)
             throw new IOException($"node {_address} sent a remote key without an address for partition {descriptor.Partition}");
         var work = new AttachWork(this, descriptor);
-        _worker.Post(work);
+        if (!TryPost(work)) throw new IOException(_failure ?? $"the connection to {_address} is closed");
         if (!work.Done.Wait(_options.Timeout)) throw new IOException($"node {_address}: unpacking a remote key timed out");
         return work.Region ?? throw new IOException($"node {_address}: cannot use the remote key of partition {descriptor.Partition}: {work.Error}");
     }
@@ -214,12 +214,20 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
     {
         if (_failure is not null) return;
         _failure = reason;
+        TryPost(new CloseWork(this));
+    }
+
+    /// <summary>Posts work to the worker; false when the connection was disposed meanwhile (another thread closed it).</summary>
+    bool TryPost(IUcxWork work)
+    {
         try
         {
-            _worker.Post(new CloseWork(this));
+            _worker.Post(work);
+            return true;
         }
         catch (ObjectDisposedException)
         {
+            return false;
         }
     }
 
@@ -286,13 +294,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
     public void Dispose()
     {
         if (_failure is null) _failure = $"the connection to {_address} is closed";
-        try
-        {
-            _worker.Post(new CloseWork(this));
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        TryPost(new CloseWork(this));
         _worker.Dispose();
     }
 }
