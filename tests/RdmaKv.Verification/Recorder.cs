@@ -32,6 +32,9 @@ public sealed record RecorderOptions
 
     /// <summary>Bytes added to each value written (to fill a disk sooner).</summary>
     public int ValuePadding { get; init; }
+
+    /// <summary>Without <see cref="ValuePadding"/>: each value gets 0 to this many bytes more, by its id, so values vary in size (<see cref="RecordedValues"/>).</summary>
+    public int MaxValuePadding { get; init; }
 }
 
 /// <summary>
@@ -114,7 +117,6 @@ public sealed class Recorder : IDisposable
         var log = _recorded[thread];
         KvClient? own = null;
         int counter = 0;
-        string padding = _options.ValuePadding > 0 ? "|" + new string('x', _options.ValuePadding) : "";
         while (!_stop)
         {
             if (!_resume.IsSet)
@@ -132,7 +134,7 @@ public sealed class Recorder : IDisposable
             bool readOnly = thread >= _options.Threads - _options.ReadOnlyThreads;
             var kind = dice < _options.ReadPercent || readOnly ? OperationKind.Get : dice < 90 + _options.ReadPercent / 10 ? OperationKind.Put : OperationKind.Delete;
             if (readOnly) Thread.Sleep(1); // readers keep pace with writers instead of filling the history
-            string? value = kind == OperationKind.Put ? $"{thread}-{counter++}{padding}" : null;
+            string? value = kind == OperationKind.Put ? $"{thread}-{counter++}" : null;
             long invoke = Stopwatch.GetTimestamp();
             Volatile.Write(ref _inFlight[thread], new Operation(0, thread, kind, key, value, invoke, Operation.Never));
             try
@@ -140,11 +142,10 @@ public sealed class Recorder : IDisposable
                 switch (kind)
                 {
                     case OperationKind.Get:
-                        byte[]? got = client.Get(key);
-                        value = got is null ? null : System.Text.Encoding.UTF8.GetString(got);
+                        value = RecordedValues.Read(client.Get(key), _options.ValuePadding, _options.MaxValuePadding);
                         break;
                     case OperationKind.Put:
-                        client.Put(key, value!);
+                        client.Put(key, RecordedValues.Make(value!, _options.ValuePadding, _options.MaxValuePadding));
                         break;
                     default:
                         client.Delete(key);
@@ -237,8 +238,7 @@ public sealed class Recorder : IDisposable
                 {
                     client ??= _options.Connect();
                     long invoke = Stopwatch.GetTimestamp();
-                    byte[]? got = client.Get(key);
-                    string? value = got is null ? null : System.Text.Encoding.UTF8.GetString(got);
+                    string? value = RecordedValues.Read(client.Get(key), _options.ValuePadding, _options.MaxValuePadding);
                     log.Add(new Operation(0, _options.Threads, OperationKind.Get, key, value, invoke, Stopwatch.GetTimestamp()));
                     final[key] = value;
                 }

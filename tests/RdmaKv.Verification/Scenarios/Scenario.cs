@@ -25,8 +25,7 @@ public sealed record Scenario(string Nemesis, bool Remote, bool Shared, string D
         Short("kill", remote: true, shared: true, "sync"),
         Short("kill", remote: false, shared: true, "async"),
         Short("pause", remote: false, shared: true, "sync", faults: 1),
-        // pause over ucx is in the long set only: the node aborts in about one run of three when
-        // it resumes (UCX "Endpoint timeout" fatal in ucp_get_req_handler), an open bug of issue 13.
+        Short("pause", remote: true, shared: false, "sync", faults: 1),
         Short("diskfull", remote: false, shared: false, "sync", faults: 1),
         Short("linkcut", remote: true, shared: true, "sync", faults: 1),
         Short("move", remote: true, shared: true, "sync"),
