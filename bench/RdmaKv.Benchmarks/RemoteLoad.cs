@@ -39,7 +39,8 @@ static class RemoteLoad
         var hello = new System.Buffers.ArrayBufferWriter<byte>();
         Protocol.MessageEncoder.Hello(hello, 1, "bench", token);
         Protocol.MessageDecoder.TryDecode(raw.Call(hello.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var reply, out _);
-        var region = raw.Attach(reply.Node!.Regions[0]);
+        var d0 = reply.Node!.Regions[0];
+        var region = raw.Attach(d0.Partition, d0.Generation, d0.Length, d0.RemoteAddress, d0.RemoteKey);
         var small = new byte[64];
         var extent = new byte[Core.ExtentHeader.ExtentLength(keyBytes[0].Length, valueSize)];
         Report("raw UCX READ 64 B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, small)));
@@ -52,7 +53,8 @@ static class RemoteLoad
             var h = new System.Buffers.ArrayBufferWriter<byte>();
             Protocol.MessageEncoder.Hello(h, 1, "bench", token);
             Protocol.MessageDecoder.TryDecode(tuned.Call(h.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var r, out _);
-            var reg = tuned.Attach(r.Node!.Regions[0]);
+            var d = r.Node!.Regions[0];
+            var reg = tuned.Attach(d.Partition, d.Generation, d.Length, d.RemoteAddress, d.RemoteKey);
             Report($"raw READ 64 B, caller drives {spin} us, client progress spin {progress} us", Time(count / 2, _ => tuned.Read(reg, Core.RegionHeader.IndexOffset, small)));
         }
 

@@ -57,4 +57,7 @@ public sealed record UcxClientOptions
     /// instead of working.
     /// </summary>
     public TimeSpan ProgressSpin { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Replies longer than this are dropped unread and fail the connection (the protocol's frame limit).</summary>
+    public long MaxReplyLength { get; init; } = 4 << 20;
 }

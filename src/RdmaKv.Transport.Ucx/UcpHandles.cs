@@ -9,7 +9,7 @@ namespace RdmaKv.Transport.Ucx;
 /// worker (UCS_THREAD_MODE_SERIALIZED): on its progress thread or a driving caller, never from a
 /// finalizer; <see cref="UcxWorker"/> disposes what it owns when it stops.
 /// </summary>
-public abstract class UcpHandle : SafeHandle
+abstract class UcpHandle : SafeHandle
 {
     readonly SafeHandle? _parent;
 
@@ -42,23 +42,23 @@ public abstract class UcpHandle : SafeHandle
     private protected abstract void Release(nint value);
 }
 
-public sealed class UcpContextHandle(nint handle) : UcpHandle(handle, null)
+sealed class UcpContextHandle(nint handle) : UcpHandle(handle, null)
 {
     private protected override void Release(nint value) => Ucp.Cleanup(value);
 }
 
-public sealed class UcpWorkerHandle(nint handle, UcpContextHandle context) : UcpHandle(handle, context)
+sealed class UcpWorkerHandle(nint handle, UcpContextHandle context) : UcpHandle(handle, context)
 {
     private protected override void Release(nint value) => Ucp.WorkerDestroy(value);
 }
 
-public sealed class UcpListenerHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
+sealed class UcpListenerHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
 {
     private protected override void Release(nint value) => Ucp.ListenerDestroy(value);
 }
 
 /// <summary>An endpoint; released by a forced close, which completes its outstanding operations with an error.</summary>
-public sealed unsafe class UcpEndpointHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
+sealed unsafe class UcpEndpointHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
 {
     readonly nint _worker = worker.DangerousGetHandle();
 
@@ -73,14 +73,14 @@ public sealed unsafe class UcpEndpointHandle(nint handle, UcpWorkerHandle worker
     }
 }
 
-public sealed class UcpMemoryHandle(nint handle, UcpContextHandle context) : UcpHandle(handle, context)
+sealed class UcpMemoryHandle(nint handle, UcpContextHandle context) : UcpHandle(handle, context)
 {
     readonly nint _context = context.DangerousGetHandle();
 
     private protected override void Release(nint value) => Ucp.MemUnmap(_context, value);
 }
 
-public sealed class UcpRemoteKeyHandle(nint handle, UcpEndpointHandle endpoint) : UcpHandle(handle, endpoint)
+sealed class UcpRemoteKeyHandle(nint handle, UcpEndpointHandle endpoint) : UcpHandle(handle, endpoint)
 {
     private protected override void Release(nint value) => Ucp.RkeyDestroy(value);
 }

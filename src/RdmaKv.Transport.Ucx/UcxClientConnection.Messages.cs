@@ -18,7 +18,7 @@ public sealed unsafe partial class UcxClientConnection
         Span<byte> request = stackalloc byte[MessageReads.RequestLength(parts.Length)];
         MessageReads.WriteRequest(request, id, parts);
         _reads[id] = new PendingRead(op, at, total);
-        int status = UcxMessaging.Send(_ep, MessageReads.RequestId, request, wantReply: true);
+        int status = UcxMessaging.Send(_ep, MessageReads.RequestId, id, request, wantReply: true);
         if (status != 0 && _reads.Remove(id)) op.Complete(status);
     }
 
@@ -99,9 +99,9 @@ public sealed unsafe partial class UcxClientConnection
 
     sealed class ReadReplies(UcxClientConnection connection) : IFrameReceiver
     {
-        public void Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame) => connection.OnReadReply(frame);
+        public void Receive(UcxWorker worker, nint replyEndpoint, ulong id, ReadOnlySpan<byte> frame) => connection.OnReadReply(frame);
 
-        public void Oversized(UcxWorker worker, nint replyEndpoint, ulong length) =>
+        public void Oversized(UcxWorker worker, nint replyEndpoint, ulong id, ulong length) =>
             connection.Fail($"node {connection._address} sent a READ reply of {length} bytes, more than a frame may hold");
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using RdmaKv.Protocol;
 using RdmaKv.Transport.Ucx.Native;
 
 namespace RdmaKv.Transport.Ucx;
@@ -32,8 +31,8 @@ public sealed unsafe partial class UcxClientConnection
         {
             try
             {
-                UcxMessaging.Register(worker, UcxMessaging.ReplyId, connection);
-                UcxMessaging.Register(worker, MessageReads.ReplyId, new ReadReplies(connection));
+                UcxMessaging.Register(worker, UcxMessaging.ReplyId, connection, connection._options.MaxReplyLength);
+                UcxMessaging.Register(worker, MessageReads.ReplyId, new ReadReplies(connection), MessageReads.ReplyHeader + MessageReads.MaxReplyBytes);
                 connection._self = GCHandle.Alloc(connection);
                 var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
                 ip.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
@@ -73,7 +72,7 @@ public sealed unsafe partial class UcxClientConnection
                 return;
             }
             connection._calls[id] = op;
-            int status = UcxMessaging.Send(connection._ep, UcxMessaging.RequestId, frame, wantReply: true);
+            int status = UcxMessaging.Send(connection._ep, UcxMessaging.RequestId, id, frame, wantReply: true);
             if (status != 0 && connection._calls.Remove(id)) op.Complete(status);
         }
     }
@@ -88,7 +87,7 @@ public sealed unsafe partial class UcxClientConnection
         public void Run(UcxWorker worker) => connection.CloseOnProgressThread();
     }
 
-    sealed class AttachWork(UcxClientConnection connection, RegionDescriptor descriptor) : IUcxWork
+    sealed class AttachWork(UcxClientConnection connection, int partition, ulong generation, long length, ulong remoteAddress, byte[]? remoteKey) : IUcxWork
     {
         public readonly ManualResetEventSlim Done = new();
         public RemoteRegion? Region;
@@ -99,17 +98,16 @@ public sealed unsafe partial class UcxClientConnection
             try
             {
                 if (connection._ep == 0) throw new IOException(connection._failure ?? "not connected");
-                if (descriptor.RemoteKey is null)
+                if (remoteKey is null)
                 {
-                    Region = new RemoteRegion(descriptor.Partition, descriptor.Generation, descriptor.Length);
+                    Region = new RemoteRegion(partition, generation, length);
                 }
                 else
                 {
                     nint rkey;
-                    fixed (byte* packed = descriptor.RemoteKey)
+                    fixed (byte* packed = remoteKey)
                         UcxException.Check(Ucp.EpRkeyUnpack(connection._ep, packed, &rkey), "ucp_ep_rkey_unpack");
-                    Region = new RemoteRegion(new UcpRemoteKeyHandle(rkey, connection._endpoint!), descriptor.Partition,
-                        descriptor.Generation, descriptor.RemoteAddress, descriptor.Length);
+                    Region = new RemoteRegion(new UcpRemoteKeyHandle(rkey, connection._endpoint!), partition, generation, remoteAddress, length);
                 }
                 connection._regions.Add(Region);
             }

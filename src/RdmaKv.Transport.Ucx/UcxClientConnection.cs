@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using RdmaKv.Protocol;
 using RdmaKv.Transport.Ucx.Native;
 
 namespace RdmaKv.Transport.Ucx;
@@ -93,16 +92,19 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
 
     public ulong NextId() => (ulong)Interlocked.Increment(ref _nextId);
 
-    /// <summary>Makes a region readable: unpacks its rkey, or, when the node gave none, reads it with messages.</summary>
-    public RemoteRegion Attach(RegionDescriptor descriptor)
+    /// <summary>
+    /// Makes a partition's region generation readable: unpacks its rkey (<paramref name="remoteKey"/>
+    /// at <paramref name="remoteAddress"/>), or, when the node gave none, reads it with messages.
+    /// </summary>
+    public RemoteRegion Attach(int partition, ulong generation, long length, ulong remoteAddress, byte[]? remoteKey)
     {
         ThrowIfFailed();
-        if (descriptor.RemoteKey is not null && descriptor.RemoteAddress == 0)
-            throw new IOException($"node {_address} sent a remote key without an address for partition {descriptor.Partition}");
-        var work = new AttachWork(this, descriptor);
+        if (remoteKey is not null && remoteAddress == 0)
+            throw new IOException($"node {_address} sent a remote key without an address for partition {partition}");
+        var work = new AttachWork(this, partition, generation, length, remoteAddress, remoteKey);
         if (!TryPost(work)) throw new IOException(_failure ?? $"the connection to {_address} is closed");
         if (!work.Done.Wait(_options.Timeout)) throw new IOException($"node {_address}: unpacking a remote key timed out");
-        return work.Region ?? throw new IOException($"node {_address}: cannot use the remote key of partition {descriptor.Partition}: {work.Error}");
+        return work.Region ?? throw new IOException($"node {_address}: cannot use the remote key of partition {partition}: {work.Error}");
     }
 
     /// <summary>READs <paramref name="destination"/>.Length bytes at <paramref name="offset"/> of the region; false when the read failed.</summary>
@@ -249,15 +251,14 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         if (_self.IsAllocated) _self.Free();
     }
 
-    void IFrameReceiver.Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame)
+    void IFrameReceiver.Receive(UcxWorker worker, nint replyEndpoint, ulong id, ReadOnlySpan<byte> frame)
     {
-        byte[] copy = frame.ToArray();
-        if (!MessageDecoder.TryDecode(copy, out var message, out _) || !_calls.Remove(message.Id, out var op)) return;
-        op.Reply = copy;
+        if (!_calls.Remove(id, out var op)) return; // given up on, or no id: nobody waits for it
+        op.Reply = frame.ToArray();
         op.Complete(0);
     }
 
-    void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong length) =>
+    void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong id, ulong length) =>
         Fail($"node {_address} sent a reply of {length} bytes, more than a frame may hold");
 
     [UnmanagedCallersOnly]

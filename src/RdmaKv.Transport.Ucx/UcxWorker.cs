@@ -51,8 +51,8 @@ public sealed unsafe class UcxWorker : IDisposable
     }
 
     public string Name { get; }
-    public UcpContextHandle Context => _context!;
-    public UcpWorkerHandle Worker => _worker!;
+    internal UcpContextHandle Context => _context!;
+    internal UcpWorkerHandle Worker => _worker!;
     internal nint RawWorker => _workerRaw;
     internal nint RawContext => _context!.DangerousGetHandle();
     public bool OnProgressThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;

@@ -110,11 +110,11 @@ public sealed partial class RemoteProcessTests : IDisposable
         {
             var garbage = new byte[random.Next(1, 300)];
             random.NextBytes(garbage);
-            var reply = Decode(raw.Call(garbage, 0));
+            var reply = Decode(raw.Call(garbage, (ulong)(100 + i))); // the refusal carries the request's id, though the frame had none
             Assert.Equal(StoreStatus.BadRequest, reply.Status);
         }
 
-        var tooBig = Decode(raw.Call(new byte[Wire.MaxFrameLength + 1], 0));
+        var tooBig = Decode(raw.Call(new byte[Wire.MaxFrameLength + 1], 5000));
         Assert.Equal(StoreStatus.BadRequest, tooBig.Status);
         Assert.Contains("exceeds", tooBig.Text);
 

@@ -41,6 +41,9 @@ public sealed class RemoteReadTests : IDisposable
         return reply.Node ?? throw new Xunit.Sdk.XunitException($"no view in the Hello reply: {reply.Status} {reply.Text}");
     }
 
+    static RemoteRegion Attach(UcxClientConnection connection, RegionDescriptor d) =>
+        connection.Attach(d.Partition, d.Generation, d.Length, d.RemoteAddress, d.RemoteKey);
+
     [Fact]
     public void OverTcpTheNodeGivesNoRkeyAndServesReadsAsMessages()
     {
@@ -50,7 +53,7 @@ public sealed class RemoteReadTests : IDisposable
         var view = Hello(raw);
         Assert.All(view.Regions, r => Assert.True(r.RemoteKey is null && r.RemoteAddress == 0, $"partition {r.Partition} came with an rkey"));
 
-        var region = raw.Attach(view.Regions[0]);
+        var region = Attach(raw, view.Regions[0]);
         Assert.False(region.OneSided);
         var page = new byte[4096];
         Assert.True(raw.Read(region, 0, page));
@@ -88,15 +91,15 @@ public sealed class RemoteReadTests : IDisposable
         var real = Hello(raw).Regions[0];
         var page = new byte[64];
 
-        var tooLong = raw.Attach(real with { Length = 1L << 40 });
+        var tooLong = Attach(raw, real with { Length = 1L << 40 });
         Assert.False(raw.Read(tooLong, real.Length, page), "a READ past the region's end was served");
         Assert.False(raw.Read(tooLong, real.Length - 32, page), "a READ across the region's end was served");
-        Assert.False(raw.Read(raw.Attach(real with { Generation = real.Generation + 1000 }), 0, page), "a READ of a generation the node never had was served");
-        Assert.False(raw.Read(raw.Attach(real with { Partition = 999 }), 0, page), "a READ of a partition the node does not have was served");
-        Assert.True(raw.Read(raw.Attach(real), 0, page), "the connection stopped working after refused READs");
+        Assert.False(raw.Read(Attach(raw, real with { Generation = real.Generation + 1000 }), 0, page), "a READ of a generation the node never had was served");
+        Assert.False(raw.Read(Attach(raw, real with { Partition = 999 }), 0, page), "a READ of a partition the node does not have was served");
+        Assert.True(raw.Read(Attach(raw, real), 0, page), "the connection stopped working after refused READs");
 
         using var stranger = UcxClientConnection.Connect("127.0.0.1", _port, new UcxClientOptions { Timeout = TimeSpan.FromSeconds(3) });
-        Assert.False(stranger.Read(stranger.Attach(real), 0, page), "a connection that never said Hello read a region");
+        Assert.False(stranger.Read(Attach(stranger, real), 0, page), "a connection that never said Hello read a region");
 
         Assert.False(_server!.Process.HasExited, _server.Output + _server.Errors);
         using var check = Connect();
@@ -114,7 +117,7 @@ public sealed class RemoteReadTests : IDisposable
         // The rkey UCX's tcp transport packs for every region, and an address no region has:
         // UCX's own emulation of READ copied from any such address and crashed the node on this one.
         byte[] tcpKey = [0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        var forged = raw.Attach(real with { RemoteKey = tcpKey, RemoteAddress = 0x1000 });
+        var forged = Attach(raw, real with { RemoteKey = tcpKey, RemoteAddress = 0x1000 });
         Assert.True(forged.OneSided);
         Assert.False(raw.Read(forged, 0, new byte[64]), "a READ with a forged rkey was served");
 

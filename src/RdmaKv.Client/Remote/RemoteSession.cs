@@ -105,7 +105,7 @@ sealed class RemoteSession : INodeSession
         UcxClientConnection connection;
         try
         {
-            connection = UcxClientConnection.Connect(_host, _port, new UcxClientOptions { Timeout = _options.Timeout, Spin = _options.RemoteSpin });
+            connection = UcxClientConnection.Connect(_host, _port, new UcxClientOptions { Timeout = _options.Timeout, Spin = _options.RemoteSpin, MaxReplyLength = Wire.MaxFrameLength });
         }
         catch (IOException e)
         {
@@ -141,7 +141,7 @@ sealed class RemoteSession : INodeSession
             RemoteRegion region;
             try
             {
-                region = connection.Attach(d);
+                region = connection.Attach(d.Partition, d.Generation, d.Length, d.RemoteAddress, d.RemoteKey);
             }
             catch (IOException e)
             {

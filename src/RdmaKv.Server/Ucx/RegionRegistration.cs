@@ -1,6 +1,5 @@
 using RdmaKv.Core;
 using RdmaKv.Transport.Ucx;
-using RdmaKv.Transport.Ucx.Native;
 
 namespace RdmaKv.Server.Ucx;
 
@@ -17,9 +16,9 @@ namespace RdmaKv.Server.Ucx;
 sealed unsafe class RegionRegistration
 {
     readonly RegionMemory _memory;
-    readonly UcpMemoryHandle? _memh;
+    readonly UcxMemoryRegistration? _memh;
 
-    RegionRegistration(int partition, ulong generation, Region region, UcpMemoryHandle? memh, byte[] key)
+    RegionRegistration(int partition, ulong generation, Region region, UcxMemoryRegistration? memh, byte[] key)
     {
         Partition = partition;
         Generation = generation;
@@ -48,28 +47,9 @@ sealed unsafe class RegionRegistration
         if (!oneSided) return new RegionRegistration(partition, region.Header.Generation, region, null, []);
         try
         {
-            var p = new UcpMemMapParams
-            {
-                FieldMask = Ucp.MemMapParamAddress | Ucp.MemMapParamLength | Ucp.MemMapParamProt,
-                Address = (nint)region.Base,
-                Length = (nuint)region.Length,
-                // Remote peers may read, never write: the rkey grants READ of this region only.
-                Prot = Ucp.ProtLocalRead | Ucp.ProtLocalWrite | Ucp.ProtRemoteRead,
-            };
-            nint memh;
-            UcxException.Check(Ucp.MemMap(worker.RawContext, &p, &memh), "ucp_mem_map");
-            var handle = new UcpMemoryHandle(memh, worker.Context);
-            void* packed;
-            nuint size;
-            int status = Ucp.RkeyPack(worker.RawContext, memh, &packed, &size);
-            if (status != 0)
-            {
-                handle.Dispose();
-                UcxException.Check(status, "ucp_rkey_pack");
-            }
-            byte[] key = new ReadOnlySpan<byte>(packed, (int)size).ToArray();
-            Ucp.RkeyBufferRelease(packed);
-            return new RegionRegistration(partition, region.Header.Generation, region, handle, key);
+            // Remote peers may read, never write: the rkey grants READ of this region only.
+            var registration = UcxMemoryRegistration.ForRemoteReads(worker, region.Base, region.Length);
+            return new RegionRegistration(partition, region.Header.Generation, region, registration, registration.RemoteKey);
         }
         catch
         {

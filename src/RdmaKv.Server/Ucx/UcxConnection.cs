@@ -2,12 +2,11 @@ using RdmaKv.Transport.Ucx;
 
 namespace RdmaKv.Server.Ucx;
 
-/// <summary>A remote client's endpoint on the node, and the region rkeys it has been given.</summary>
-sealed class UcxConnection(string peer)
+/// <summary>A remote client's endpoint on the node, and the region generations it has been given.</summary>
+sealed class UcxConnection(string peer, UcxEndpoint endpoint)
 {
     public string Peer { get; } = peer;
-    public nint Endpoint { get; set; }
-    public UcpEndpointHandle? Handle { get; set; }
+    public UcxEndpoint Endpoint { get; } = endpoint;
     public bool Greeted;
     public readonly Dictionary<int, RegionRegistration> Held = [];
 }

@@ -58,7 +58,7 @@ public sealed unsafe partial class UcxNodeListener
             new MappedRegionAccess((byte*)registration.Address, registration.Length).Read(part.Offset, at[..part.Length]);
             at = at[part.Length..];
         }
-        UcxMessaging.SendOwned(connection.Endpoint, MessageReads.ReplyId, buffer, length, wantReply: false);
+        connection.Endpoint.SendOwned(MessageReads.ReplyId, buffer, length);
     }
 
     /// <summary>The registration of a generation this node still serves (current, or retired within its grace), or null.</summary>
@@ -74,14 +74,14 @@ public sealed unsafe partial class UcxNodeListener
     {
         byte* buffer = (byte*)NativeMemory.Alloc(MessageReads.ReplyHeader);
         MessageReads.WriteReplyHeader(new Span<byte>(buffer, MessageReads.ReplyHeader), id, status, 0);
-        UcxMessaging.SendOwned(connection.Endpoint, MessageReads.ReplyId, buffer, MessageReads.ReplyHeader, wantReply: false);
+        connection.Endpoint.SendOwned(MessageReads.ReplyId, buffer, MessageReads.ReplyHeader);
     }
 
     sealed class ReadServer(UcxNodeListener listener) : IFrameReceiver
     {
-        public void Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame) => listener.ServeRead(replyEndpoint, frame);
+        public void Receive(UcxWorker worker, nint replyEndpoint, ulong id, ReadOnlySpan<byte> frame) => listener.ServeRead(replyEndpoint, frame);
 
-        public void Oversized(UcxWorker worker, nint replyEndpoint, ulong length)
+        public void Oversized(UcxWorker worker, nint replyEndpoint, ulong id, ulong length)
         {
             if (!listener._connections.TryGetValue(replyEndpoint, out var connection)) return;
             listener._node.Counters.CountError("ucx", $"{connection.Peer} sent a {length}-byte READ request");

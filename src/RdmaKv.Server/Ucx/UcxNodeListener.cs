@@ -1,13 +1,11 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
 using RdmaKv.Transport.Ucx;
-using RdmaKv.Transport.Ucx.Native;
 
 namespace RdmaKv.Server.Ucx;
 
@@ -28,8 +26,7 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
     readonly List<RegionRegistration>[] _registrations;            // progress thread only
     readonly ArrayBufferWriter<byte> _reply = new(1024);
     UcxWorker? _worker;
-    UcpListenerHandle? _listener;
-    GCHandle _self;
+    UcxListener? _listener;
 
     UcxNodeListener(StorageNode node, string token, ILogger log, RemoteReadPath reads)
     {
@@ -90,100 +87,41 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
 
     void Open(UcxWorker worker, IPEndPoint endPoint)
     {
-        _self = GCHandle.Alloc(this);
-        UcxMessaging.Register(worker, UcxMessaging.RequestId, this);
-        if (Reads == RemoteReadPath.Messages) UcxMessaging.Register(worker, MessageReads.RequestId, new ReadServer(this));
-        var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)endPoint.Port) };
-        endPoint.Address.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
-        var p = new UcpListenerParams
-        {
-            FieldMask = Ucp.ListenerParamSockAddr | Ucp.ListenerParamConnHandler,
-            SockAddr = new UcsSockAddr { Addr = (nint)(&sa), AddrLength = (uint)sizeof(SockAddrIn) },
-            ConnCallback = (nint)(delegate* unmanaged<nint, nint, void>)&OnConnectionRequest,
-            ConnArg = GCHandle.ToIntPtr(_self),
-        };
-        nint listener;
-        UcxException.Check(Ucp.ListenerCreate(worker.RawWorker, &p, &listener), "ucp_listener_create");
-        _listener = new UcpListenerHandle(listener, worker.Worker);
-        var attr = new UcpListenerAttr { FieldMask = Ucp.ListenerAttrSockAddr };
-        UcxException.Check(Ucp.ListenerQuery(listener, &attr), "ucp_listener_query");
-        int port = (ushort)IPAddress.NetworkToHostOrder(*(short*)(attr.SockAddr + 2));
-        EndPoint = new IPEndPoint(endPoint.Address, port);
+        UcxMessaging.Register(worker, UcxMessaging.RequestId, this, Wire.MaxFrameLength);
+        if (Reads == RemoteReadPath.Messages) UcxMessaging.Register(worker, MessageReads.RequestId, new ReadServer(this), MessageReads.RequestLength(MessageReads.MaxParts));
+        _listener = UcxListener.Open(worker, endPoint, Accept);
+        EndPoint = _listener.EndPoint;
     }
 
-    [UnmanagedCallersOnly]
-    static void OnConnectionRequest(nint request, nint arg)
+    void Accept(UcxConnectionRequest request)
     {
-        try
+        var endpoint = request.Accept(OnEndpointError, out string? error);
+        if (endpoint is null)
         {
-            ((UcxNodeListener)GCHandle.FromIntPtr(arg).Target!).Accept(request);
-        }
-        catch (Exception e)
-        {
-            System.Diagnostics.Trace.TraceError($"ucx: accepting a connection failed: {e}");
-        }
-    }
-
-    void Accept(nint request)
-    {
-        string peer = "unknown peer";
-        var attr = new UcpConnRequestAttr { FieldMask = Ucp.ConnRequestAttrClientAddress };
-        if (Ucp.ConnRequestQuery(request, &attr) == 0 && *(ushort*)attr.ClientAddress == (ushort)AddressFamily.InterNetwork)
-        {
-            var ip = new IPAddress(new ReadOnlySpan<byte>(attr.ClientAddress + 4, 4));
-            peer = $"{ip}:{(ushort)IPAddress.NetworkToHostOrder(*(short*)(attr.ClientAddress + 2))}";
-        }
-        var connection = new UcxConnection(peer);
-        var p = new UcpEpParams
-        {
-            FieldMask = Ucp.EpParamConnRequest | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
-            ConnRequest = request,
-            ErrMode = Ucp.ErrHandlingModePeer,
-            ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnEndpointError,
-            ErrArg = GCHandle.ToIntPtr(_self),
-        };
-        nint ep;
-        int status = Ucp.EpCreate(_worker!.RawWorker, &p, &ep);
-        if (status != 0)
-        {
-            _log.LogWarning("ucx: could not accept {Peer}: {Reason}", peer, Ucp.Describe(status));
+            _log.LogWarning("ucx: could not accept {Peer}: {Reason}", request.Peer, error);
             return;
         }
-        connection.Endpoint = ep;
-        connection.Handle = new UcpEndpointHandle(ep, _worker.Worker);
-        _connections[ep] = connection;
+        _connections[endpoint.Id] = new UcxConnection(request.Peer, endpoint);
         ConnectionCount = _connections.Count;
         Interlocked.Increment(ref _node.Counters.Connections);
         Interlocked.Increment(ref _node.Counters.ConnectionsOpen);
-        _log.LogInformation("ucx: {Peer} connected", peer);
+        _log.LogInformation("ucx: {Peer} connected", request.Peer);
     }
 
-    [UnmanagedCallersOnly]
-    static void OnEndpointError(nint arg, nint endpoint, int status)
-    {
-        try
-        {
-            // Closing inside UCX's callback is not allowed: do it once the callback has returned.
-            var listener = (UcxNodeListener)GCHandle.FromIntPtr(arg).Target!;
-            listener._worker!.Post(new CloseWork(listener, endpoint, status));
-        }
-        catch (Exception e)
-        {
-            System.Diagnostics.Trace.TraceError($"ucx: endpoint error handler failed: {e}");
-        }
-    }
+    // Closing inside UCX's callback is not allowed: do it once the callback has returned.
+    void OnEndpointError(nint endpoint, int status) => _worker!.Post(new CloseWork(this, endpoint, status));
 
     sealed class CloseWork(UcxNodeListener listener, nint endpoint, int status) : IUcxWork
     {
         public void Run(UcxWorker worker)
         {
             if (!listener._connections.TryGetValue(endpoint, out var connection)) return;
-            listener._log.LogInformation("ucx: {Peer} disconnected ({Reason})", connection.Peer, Ucp.Describe(status));
+            listener._log.LogInformation("ucx: {Peer} disconnected ({Reason})", connection.Peer, UcxStatus.Describe(status));
             listener.Close(connection);
         }
     }
 
-    void IFrameReceiver.Receive(UcxWorker worker, nint replyEndpoint, ReadOnlySpan<byte> frame)
+    void IFrameReceiver.Receive(UcxWorker worker, nint replyEndpoint, ulong id, ReadOnlySpan<byte> frame)
     {
         if (!_connections.TryGetValue(replyEndpoint, out var connection))
         {
@@ -198,13 +136,13 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
         {
             Interlocked.Increment(ref _node.Counters.BadFrames);
             _node.Counters.CountError("ucx", $"malformed request from {connection.Peer}: {error}");
-            MessageEncoder.Reply(_reply, 0, StoreStatus.BadRequest, $"malformed request: {error}");
+            MessageEncoder.Reply(_reply, id, StoreStatus.BadRequest, $"malformed request: {error}");
         }
         else
         {
             Dispatch(connection, request);
         }
-        Reply(connection, _reply);
+        Reply(connection, id, _reply);
     }
 
     void Dispatch(UcxConnection connection, in Message request)
@@ -237,19 +175,20 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
         }
     }
 
-    void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong length)
+    void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong id, ulong length)
     {
         if (!_connections.TryGetValue(replyEndpoint, out var connection)) return;
         _node.Counters.CountError("ucx", $"{connection.Peer} sent a {length}-byte message");
         _reply.ResetWrittenCount();
-        MessageEncoder.Reply(_reply, 0, StoreStatus.BadRequest, $"a message of {length} bytes exceeds the {Wire.MaxFrameLength}-byte limit");
-        Reply(connection, _reply);
+        MessageEncoder.Reply(_reply, id, StoreStatus.BadRequest, $"a message of {length} bytes exceeds the {Wire.MaxFrameLength}-byte limit");
+        Reply(connection, id, _reply);
     }
 
-    void Reply(UcxConnection connection, ArrayBufferWriter<byte> reply)
+    /// <summary>Sends a reply with the request's id in the message header, so the client matches it without decoding (also a refusal of a frame it could not decode).</summary>
+    void Reply(UcxConnection connection, ulong id, ArrayBufferWriter<byte> reply)
     {
-        int status = UcxMessaging.Send(connection.Endpoint, UcxMessaging.ReplyId, reply.WrittenSpan[Wire.LengthPrefix..], wantReply: false);
-        if (status != 0) _log.LogDebug("ucx: reply to {Peer} failed: {Reason}", connection.Peer, Ucp.Describe(status));
+        int status = connection.Endpoint.Send(UcxMessaging.ReplyId, id, reply.WrittenSpan[Wire.LengthPrefix..]);
+        if (status != 0) _log.LogDebug("ucx: reply to {Peer} failed: {Reason}", connection.Peer, UcxStatus.Describe(status));
     }
 
     /// <summary>The node's view with each partition's region registered, and the connection's holds moved to it.</summary>
@@ -322,12 +261,12 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
 
     void Close(UcxConnection connection)
     {
-        if (!_connections.Remove(connection.Endpoint)) return;
+        if (!_connections.Remove(connection.Endpoint.Id)) return;
         ConnectionCount = _connections.Count;
         Interlocked.Decrement(ref _node.Counters.ConnectionsOpen);
         foreach (var held in connection.Held.Values) Drop(held);
         connection.Held.Clear();
-        connection.Handle?.Dispose();
+        connection.Endpoint.Dispose();
     }
 
     void CloseAll()
@@ -339,7 +278,6 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
             foreach (var r in list) r.Destroy();
             list.Clear();
         }
-        if (_self.IsAllocated) _self.Free();
     }
 
     public void Dispose()

@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using RdmaKv.Transport.Ucx.Native;
+
+namespace RdmaKv.Transport.Ucx;
+
+/// <summary>
+/// A server-side endpoint to one peer: sends active messages and closes (forced: what is in
+/// flight fails). Use it only on its worker's progress thread.
+/// </summary>
+public sealed unsafe class UcxEndpoint : IDisposable
+{
+    readonly Action<nint, int> _onError;
+    GCHandle _self;
+    UcpEndpointHandle? _handle;
+
+    UcxEndpoint(Action<nint, int> onError) => _onError = onError;
+
+    /// <summary>Identifies the endpoint in <see cref="IFrameReceiver"/> calls (their reply endpoint) and error callbacks.</summary>
+    public nint Id { get; private set; }
+
+    internal static UcxEndpoint? Accept(UcxWorker worker, nint request, Action<nint, int> onError, out string? error)
+    {
+        var endpoint = new UcxEndpoint(onError);
+        endpoint._self = GCHandle.Alloc(endpoint);
+        var p = new UcpEpParams
+        {
+            FieldMask = Ucp.EpParamConnRequest | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
+            ConnRequest = request,
+            ErrMode = Ucp.ErrHandlingModePeer,
+            ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnError,
+            ErrArg = GCHandle.ToIntPtr(endpoint._self),
+        };
+        nint ep;
+        int status = Ucp.EpCreate(worker.RawWorker, &p, &ep);
+        if (status != 0)
+        {
+            endpoint._self.Free();
+            error = UcxStatus.Describe(status);
+            return null;
+        }
+        endpoint.Id = ep;
+        endpoint._handle = new UcpEndpointHandle(ep, worker.Worker);
+        error = null;
+        return endpoint;
+    }
+
+    [UnmanagedCallersOnly]
+    static void OnError(nint arg, nint endpoint, int status)
+    {
+        try
+        {
+            ((UcxEndpoint)GCHandle.FromIntPtr(arg).Target!)._onError(endpoint, status);
+        }
+        catch (Exception e)
+        {
+            System.Diagnostics.Trace.TraceError($"ucx: endpoint error handler failed: {e}");
+        }
+    }
+
+    /// <summary>Sends <paramref name="frame"/> as active message <paramref name="amId"/> with <paramref name="requestId"/> in its header; a UCX status, 0 when sent or queued.</summary>
+    public int Send(uint amId, ulong requestId, ReadOnlySpan<byte> frame) =>
+        _handle is null ? -24 : UcxMessaging.Send(Id, amId, requestId, frame, wantReply: false);
+
+    /// <summary>Sends native memory this call takes over (see <see cref="UcxMessaging.SendOwned"/>).</summary>
+    public int SendOwned(uint amId, byte* buffer, int length)
+    {
+        if (_handle is not null) return UcxMessaging.SendOwned(Id, amId, buffer, length, wantReply: false);
+        NativeMemory.Free(buffer);
+        return -24; // UCS_ERR_NOT_CONNECTED
+    }
+
+    /// <summary>Force-closes the endpoint; on the progress thread, never inside a UCX callback.</summary>
+    public void Dispose()
+    {
+        _handle?.Dispose();
+        _handle = null;
+        if (_self.IsAllocated) _self.Free();
+    }
+}
+
+/// <summary>UCX status codes in words.</summary>
+public static class UcxStatus
+{
+    public static string Describe(int status) => Ucp.Describe(status);
+}
