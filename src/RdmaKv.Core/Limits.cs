@@ -10,5 +10,5 @@ public static class Limits
     public const int MaxValueLength = 1 << 20;
 
     /// <summary>Largest extent: header, the largest key and the largest value, rounded up to 64 bytes.</summary>
-    public const int MaxExtentLength = (ExtentHeader.Size + MaxKeyLength + MaxValueLength + 63) & ~63;
+    public const int MaxExtentLength = (ExtentHeader.Size + MaxKeyLength + MaxValueLength + ExtentUnits.Size - 1) & ~(ExtentUnits.Size - 1);
 }

@@ -47,7 +47,7 @@ public static unsafe class RegionRetirement
     /// <summary>Sets an extent's superseded bit, if the offset lies within the extent area; false when it does not.</summary>
     public static bool Supersede(byte* start, in RegionHeader header, long offset)
     {
-        if (offset < header.ExtentOffset || offset > header.RegionSize - ExtentHeader.Size || (offset & 63) != 0) return false;
+        if (offset < header.ExtentOffset || offset > header.RegionSize - ExtentHeader.Size || offset % ExtentUnits.Size != 0) return false;
         ulong* state = (ulong*)(start + offset);
         Interlocked.Or(ref *state, ExtentHeader.SupersededFlag);
         return true;

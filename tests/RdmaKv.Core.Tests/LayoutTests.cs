@@ -22,7 +22,28 @@ public class LayoutTests
         Assert.Equal(16, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.KeyLength)));
         Assert.Equal(20, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.ValueLength)));
         Assert.Equal(24, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.Sequence)));
+        // The constants the reader uses on raw bytes name the same places.
+        Assert.Equal(ExtentHeader.ChecksumOffset, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.Checksum)));
+        Assert.Equal(ExtentHeader.KeyLengthOffset, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.KeyLength)));
+        Assert.Equal(ExtentHeader.ValueLengthOffset, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.ValueLength)));
+        Assert.Equal(ExtentHeader.SequenceOffset, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.Sequence)));
         Assert.Equal(ExtentHeader.ChecksumStart, (int)Marshal.OffsetOf<ExtentHeader>(nameof(ExtentHeader.KeyLength)));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(1, 64, 1)]
+    [InlineData(64, 64, 1)]
+    [InlineData(65, 128, 2)]
+    [InlineData(131_071, 131_072, 2048)]
+    public void ExtentUnitsRoundUpToWholeUnits(int bytes, int roundedUp, int units)
+    {
+        Assert.Equal(roundedUp, ExtentUnits.RoundUp(bytes));
+        Assert.Equal(roundedUp, ExtentUnits.RoundUp((long)bytes));
+        Assert.Equal(units, ExtentUnits.CountUp(bytes));
+        Assert.Equal(roundedUp, ExtentUnits.Bytes(units));
+        Assert.Equal(units, ExtentUnits.Count(roundedUp));
+        Assert.Equal(roundedUp - (bytes % 64 == 0 ? 0 : 64), ExtentUnits.RoundDown(bytes));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ static class RemoteMultiGet
         {
             if (cache.TryGet(hashes[i], owners[i].Generation, out Slot slot, out ulong sequence) && !slot.IsLarge)
             {
-                parts.Add(new ReadPart(owners[i].Region, slot.ExtentOffset, slot.Units << 6));
+                parts.Add(new ReadPart(owners[i].Region, slot.ExtentOffset, slot.ExtentLength));
                 who.Add((i, slot, sequence));
             }
         }
@@ -64,7 +64,7 @@ static class RemoteMultiGet
                     for (int c = 0; c < found; c++)
                     {
                         if (candidates[c].IsLarge) continue;
-                        parts.Add(new ReadPart(owners[i].Region, candidates[c].ExtentOffset, candidates[c].Units << 6));
+                        parts.Add(new ReadPart(owners[i].Region, candidates[c].ExtentOffset, candidates[c].ExtentLength));
                         who.Add((i, candidates[c], 0));
                     }
                 }

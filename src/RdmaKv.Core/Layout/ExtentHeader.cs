@@ -21,7 +21,10 @@ public struct ExtentHeader
 {
     public const int Size = 32;
     public const ulong SupersededFlag = 1;
+    public const int ChecksumOffset = 8;
     public const int ChecksumStart = 16;
+    public const int KeyLengthOffset = 16;
+    public const int ValueLengthOffset = 20;
     public const int SequenceOffset = 24;
 
     [FieldOffset(0)] public ulong State;
@@ -31,7 +34,7 @@ public struct ExtentHeader
     [FieldOffset(24)] public ulong Sequence;
 
     /// <summary>Bytes an extent with this key and value occupies, a multiple of 64.</summary>
-    public static int ExtentLength(int keyLength, int valueLength) => (Size + keyLength + valueLength + 63) & ~63;
+    public static int ExtentLength(int keyLength, int valueLength) => ExtentUnits.RoundUp(Size + keyLength + valueLength);
 
     /// <summary>
     /// Writes a whole extent into <paramref name="destination"/>, its state word last: superseded

@@ -38,7 +38,7 @@ public readonly record struct RegionHeader(
         if (bucketCount < 2 || (bucketCount & (bucketCount - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(bucketCount), bucketCount, "bucket count must be a power of two, at least 2");
         return new RegionHeader(partition, partitionCount, generation, bucketCount, seed,
-            IndexOffset + bucketCount * Bucket.Size, (extentSize + 63) & ~63L);
+            IndexOffset + bucketCount * Bucket.Size, ExtentUnits.RoundUp(extentSize));
     }
 
     public void Write(Span<byte> page)

@@ -39,7 +39,10 @@ public readonly struct Slot(ulong raw) : IEquatable<Slot>
     public int Units => (int)((Raw >> UnitsShift) & 0x7FF);
     public bool IsLarge => Units == LargeUnits;
     public bool NotResident => ((Raw >> NotResidentBit) & 1) != 0;
-    public long ExtentOffset => (long)(Raw >> OffsetShift) << 6;
+    public long ExtentOffset => ExtentUnits.Bytes((long)(Raw >> OffsetShift));
+
+    /// <summary>The extent's length in bytes as the slot records it (for a large extent, the header says the real one).</summary>
+    public int ExtentLength => ExtentUnits.Bytes(Units);
 
     /// <summary>Bits 0..31 of the key's hash; meaningful only in a not-resident slot.</summary>
     public uint HashBits => (uint)(Raw >> 32);
@@ -50,9 +53,9 @@ public readonly struct Slot(ulong raw) : IEquatable<Slot>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Slot Create(ushort fingerprint, long extentOffset, int extentLength)
     {
-        int units = extentLength >> 6;
+        int units = (int)ExtentUnits.Count(extentLength);
         if (units >= LargeUnits) units = LargeUnits;
-        return new Slot(fingerprint | ((ulong)units << UnitsShift) | ((ulong)(extentOffset >> 6) << OffsetShift));
+        return new Slot(fingerprint | ((ulong)units << UnitsShift) | ((ulong)ExtentUnits.Count(extentOffset) << OffsetShift));
     }
 
     /// <summary>A slot for a key whose value is not in the region (see the layout above).</summary>

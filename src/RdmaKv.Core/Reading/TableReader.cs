@@ -137,15 +137,15 @@ public static class TableReader
         where TAccess : struct, IRegionAccess
     {
         long offset = slot.ExtentOffset;
-        int length = slot.Units << 6;
+        int length = slot.ExtentLength;
         if (slot.IsLarge)
         {
             // The slot cannot hold the length: read the header first, then the whole extent.
             Span<byte> head = context.Scratch(ExtentHeader.Size);
             if (offset < header.ExtentOffset || offset + ExtentHeader.Size > header.RegionSize) return ExtentCheck.Corrupt;
             if (!access.Read(offset, head)) return ExtentCheck.Unreadable;
-            uint k = BinaryPrimitives.ReadUInt32LittleEndian(head[16..]);
-            uint v = BinaryPrimitives.ReadUInt32LittleEndian(head[20..]);
+            uint k = BinaryPrimitives.ReadUInt32LittleEndian(head[ExtentHeader.KeyLengthOffset..]);
+            uint v = BinaryPrimitives.ReadUInt32LittleEndian(head[ExtentHeader.ValueLengthOffset..]);
             if (k > Limits.MaxKeyLength || v > Limits.MaxValueLength) return Fail(context, ExtentCheck.Corrupt);
             length = ExtentHeader.ExtentLength((int)k, (int)v);
         }
@@ -158,15 +158,15 @@ public static class TableReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static ExtentCheck Validate(ReadOnlySpan<byte> extent, ReadOnlySpan<byte> key, ReaderContext context)
     {
-        uint keyLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[16..]);
-        uint valueLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[20..]);
+        uint keyLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[ExtentHeader.KeyLengthOffset..]);
+        uint valueLength = BinaryPrimitives.ReadUInt32LittleEndian(extent[ExtentHeader.ValueLengthOffset..]);
         // Lengths and checksum before the key: damage to this key's extent (its key bytes or key
         // length included) is corruption to retry and fall back on, not another key's extent.
         if (keyLength > Limits.MaxKeyLength || valueLength > Limits.MaxValueLength
             || ExtentHeader.Size + keyLength + valueLength > (uint)extent.Length)
             return Fail(context, ExtentCheck.Corrupt);
         int end = ExtentHeader.Size + (int)keyLength + (int)valueLength;
-        if (XxHash3.HashToUInt64(extent[ExtentHeader.ChecksumStart..end]) != BinaryPrimitives.ReadUInt64LittleEndian(extent[8..]))
+        if (XxHash3.HashToUInt64(extent[ExtentHeader.ChecksumStart..end]) != BinaryPrimitives.ReadUInt64LittleEndian(extent[ExtentHeader.ChecksumOffset..]))
             return Fail(context, ExtentCheck.Corrupt);
         if (keyLength != (uint)key.Length || !extent.Slice(ExtentHeader.Size, key.Length).SequenceEqual(key))
             return ExtentCheck.KeyMismatch;

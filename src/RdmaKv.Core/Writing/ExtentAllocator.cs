@@ -20,7 +20,7 @@ public sealed class ExtentAllocator
 
     public ExtentAllocator(long start, long end, TimeSpan grace)
     {
-        Debug.Assert(start % 64 == 0 && end % 64 == 0 && start <= end, "the extent area is 64-byte aligned");
+        Debug.Assert(start % ExtentUnits.Size == 0 && end % ExtentUnits.Size == 0 && start <= end, "the extent area is unit-aligned");
         _start = start;
         _end = end;
         _bump = start;
@@ -43,7 +43,7 @@ public sealed class ExtentAllocator
 
     public static int ClassOf(int length)
     {
-        int units = (length + 63) >> 6;
+        int units = ExtentUnits.CountUp(length);
         if (units <= 8) return Math.Max(units, 1) - 1;
         int p = 31 - int.LeadingZeroCount(units - 1); // 2^p < units <= 2^(p+1), p >= 3
         int step = 1 << (p - 3);                      // padding < step <= units / 8
@@ -53,10 +53,10 @@ public sealed class ExtentAllocator
 
     public static int ClassLength(int classIndex)
     {
-        if (classIndex < 8) return (classIndex + 1) << 6;
+        if (classIndex < 8) return ExtentUnits.Bytes(classIndex + 1);
         int p = 3 + (classIndex - 8) / 8;
         int multiple = 9 + (classIndex - 8) % 8;
-        return (multiple << (p - 3)) << 6;
+        return ExtentUnits.Bytes(multiple << (p - 3));
     }
 
     /// <summary>Allocates room for an extent of <paramref name="length"/> bytes; false when the area is full.</summary>

@@ -73,7 +73,7 @@ public sealed unsafe partial class PartitionWriter
         get
         {
             long room = _options.MaxRegionBytes - RegionHeader.IndexOffset - _region.Header.BucketCount * Bucket.Size;
-            return _region.Header.ExtentSize >= (room & ~63L);
+            return _region.Header.ExtentSize >= ExtentUnits.RoundDown(room);
         }
     }
 
@@ -134,25 +134,25 @@ public sealed unsafe partial class PartitionWriter
         return false;
     }
 
-    static ulong[] NewReferenceBits(Region region) => new ulong[(region.Header.ExtentSize / 64 + 63) / 64];
+    static ulong[] NewReferenceBits(Region region) => new ulong[(ExtentUnits.Count(region.Header.ExtentSize) + 63) / 64]; // a bit per unit, 64 to a word
 
     void MarkReferenced(Region region, long offset) => SetReferenced(_referenced, region, offset);
 
     static void SetReferenced(ulong[] bits, Region region, long offset)
     {
-        long unit = (offset - region.Header.ExtentOffset) >> 6;
+        long unit = ExtentUnits.Count(offset - region.Header.ExtentOffset);
         bits[unit >> 6] |= 1UL << (int)(unit & 63);
     }
 
     bool IsReferenced(Region region, long offset)
     {
-        long unit = (offset - region.Header.ExtentOffset) >> 6;
+        long unit = ExtentUnits.Count(offset - region.Header.ExtentOffset);
         return (_referenced[unit >> 6] & (1UL << (int)(unit & 63))) != 0;
     }
 
     bool TestAndClearReferenced(Region region, long offset)
     {
-        long unit = (offset - region.Header.ExtentOffset) >> 6;
+        long unit = ExtentUnits.Count(offset - region.Header.ExtentOffset);
         ulong bit = 1UL << (int)(unit & 63);
         bool set = (_referenced[unit >> 6] & bit) != 0;
         _referenced[unit >> 6] &= ~bit;

@@ -30,7 +30,7 @@ public sealed unsafe partial class PartitionWriter
         length = ExtentHeader.ExtentLength((int)k, (int)v);
         keyLength = (int)k;
         if (offset + length > region.Header.RegionSize) return false;
-        return slot.IsLarge ? length >= Slot.LargeUnits << 6 : length == slot.Units << 6;
+        return slot.IsLarge ? length >= ExtentUnits.Bytes(Slot.LargeUnits) : length == slot.ExtentLength;
     }
 
     /// <summary>True when the extent's checksum matches its bytes (call after <see cref="InBounds"/>).</summary>

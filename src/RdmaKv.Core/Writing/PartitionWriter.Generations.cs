@@ -29,7 +29,7 @@ public sealed unsafe partial class PartitionWriter
         while (keys > _options.MaxLoadFactor * buckets * Bucket.SlotCount) buckets *= 2;
         long room() => _options.MaxRegionBytes - RegionHeader.IndexOffset - buckets * Bucket.Size;
         while (buckets > old.Header.BucketCount && room() < old.Header.ExtentSize) buckets /= 2;
-        long extent = Math.Min(Math.Max(old.Header.ExtentSize, (long)(extentBytes / _options.MaxExtentFill) + (64 << 10)), room()) & ~63L;
+        long extent = ExtentUnits.RoundDown(Math.Min(Math.Max(old.Header.ExtentSize, (long)(extentBytes / _options.MaxExtentFill) + (64 << 10)), room()));
         if (buckets == old.Header.BucketCount && extent <= old.Header.ExtentSize) return false;
         return Replace(old, buckets, Math.Max(extent, old.Header.ExtentSize)) == true;
     }
@@ -55,7 +55,7 @@ public sealed unsafe partial class PartitionWriter
         while (true)
         {
             long room = _options.MaxRegionBytes - RegionHeader.IndexOffset - buckets * Bucket.Size;
-            long extent = Math.Min(Math.Max(old.Header.ExtentSize, needed * 2), room) & ~63L;
+            long extent = ExtentUnits.RoundDown(Math.Min(Math.Max(old.Header.ExtentSize, needed * 2), room));
             if (needed > extent * _options.MaxExtentFill)
             {
                 // With a cold tier, evict until the live values fit the smaller extent area of a
