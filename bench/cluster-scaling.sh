@@ -22,9 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "publishing the server and the CLI (bench) once"
+echo "publishing the server, the CLI and the benchmark (rdmakv bench runs it) once"
 dotnet publish src/RdmaKv.Server -c Release -o "$work/publish" -nologo -v quiet >/dev/null
 dotnet publish src/RdmaKv.Cli -c Release -o "$work/publish" -nologo -v quiet >/dev/null
+dotnet publish bench/RdmaKv.Bench -c Release -o "$work/publish" -nologo -v quiet >/dev/null
 
 results=()
 for n in $counts; do

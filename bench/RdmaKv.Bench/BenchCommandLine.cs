@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace RdmaKv.Bench;
 
-/// <summary>The benchmark's options and action, shared by <c>rdmakv-bench</c> and <c>rdmakv bench</c>.</summary>
+/// <summary>The benchmark's options and action: <c>rdmakv-bench</c>'s root command (<c>rdmakv bench</c> runs that binary).</summary>
 public static class BenchCommandLine
 {
     public static void Configure(Command command)

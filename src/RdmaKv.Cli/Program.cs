@@ -65,8 +65,12 @@ var adminTokenFile = new Option<string>("--admin-token-file")
 var checkpoint = new Command("checkpoint", "take a checkpoint of the node's store now and cut its log behind it (through the admin plane)");
 checkpoint.SetAction(p => AdminCall.Post(p.GetValue(admin)!, p.GetValue(adminTokenFile)!, "/api/checkpoint"));
 
-var bench = new Command("bench", "YCSB core workloads against a node, Redis or Garnet (see README, Benchmark)");
-RdmaKv.Bench.BenchCommandLine.Configure(bench);
+// rdmakv bench runs the rdmakv-bench binary with the arguments that follow (its own --help lists them).
+if (args.Length > 0 && args[0] == "bench") return BenchLauncher.Run(args[1..]);
+var benchArguments = new Argument<string[]>("arguments") { Description = "rdmakv-bench's options (rdmakv bench --help)", Arity = ArgumentArity.ZeroOrMore };
+var bench = new Command("bench", $"YCSB core workloads against a node, Redis or Garnet: runs {BenchLauncher.BenchDll} (next to rdmakv.dll or ${BenchLauncher.PathVariable}; see README, Benchmark)") { benchArguments };
+bench.TreatUnmatchedTokensAsErrors = false;
+bench.SetAction(p => BenchLauncher.Run([.. p.GetValue(benchArguments) ?? [], .. p.UnmatchedTokens]));
 
 var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, admin, adminTokenFile, put, get, del, stats, checkpoint, ClusterVerbs.Create(admin, adminTokenFile), bench };
 return root.Parse(args).Invoke();

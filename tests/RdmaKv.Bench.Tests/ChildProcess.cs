@@ -13,6 +13,12 @@ sealed partial class ChildProcess : IDisposable
     readonly ProcessOutput _output;
 
     public ChildProcess(string dll, params string[] args)
+        : this(new Dictionary<string, string>(), dll, args)
+    {
+    }
+
+    /// <summary>The same, with <paramref name="environment"/> added to the child's environment.</summary>
+    public ChildProcess(IReadOnlyDictionary<string, string> environment, string dll, params string[] args)
     {
         string path = Path.Combine(AppContext.BaseDirectory, dll);
         Assert.True(File.Exists(path), $"{path} is missing from the test output folder");
@@ -27,6 +33,8 @@ sealed partial class ChildProcess : IDisposable
         info.ArgumentList.Add(path);
         foreach (string a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("RDMAKV_CONNECT");
+        info.Environment.Remove("RDMAKV_BENCH");
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         _process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
         _output = new ProcessOutput(_process);
         _process.StandardInput.Close();

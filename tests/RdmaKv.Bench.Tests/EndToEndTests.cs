@@ -112,6 +112,18 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void RdmakvBenchWithoutTheBenchmarkBinarySaysHowToGetIt()
+    {
+        string missing = Path.Combine(_directory, "nowhere", "rdmakv-bench.dll");
+        using var cli = new ChildProcess(new Dictionary<string, string> { ["RDMAKV_BENCH"] = missing }, "rdmakv.dll", "bench", "--workload", "C");
+        Assert.Equal(127, cli.WaitForExit());
+        Assert.Contains(missing, cli.Errors, StringComparison.Ordinal);
+        Assert.Contains("dotnet publish bench/RdmaKv.Bench", cli.Errors, StringComparison.Ordinal);
+        Assert.Contains("RDMAKV_BENCH", cli.Errors, StringComparison.Ordinal);
+        Assert.Equal("", cli.Output);
+    }
+
+    [Fact]
     public void WorkloadEIsRefusedWithTheReason()
     {
         using var cli = new ChildProcess("rdmakv.dll", "bench", "--workload", "E");
