@@ -135,6 +135,13 @@ public sealed partial class StorageNode
                 copied = CopyPartition(clusterPartition, map, peer);
                 moved = SwitchOwner(clusterPartition, target.Id);
             }
+            catch (Client.KvConnectionException e)
+            {
+                _outgoing.TryRemove(clusterPartition, out _);
+                peer.Dispose();
+                // Its message names only an address; the admin answer names the move and the node.
+                throw new Client.KvConnectionException($"the move of partition {clusterPartition} stopped: node {target.Id} failed: {e.Message}", e);
+            }
             catch
             {
                 _outgoing.TryRemove(clusterPartition, out _);
