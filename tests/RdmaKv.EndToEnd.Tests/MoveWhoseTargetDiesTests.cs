@@ -19,6 +19,19 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
     [Fact]
     public void TheOwnerKeepsServingAndLosesNoAcknowledgedWriteAndARetriedMoveSucceedsOnceTheTargetIsBack()
     {
+        try
+        {
+            KillTheTargetDuringAMoveThenRetry();
+        }
+        catch
+        {
+            output.WriteLine(_cluster.Describe());
+            throw;
+        }
+    }
+
+    void KillTheTargetDuringAMoveThenRetry()
+    {
         var map = _cluster.Map;
         using var client = _cluster.Connect(_cluster.Seeds(Source, Via), TimeSpan.FromSeconds(30));
         // About 32 MiB in the moved partition: the copy takes seconds, the kill comes within them.

@@ -16,6 +16,7 @@ sealed class ProcessCluster : IDisposable
     readonly string[] _names;
     readonly string[] _owners;
     readonly string[] _extra;
+    readonly List<string> _gone = [];
     int[] _admin = [];
     int[] _ucx = [];
 
@@ -82,6 +83,7 @@ sealed class ProcessCluster : IDisposable
         var server = Server(index);
         server.Signal(Binaries.SigKill);
         server.WaitForExit();
+        _gone.Add($"node{index + 1} (killed) printed:\n{server.Output}{server.Errors}");
         server.Dispose();
         _servers[index] = null;
     }
@@ -93,6 +95,10 @@ sealed class ProcessCluster : IDisposable
         StartNode(index);
         Server(index).WaitForOutput("remote clients connect with");
     }
+
+    /// <summary>What every node printed, the killed ones included: for the message of a failed test.</summary>
+    public string Describe() =>
+        string.Join("\n", _gone.Concat(_servers.Select((s, i) => s is null ? "" : $"node{i + 1} printed:\n{s.Output}{s.Errors}")));
 
     void StartAll()
     {
