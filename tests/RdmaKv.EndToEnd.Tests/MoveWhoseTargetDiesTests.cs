@@ -1,4 +1,5 @@
 using System.Text;
+using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
 using Xunit.Abstractions;
 
@@ -6,8 +7,9 @@ namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
 /// A partition move whose target node process is SIGKILLed while it imports the copy: the move
-/// fails and says so, the owner goes on serving the partition and loses no acknowledged write,
-/// and once the target is back a retried move succeeds and the new owner has every key.
+/// fails and says so, the owner goes on serving the partition (a write may time out while the
+/// move runs into the dead target, none once the move has failed) and loses no acknowledged
+/// write, and once the target is back a retried move succeeds and the new owner has every key.
 /// </summary>
 public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDisposable
 {
@@ -44,7 +46,7 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
             .Where(k => map.OwnerOf(k).Id != "node2").Take(400).ToList();
         Assert.True(keys.Count(k => map.PartitionOf(k) == Moved) >= 30);
         var acknowledged = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        int writes = 0;
+        int writes = 0, unknown = 0;
         bool moveFailed = false;
         var writer = Racer.Start("writer", () =>
         {
@@ -54,7 +56,18 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
                 foreach (var k in keys)
                 {
                     byte[] value = Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetString(k)}-write-{writes++}");
-                    client.Put(k, value);
+                    try
+                    {
+                        client.Put(k, value);
+                    }
+                    catch (KvConnectionException) when (!last)
+                    {
+                        // While the move runs into the dead target a write may time out: its outcome
+                        // is unknown. The round after the move has failed must see none, and it
+                        // writes every key again, so the check at the end is of acknowledged values only.
+                        unknown++;
+                        continue;
+                    }
                     lock (acknowledged) acknowledged[Encoding.UTF8.GetString(k)] = value;
                     Assert.Equal(value, client.Get(k));
                 }
@@ -76,7 +89,8 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
             }
         }
         writer.Join(MovePatience);
-        output.WriteLine($"{writes} writes raced the move; it answered: {failed}");
+        output.WriteLine($"{writes} writes raced the move ({unknown} timed out while it ran); it answered: {failed}");
+        if (unknown > 0) output.WriteLine(_cluster.Describe());
         Assert.True(failed.ExitCode != 0, $"the move did not fail; the copy ended before the kill: {failed}");
         Assert.Contains("/api/cluster/move answered", failed.Stderr, StringComparison.Ordinal);
         Assert.Contains($"the move of partition {Moved} stopped", failed.Stderr, StringComparison.Ordinal);
@@ -106,7 +120,7 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
         Assert.Equal(2, client.ClusterEpoch);
     }
 
-    static void AssertHoldsEveryAcknowledgedWrite(RdmaKv.Client.KvClient client, Dictionary<string, byte[]> acknowledged)
+    static void AssertHoldsEveryAcknowledgedWrite(KvClient client, Dictionary<string, byte[]> acknowledged)
     {
         foreach (var (key, value) in acknowledged)
             Assert.True(value.AsSpan().SequenceEqual(client.Get(key)), $"{key}: the last acknowledged write ({Encoding.UTF8.GetString(value)}) is lost");
