@@ -61,6 +61,12 @@ public sealed class AdminToken
         if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
             throw new InvalidOperationException($"the admin token file {path} can be read or written by other users (mode {Convert.ToString((int)mode, 8)}); run 'chmod 600 {path}' or delete it to get a new token");
         string value = File.ReadAllText(path).Trim();
+        // Another node sharing the file made it a moment ago and has not written its one line yet.
+        for (long deadline = Environment.TickCount64 + 2000; value.Length == 0 && Environment.TickCount64 < deadline;)
+        {
+            Thread.Sleep(10);
+            value = File.ReadAllText(path).Trim();
+        }
         if (value.Length is < MinLength or > MaxLength || value.Any(c => c is <= ' ' or > '~'))
             throw new InvalidOperationException($"the admin token file {path} does not hold a token of {MinLength} to {MaxLength} printable characters; delete it and restart to get a new one");
         return new AdminToken(value, path, created: false);

@@ -135,6 +135,13 @@ public sealed partial class StorageNode
                 copied = CopyPartition(clusterPartition, map, peer);
                 moved = SwitchOwner(clusterPartition, target.Id);
             }
+            catch (Client.KvConnectionException e)
+            {
+                _outgoing.TryRemove(clusterPartition, out _);
+                peer.Dispose();
+                // Its message names only an address; the admin answer names the move and the node.
+                throw new Client.KvConnectionException($"the move of partition {clusterPartition} stopped: node {target.Id} failed: {e.Message}", e);
+            }
             catch
             {
                 _outgoing.TryRemove(clusterPartition, out _);
@@ -166,12 +173,19 @@ public sealed partial class StorageNode
         }
     }
 
+    /// <summary>
+    /// Bytes of keys and values in one Import: half a frame, so that a batch and its encoding
+    /// always fit in one message (a longer one is refused unread), and any single pair does.
+    /// </summary>
+    const int ImportBatchBytes = Protocol.Wire.MaxFrameLength / 2;
+
     /// <summary>The partition's keys (a scan of the store), then each key's current value read under its lock, sent in batches.</summary>
     long CopyPartition(int clusterPartition, ClusterMap map, PeerSession peer)
     {
         var keys = KeysOf(clusterPartition, map);
         long copied = 0;
         var batch = new List<(byte[] Key, byte[] Value)>(256);
+        int batchBytes = 0;
         foreach (byte[] key in keys)
         {
             var partition = PartitionOf(key);
@@ -186,13 +200,15 @@ public sealed partial class StorageNode
                 };
             }
             if (value is null) continue; // deleted since the scan; the delete was forwarded
-            batch.Add((key, value));
-            if (batch.Count == 256)
+            if (batch.Count == 256 || (batch.Count > 0 && batchBytes + key.Length + value.Length > ImportBatchBytes))
             {
                 peer.Import(batch);
                 copied += batch.Count;
                 batch.Clear();
+                batchBytes = 0;
             }
+            batch.Add((key, value));
+            batchBytes += key.Length + value.Length;
             if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {failure}");
         }
         if (batch.Count > 0) peer.Import(batch);

@@ -205,23 +205,48 @@ static class Cli
     /// <summary>Runs <c>rdmakv -c URI ARGS</c> to completion with stdout redirected; <paramref name="stdin"/> is piped in, then closed.</summary>
     public static CliResult Run(string uri, byte[]? stdin, params string[] args)
     {
-        using var process = Binaries.Start(Binaries.CliDll, ["-c", uri, .. args]);
-        try
-        {
-            var stdout = new MemoryStream();
-            Task copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-            Task<string> readErr = process.StandardError.ReadToEndAsync();
-            if (stdin is not null) process.StandardInput.BaseStream.Write(stdin);
-            process.StandardInput.Close();
-            Assert.True(process.WaitForExit(Binaries.Patience), $"rdmakv {string.Join(' ', args)} did not finish within {Binaries.Patience}");
-            Assert.True(Task.WaitAll([copyOut, readErr], Binaries.Patience), "rdmakv's output did not drain");
-            return new CliResult(process.ExitCode, stdout.ToArray(), readErr.Result);
-        }
-        finally
-        {
-            Binaries.KillTree(process);
-        }
+        using var running = Start(uri, stdin, args);
+        return running.Finish(Binaries.Patience);
     }
 
     public static CliResult Run(string uri, params string[] args) => Run(uri, null, args);
+
+    /// <summary>Starts <c>rdmakv -c URI ARGS</c> and returns while it runs (a partition move the test interferes with).</summary>
+    public static RunningCli Start(string uri, byte[]? stdin, params string[] args) => new(uri, stdin, args);
+}
+
+/// <summary>An <c>rdmakv</c> run still going; <see cref="Finish"/> waits for it, Dispose kills it if it is still there.</summary>
+sealed class RunningCli : IDisposable
+{
+    readonly Process _process;
+    readonly string[] _args;
+    readonly MemoryStream _stdout = new();
+    readonly Task _copyOut;
+    readonly Task<string> _readErr;
+
+    public RunningCli(string uri, byte[]? stdin, string[] args)
+    {
+        _args = args;
+        _process = Binaries.Start(Binaries.CliDll, ["-c", uri, .. args]);
+        _copyOut = _process.StandardOutput.BaseStream.CopyToAsync(_stdout);
+        _readErr = _process.StandardError.ReadToEndAsync();
+        if (stdin is not null) _process.StandardInput.BaseStream.Write(stdin);
+        _process.StandardInput.Close();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits up to <paramref name="patience"/> for the run to end and its output to drain.</summary>
+    public CliResult Finish(TimeSpan patience)
+    {
+        Assert.True(_process.WaitForExit(patience), $"rdmakv {string.Join(' ', _args)} did not finish within {patience}");
+        Assert.True(Task.WaitAll([_copyOut, _readErr], Binaries.Patience), "rdmakv's output did not drain");
+        return new CliResult(_process.ExitCode, _stdout.ToArray(), _readErr.Result);
+    }
+
+    public void Dispose()
+    {
+        Binaries.KillTree(_process);
+        _process.Dispose();
+    }
 }

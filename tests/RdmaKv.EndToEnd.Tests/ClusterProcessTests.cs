@@ -1,7 +1,5 @@
 using System.Text;
-using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
-using RdmaKv.Tests;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -11,67 +9,18 @@ namespace RdmaKv.EndToEnd.Tests;
 /// </summary>
 public sealed class ClusterProcessTests : IDisposable
 {
-    readonly string _dir = TestNode.NewDataDirectory();
-    readonly List<ServerProcess> _servers = [];
-    readonly string _file;
-    int[] _admin = [];
-    int[] _ucx = [];
+    readonly ProcessCluster _cluster = new(3, ["node1", "node1", "node1", "node1", "node1", "node1", "node1", "node1", "node2", "node2", "node3", "node3"]);
 
-    public ClusterProcessTests()
-    {
-        _file = Path.Combine(_dir, "cluster.json");
-        // A port that was free when chosen can be taken before the node binds it (another test's
-        // connection gets it as its own ephemeral port): then all three start again on new ports.
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                Start();
-                return;
-            }
-            catch (Exception e) when (attempt < 3 && (e.Message.Contains("cannot listen", StringComparison.Ordinal) || e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase)))
-            {
-                StopAll();
-            }
-            catch
-            {
-                Dispose();
-                throw;
-            }
-        }
-    }
+    string Seeds => _cluster.Seeds(2);
 
-    void Start()
-    {
-        _ucx = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
-        _admin = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
-        File.WriteAllText(_file, $$"""
-            { "epoch": 1, "partitions": 12, "nodes": [
-              { "id": "node1", "ucx": "127.0.0.1:{{_ucx[0]}}", "admin": "http://127.0.0.1:{{_admin[0]}}" },
-              { "id": "node2", "ucx": "127.0.0.1:{{_ucx[1]}}", "admin": "http://127.0.0.1:{{_admin[1]}}" },
-              { "id": "node3", "ucx": "127.0.0.1:{{_ucx[2]}}", "admin": "http://127.0.0.1:{{_admin[2]}}" } ],
-              "owners": ["node1","node1","node1","node1","node1","node1","node1","node1","node2","node2","node3","node3"] }
-            """);
-        for (int i = 0; i < 3; i++)
-        {
-            string data = Path.Combine(_dir, $"node{i + 1}");
-            _servers.Add(ServerProcess.Start(TestNode.UniqueName(), data, "--cluster", _file, "--node-id", $"node{i + 1}",
-                "--client-token-file", ClientToken, "--admin-token-file", AdminToken));
-        }
-        foreach (var s in _servers) s.WaitForOutput("remote clients connect with");
-    }
-
-    string ClientToken => Path.Combine(_dir, "client-token");
-    string AdminToken => Path.Combine(_dir, "admin-token");
-    string Seeds => $"ucx://127.0.0.1:{_ucx[2]}";
-
-    CliResult Admin(params string[] args) => Cli.Run(Seeds, [.. args, "--admin", $"http://127.0.0.1:{_admin[2]}", "--admin-token-file", AdminToken]);
+    // The CLI asks node3's admin plane for the map, and the owner's to move.
+    CliResult Admin(params string[] args) => _cluster.Admin(2, args);
 
     [Fact]
     public void TheCliMovesAPartitionAndPlansARebalanceWhileTheDataStaysReadable()
     {
-        using var client = KvClient.Connect(Seeds, new KvClientOptions { Credential = File.ReadAllText(ClientToken).Trim() });
-        var map = ClusterMap.Load(_file);
+        using var client = _cluster.Connect(Seeds, TimeSpan.FromSeconds(5));
+        var map = _cluster.Map;
         var keys = Enumerable.Range(0, 400).Select(i => Encoding.UTF8.GetBytes($"proc-{i}")).ToList();
         foreach (var k in keys) client.Put(k, k);
 
@@ -88,7 +37,7 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.True(moved.ExitCode == 0, moved.Stderr);
         Assert.Contains("\"epoch\":2", moved.Text, StringComparison.Ordinal);
         Assert.Contains("epoch 2", Admin("cluster", "show").Text, StringComparison.Ordinal);
-        Assert.Equal("node2", ClusterMap.Load(Path.Combine(_dir, "node1", "cluster-map.json")).Owners[3]);
+        Assert.Equal("node2", ClusterMap.Load(Path.Combine(_cluster.DataDirectory(0), "cluster-map.json")).Owners[3]);
 
         foreach (var k in keys) Assert.Equal(k, client.Get(k));
         Assert.Contains(keys, k => map.PartitionOf(k) == 3);
@@ -98,20 +47,5 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.Contains("already on node node2", again.Stderr, StringComparison.Ordinal);
     }
 
-    void StopAll()
-    {
-        foreach (var s in _servers) s.Dispose();
-        _servers.Clear();
-        for (int i = 1; i <= 3; i++)
-        {
-            string data = Path.Combine(_dir, $"node{i}");
-            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
-        }
-    }
-
-    public void Dispose()
-    {
-        StopAll();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _cluster.Dispose();
 }
