@@ -26,7 +26,9 @@ public sealed class PeerSession : IDisposable
             throw new KvConnectionException($"node {node.Id} has no usable ucx address ('{node.Ucx}')");
         try
         {
-            return new PeerSession(node, RemoteSession.Open(host, port, new KvClientOptions { Credential = token, Timeout = timeout, ClientName = "rdmakv-peer" }));
+            // Never reconnects: once the peer failed, the move has failed, and a write forwarded to it
+            // fails at once instead of holding the node's request thread through connect attempts.
+            return new PeerSession(node, RemoteSession.Open(host, port, new KvClientOptions { Credential = token, Timeout = timeout, ClientName = "rdmakv-peer" }, neverReconnect: true));
         }
         catch (KvConnectionException e)
         {

@@ -41,9 +41,9 @@ sealed class RemoteSession : INodeSession
             ? (host, port)
             : throw new ArgumentException($"'ucx://{text}' is not ucx://HOST:PORT");
 
-    public static RemoteSession Open(string host, int port, KvClientOptions options)
+    public static RemoteSession Open(string host, int port, KvClientOptions options, bool neverReconnect = false)
     {
-        var session = new RemoteSession(host, port, options);
+        var session = new RemoteSession(host, port, options) { NeverReconnect = neverReconnect };
         try
         {
             lock (session._gate) session.Reconnect();
@@ -184,11 +184,16 @@ sealed class RemoteSession : INodeSession
         return use(message);
     }
 
+    /// <summary>When set, a call after the connection failed throws at once instead of reconnecting (a node forwarding a move's writes must not stall on a dead peer).</summary>
+    internal bool NeverReconnect { get; init; }
+
     T Call<TState, T>(Encoder<TState> encode, TState state, Func<Message, T> use) where TState : allows ref struct
     {
         UcxClientConnection connection;
         lock (_gate)
         {
+            if ((_connection is null || _connection.Failure is not null) && NeverReconnect)
+                throw new KvConnectionException($"the connection to {Address} failed: {_connection?.Failure ?? "closed"}");
             if (_connection is null || _connection.Failure is not null) Reconnect();
             connection = _connection!;
         }
