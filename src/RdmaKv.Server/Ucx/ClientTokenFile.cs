@@ -15,38 +15,44 @@ public static class ClientTokenFile
     public static string LoadOrCreate(string path, out bool created)
     {
         created = false;
-        if (File.Exists(path))
-        {
-            string text = File.ReadAllText(path).Trim();
-            if (text.Length >= 16) return text;
-            throw new InvalidDataException($"{path} holds no token (at least 16 characters); delete it to make a new one");
-        }
+        if (File.Exists(path)) return Read(path);
         string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        string temporary = $"{path}.{Environment.ProcessId}.tmp";
-        using (var f = new FileStream(temporary, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        using (var w = new StreamWriter(f))
-            w.WriteLine(token);
         try
         {
-            // A move that may not overwrite (a hard link on Linux) fails when the file exists:
-            // whoever moves first wins, and everyone reads the winner's token.
-            File.Move(temporary, path, overwrite: false);
+            // CreateNew is O_EXCL: of nodes racing to make a shared file, exactly one makes it
+            // (File.Move without overwrite is not atomic here: several racers each "made" it).
+            using (var f = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                using var w = new StreamWriter(f);
+                w.WriteLine(token);
+                w.Flush();
+                f.Flush(flushToDisk: true);
+            }
             created = true;
             return token;
         }
         catch (IOException) when (File.Exists(path))
         {
-            return LoadOrCreate(path, out created);
+            return Read(path);
         }
-        finally
+    }
+
+    static string Read(string path)
+    {
+        string text = File.ReadAllText(path).Trim();
+        // Another node made the file a moment ago and has not written its line yet.
+        for (long deadline = Environment.TickCount64 + 2000; text.Length == 0 && Environment.TickCount64 < deadline;)
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            Thread.Sleep(10);
+            text = File.ReadAllText(path).Trim();
         }
+        if (text.Length >= 16) return text;
+        throw new InvalidDataException($"{path} holds no token (at least 16 characters); delete it to make a new one");
     }
 
     /// <summary>Compares in constant time, so the time of a refusal says nothing about the token.</summary>
