@@ -25,7 +25,7 @@ public enum MessageType : byte
     ClusterMap = 14,
 
     // A partition move, sent by the partition's current owner to the node taking it over (see
-    // docs/ARCHITECTURE.md, Cluster). Each is answered with Reply.
+    // docs/cluster.md). Each is answered with Reply.
 
     /// <summary>Key: the partition number (UTF-8 digits). The receiver starts accepting the moves below for it.</summary>
     MoveIn = 15,
