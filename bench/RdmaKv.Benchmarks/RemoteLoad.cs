@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using RdmaKv.Client;
 using RdmaKv.Server;
 using RdmaKv.Server.Ucx;
@@ -24,9 +25,11 @@ static class RemoteLoad
         int count = int.Parse(args.GetValueOrDefault("ops", "20000"));
         string name = $"bench-ucx-{Environment.ProcessId}";
         string data = Path.Combine(Path.GetTempPath(), name);
-        using var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 1L << 30, Partitions = 4 });
+        using var host = NodeHost.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 1L << 30, Partitions = 4, AdminUrls = "none" },
+            new NodeHostOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), ListenRequired = true }, NullLoggerFactory.Instance);
+        var node = host.Node;
+        var listener = host.Remote!;
         string token = ClientTokenFile.LoadOrCreate(Path.Combine(data, ClientTokenFile.FileName), out _);
-        using var listener = UcxNodeListener.Start(node, new IPEndPoint(IPAddress.Loopback, 0), token);
         string uri = $"ucx://127.0.0.1:{listener.EndPoint.Port}";
         using var client = KvClient.Connect(uri, new KvClientOptions { Credential = token });
         byte[][] keyBytes = [.. Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}"))];

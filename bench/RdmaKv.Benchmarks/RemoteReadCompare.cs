@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using RdmaKv.Client;
 using RdmaKv.Server;
 using RdmaKv.Server.Ucx;
@@ -37,12 +38,12 @@ static class RemoteReadCompare
             {
                 string name = $"bench-reads-{RemoteReadPaths.Name(path)}-{Environment.ProcessId}";
                 string data = Path.Combine(Path.GetTempPath(), name);
-                var node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 512L << 20, Partitions = 4, RemoteReads = path });
-                nodes.Add(node);
-                storageNodes[path] = node;
+                var host = NodeHost.Start(new StorageNodeOptions { Name = name, DataDirectory = data, MemoryBytes = 512L << 20, Partitions = 4, RemoteReads = path, AdminUrls = "none" },
+                    new NodeHostOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), ListenRequired = true }, NullLoggerFactory.Instance);
+                nodes.Add(host);
+                storageNodes[path] = host.Node;
+                var listener = host.Remote!;
                 string token = ClientTokenFile.LoadOrCreate(Path.Combine(data, ClientTokenFile.FileName), out _);
-                var listener = UcxNodeListener.Start(node, new IPEndPoint(IPAddress.Loopback, 0), token);
-                nodes.Add(listener);
                 string uri = $"ucx://127.0.0.1:{listener.EndPoint.Port}";
                 var warm = KvClient.Connect(uri, new KvClientOptions { Credential = token });
                 var cold = KvClient.Connect(uri, new KvClientOptions { Credential = token, LocationCacheEntries = 16 });

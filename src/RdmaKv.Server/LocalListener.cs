@@ -12,7 +12,7 @@ namespace RdmaKv.Server;
 /// domain socket in the node's directory, one thread per connection. GETs never come here: local
 /// clients read the mapped regions themselves.
 /// </summary>
-public sealed class LocalListener : IDisposable
+public sealed class LocalListener : INodeListener
 {
     readonly Socket _listener;
     readonly StorageNode _node;
@@ -21,6 +21,10 @@ public sealed class LocalListener : IDisposable
     readonly List<(Thread Thread, FrameConnection Connection)> _connections = [];
     volatile bool _stopping;
     int _mailboxes;
+
+    public string Transport => "local";
+
+    public string Address => $"local:{_node.Options.Name}";
 
     public LocalListener(StorageNode node, string socketPath, ILogger log)
     {

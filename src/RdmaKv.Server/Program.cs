@@ -94,49 +94,22 @@ root.SetAction(async (parse, cancel) =>
     });
     builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(15));
     using var host = builder.Build();
-    // The admin plane starts first, so /health/live answers and /health/ready says "starting"
-    // while the node comes up; it lets go of the node before the node stops.
-    AdminPlane? admin;
+    NodeHost node;
     try
     {
-        admin = await AdminPlaneHost.StartAsync(options, parse.GetResult(adminUrls) is { Implicit: false } || options.ClusterFile is not null, host.Services.GetRequiredService<ILoggerFactory>(), cancel);
-    }
-    catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
-    {
-        Console.Error.WriteLine($"rdmakv-server: admin plane: {e.Message}");
-        return 3;
-    }
-    await using var adminPlane = admin;
-    StorageNode node;
-    try
-    {
-        node = StorageNode.Start(options, host.Services.GetRequiredService<ILogger<StorageNode>>());
-    }
-    catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
-    {
-        Console.Error.WriteLine($"rdmakv-server: {e.Message}");
-        return 3;
-    }
-    UcxNodeListener? remote;
-    try
-    {
-        remote = RemoteAccess.Start(node, listenAt, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RdmaKv.Server.Ucx"));
-    }
-    catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
-    {
-        if (parse.GetResult(listen) is { Implicit: false } || options.ClusterFile is not null)
+        node = await NodeHost.StartAsync(options, new NodeHostOptions
         {
-            Console.Error.WriteLine($"rdmakv-server: remote access: {e.Message}");
-            node.Dispose();
-            return 3;
-        }
-        // Only the default address was taken (another node on this host): serve local clients.
-        host.Services.GetRequiredService<ILogger<StorageNode>>().LogWarning("remote access is off: {Reason}; pass --listen HOST:PORT to choose another address", e.Message);
-        remote = null;
+            Listen = listenAt,
+            ListenRequired = parse.GetResult(listen) is { Implicit: false } || options.ClusterFile is not null,
+            AdminRequired = parse.GetResult(adminUrls) is { Implicit: false } || options.ClusterFile is not null,
+        }, host.Services.GetRequiredService<ILoggerFactory>(), cancel);
     }
-    admin?.Attach(node);
-    using (node)
-    using (remote)
+    catch (NodeStartException e)
+    {
+        Console.Error.WriteLine(e.Stage == "node" ? $"rdmakv-server: {e.Message}" : $"rdmakv-server: {e.Stage}: {e.Message}");
+        return 3;
+    }
+    await using (node)
     {
         // The host turns Ctrl-C and SIGTERM into a return from RunAsync; disposing the node then
         // drains its connections, unmaps its regions and removes its shared-memory files.
@@ -148,7 +121,6 @@ root.SetAction(async (parse, cancel) =>
         {
             // stopped before the host had started: the node still stops cleanly below
         }
-        admin?.Detach();
     }
     return 0;
 });

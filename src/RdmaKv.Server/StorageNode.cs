@@ -18,6 +18,9 @@ public sealed partial class StorageNode : IDisposable
     readonly NodePartition[] _partitions;
     readonly NodeLock _nameLock;
     readonly LocalListener _local;
+
+    /// <summary>The local socket and mailboxes, which every node serves (the node starts them itself).</summary>
+    public INodeListener Local => _local;
     readonly ILogger _log;
     readonly ulong _seed;
     int _disposed;

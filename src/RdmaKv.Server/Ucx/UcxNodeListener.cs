@@ -16,7 +16,7 @@ namespace RdmaKv.Server.Ucx;
 /// and puts, deletes, multi-puts and fallback GETs as active messages answered on the progress
 /// thread by the same <see cref="RequestHandler"/> the local transport uses.
 /// </summary>
-public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
+public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiver
 {
     readonly StorageNode _node;
     readonly RequestHandler _handler;
@@ -42,6 +42,10 @@ public sealed unsafe partial class UcxNodeListener : IDisposable, IFrameReceiver
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
     public int ConnectionCount { get; private set; }
+
+    public string Transport => "ucx";
+
+    public string Address => $"ucx://{EndPoint}";
 
     /// <summary>How clients READ this node's regions (never <see cref="RemoteReadPath.Auto"/>).</summary>
     public RemoteReadPath Reads { get; }

@@ -1,0 +1,116 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using RdmaKv.Admin;
+using RdmaKv.Server.Ucx;
+
+namespace RdmaKv.Server;
+
+/// <summary>What a host is told besides the node's options.</summary>
+public sealed record NodeHostOptions
+{
+    /// <summary>Where UCX listens; null for no remote access.</summary>
+    public IPEndPoint? Listen { get; init; }
+
+    /// <summary>The operator named the UCX address: failing to listen there stops the start (else the node serves local clients and says why).</summary>
+    public bool ListenRequired { get; init; }
+
+    /// <summary>The operator named the admin URLs: failing to bind them stops the start.</summary>
+    public bool AdminRequired { get; init; }
+}
+
+/// <summary>A part of a node could not start; <see cref="Stage"/> names it for the operator.</summary>
+public sealed class NodeStartException(string stage, string message, Exception inner) : Exception(message, inner)
+{
+    public string Stage { get; } = stage;
+}
+
+/// <summary>
+/// A node and everything that serves it, started in order and stopped in reverse: the admin
+/// plane first (so /health answers "starting" while the node recovers), the node with its local
+/// listener, then the remote listeners; the admin plane is given the node once it is up.
+/// </summary>
+public sealed class NodeHost : IAsyncDisposable, IDisposable
+{
+    readonly List<INodeListener> _listeners = [];
+
+    NodeHost(StorageNode node, AdminPlane? admin)
+    {
+        Node = node;
+        Admin = admin;
+        _listeners.Add(node.Local);
+    }
+
+    public StorageNode Node { get; }
+    public AdminPlane? Admin { get; }
+
+    /// <summary>Every way clients reach this node, local first.</summary>
+    public IReadOnlyList<INodeListener> Listeners => _listeners;
+
+    /// <summary>The UCX listener, when remote access is on.</summary>
+    public UcxNodeListener? Remote => _listeners.OfType<UcxNodeListener>().FirstOrDefault();
+
+    /// <summary>Starts a host for a program that is not asynchronous (benchmarks, tools).</summary>
+    public static NodeHost Start(StorageNodeOptions options, NodeHostOptions host, ILoggerFactory logs)
+    {
+#pragma warning disable VSTHRD002 // start-up is synchronous for these callers by design
+        return StartAsync(options, host, logs, CancellationToken.None).GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+    }
+
+    public static async Task<NodeHost> StartAsync(StorageNodeOptions options, NodeHostOptions host, ILoggerFactory logs, CancellationToken cancel)
+    {
+        AdminPlane? admin;
+        try
+        {
+            admin = await AdminPlaneHost.StartAsync(options, host.AdminRequired, logs, cancel);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+        {
+            throw new NodeStartException("admin plane", e.Message, e);
+        }
+        StorageNode node;
+        try
+        {
+            node = StorageNode.Start(options, logs.CreateLogger<StorageNode>());
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            if (admin is not null) await admin.DisposeAsync();
+            throw new NodeStartException("node", e.Message, e);
+        }
+        var started = new NodeHost(node, admin);
+        try
+        {
+            var remote = RemoteAccess.Start(node, host.Listen, logs.CreateLogger("RdmaKv.Server.Ucx"));
+            if (remote is not null) started._listeners.Add(remote);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
+        {
+            if (host.ListenRequired)
+            {
+                await started.DisposeAsync();
+                throw new NodeStartException("remote access", e.Message, e);
+            }
+            // Only the default address was taken (another node on this host): serve local clients.
+            logs.CreateLogger<StorageNode>().LogWarning("remote access is off: {Reason}; pass --listen HOST:PORT to choose another address", e.Message);
+        }
+        admin?.Attach(node);
+        return started;
+    }
+
+    /// <summary>The admin plane lets go of the node, the remote listeners stop, then the node (draining its local clients, unmapping, removing its shared memory), then the admin plane.</summary>
+    public void Dispose()
+    {
+#pragma warning disable VSTHRD002 // see Start
+        DisposeAsync().AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin?.Detach();
+        for (int i = _listeners.Count - 1; i >= 1; i--) _listeners[i].Dispose();
+        Node.Dispose();
+        if (Admin is not null) await Admin.DisposeAsync();
+    }
+}
