@@ -79,13 +79,13 @@ static class AdminEndpoints
         {
             operations = new
             {
-                puts = Get("puts"),
-                deletes = Get("deletes"),
-                fallbackGets = Get("fallback_gets"),
-                multiPuts = Get("multi_puts"),
-                adminGets = Get("admin_gets"),
-                adminPuts = Get("admin_puts"),
-                adminDeletes = Get("admin_deletes"),
+                puts = Get(StatNames.Puts),
+                deletes = Get(StatNames.Deletes),
+                fallbackGets = Get(StatNames.FallbackGets),
+                multiPuts = Get(StatNames.MultiPuts),
+                adminGets = Get(StatNames.AdminGets),
+                adminPuts = Get(StatNames.AdminPuts),
+                adminDeletes = Get(StatNames.AdminDeletes),
             },
             rates = new
             {
@@ -95,19 +95,19 @@ static class AdminEndpoints
             // One-sided reads never reach the node: clients report them (KvClientOptions.ReportInterval).
             reportedByClients = new
             {
-                lookups = Get("client_lookups"),
-                oneSidedGets = Get("client_one_sided_gets"),
-                cacheHits = Get("client_cache_hits"),
-                retries = Get("client_retries"),
-                checksumFailures = Get("client_checksum_failures"),
-                fallbacks = Get("client_fallbacks"),
+                lookups = Get(StatNames.ClientLookups),
+                oneSidedGets = Get(StatNames.ClientOneSidedGets),
+                cacheHits = Get(StatNames.ClientCacheHits),
+                retries = Get(StatNames.ClientRetries),
+                checksumFailures = Get(StatNames.ClientChecksumFailures),
+                fallbacks = Get(StatNames.ClientFallbacks),
             },
-            errors = new { requests = Get("errors"), badFrames = Get("bad_frames"), recorded = node.RecentErrors.Added },
-            bytesIn = Get("bytes_in"),
-            clients = new { connected = Get("connections_open"), total = Get("connections_total") },
-            keys = Get("keys"),
-            regionBytes = Get("region_bytes"),
-            grows = Get("grows"),
+            errors = new { requests = Get(StatNames.Errors), badFrames = Get(StatNames.BadFrames), recorded = node.RecentErrors.Added },
+            bytesIn = Get(StatNames.BytesIn),
+            clients = new { connected = Get(StatNames.ConnectionsOpen), total = Get(StatNames.ConnectionsTotal) },
+            keys = Get(StatNames.Keys),
+            regionBytes = Get(StatNames.RegionBytes),
+            grows = Get(StatNames.Grows),
             latency = node.Latencies.ToDictionary(l => l.Operation, l => LatencySummary(l.Histogram.Snapshot())),
             latestInterval = latest?.Latency,
             counters,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using RdmaKv.Core;
 
 namespace RdmaKv.Admin;
 
@@ -29,7 +30,7 @@ static class ClusterEndpoints
                 if (n.Id == node.NodeId)
                 {
                     var counters = node.Counters();
-                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, true, counters.GetValueOrDefault("keys"), counters.GetValueOrDefault("puts"), null);
+                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, true, counters.GetValueOrDefault(StatNames.Keys), counters.GetValueOrDefault(StatNames.Puts), null);
                 }
                 if (n.Admin is null) return new NodeRow(n.Id, n.Ucx, null, owned, false, false, null, null, "no admin URL in the cluster map");
                 try

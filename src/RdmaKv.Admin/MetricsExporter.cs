@@ -1,4 +1,5 @@
 using Prometheus;
+using RdmaKv.Core;
 
 namespace RdmaKv.Admin;
 
@@ -12,13 +13,13 @@ public sealed class MetricsExporter
 {
     static readonly Dictionary<string, (string Metric, string Label)> Totals = new()
     {
-        ["puts"] = ("rdmakv_requests_total", "put"),
-        ["deletes"] = ("rdmakv_requests_total", "delete"),
-        ["fallback_gets"] = ("rdmakv_requests_total", "fallback_get"),
-        ["multi_puts"] = ("rdmakv_requests_total", "multi_put"),
-        ["admin_gets"] = ("rdmakv_admin_requests_total", "get"),
-        ["admin_puts"] = ("rdmakv_admin_requests_total", "put"),
-        ["admin_deletes"] = ("rdmakv_admin_requests_total", "delete"),
+        [StatNames.Puts] = ("rdmakv_requests_total", "put"),
+        [StatNames.Deletes] = ("rdmakv_requests_total", "delete"),
+        [StatNames.FallbackGets] = ("rdmakv_requests_total", "fallback_get"),
+        [StatNames.MultiPuts] = ("rdmakv_requests_total", "multi_put"),
+        [StatNames.AdminGets] = ("rdmakv_admin_requests_total", "get"),
+        [StatNames.AdminPuts] = ("rdmakv_admin_requests_total", "put"),
+        [StatNames.AdminDeletes] = ("rdmakv_admin_requests_total", "delete"),
     };
 
     readonly NodeSlot _slot;
@@ -93,12 +94,12 @@ public sealed class MetricsExporter
                 {
                     switch (name)
                     {
-                        case "errors": _errors.IncTo(value); break;
-                        case "bad_frames": _badFrames.IncTo(value); break;
-                        case "bytes_in": _bytesIn.IncTo(value); break;
-                        case "connections_total": _connections.IncTo(value); break;
-                        case "connections_open": _connectionsOpen.Set(value); break;
-                        case "keys": _keys.Set(value); break;
+                        case StatNames.Errors: _errors.IncTo(value); break;
+                        case StatNames.BadFrames: _badFrames.IncTo(value); break;
+                        case StatNames.BytesIn: _bytesIn.IncTo(value); break;
+                        case StatNames.ConnectionsTotal: _connections.IncTo(value); break;
+                        case StatNames.ConnectionsOpen: _connectionsOpen.Set(value); break;
+                        case StatNames.Keys: _keys.Set(value); break;
                         default: _otherStats.WithLabels(name).Set(value); break;
                     }
                 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using RdmaKv.Core;
 
 namespace RdmaKv.Admin;
 
@@ -24,7 +25,7 @@ public sealed class StatsSampler(NodeSlot slot, AdminOptions options) : Backgrou
 {
     /// <summary>The counters that become per-second rates.</summary>
     public static readonly string[] RateCounters =
-        ["puts", "deletes", "fallback_gets", "multi_puts", "admin_gets", "admin_puts", "admin_deletes", "errors", "bad_frames", "bytes_in"];
+        [StatNames.Puts, StatNames.Deletes, StatNames.FallbackGets, StatNames.MultiPuts, StatNames.AdminGets, StatNames.AdminPuts, StatNames.AdminDeletes, StatNames.Errors, StatNames.BadFrames, StatNames.BytesIn];
 
     readonly Queue<Sample> _samples = new();
     readonly Lock _lock = new();
@@ -88,11 +89,11 @@ public sealed class StatsSampler(NodeSlot slot, AdminOptions options) : Backgrou
                 var interval = snapshot.Minus(_lastLatency.GetValueOrDefault(operation) ?? LatencySnapshot.Empty);
                 points[operation] = new LatencyPoint(interval.Count, Us(interval.Percentile(0.5)), Us(interval.Percentile(0.99)), Us(interval.Percentile(0.999)));
             }
-            long errors = Delta(counters, "errors");
-            long badFrames = Delta(counters, "bad_frames");
+            long errors = Delta(counters, StatNames.Errors);
+            long badFrames = Delta(counters, StatNames.BadFrames);
             if (badFrames > 0) node.RecentErrors.Add("clients", $"{badFrames} malformed frame(s) from clients in the last {seconds:0.#} s");
             Add(new Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), seconds, rates, points,
-                counters.GetValueOrDefault("connections_open"), counters.GetValueOrDefault("keys"), errors + badFrames));
+                counters.GetValueOrDefault(StatNames.ConnectionsOpen), counters.GetValueOrDefault(StatNames.Keys), errors + badFrames));
             Remember(counters, latency, now);
         }
     }

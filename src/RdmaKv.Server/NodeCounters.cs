@@ -1,4 +1,5 @@
 using RdmaKv.Admin;
+using RdmaKv.Core;
 using RdmaKv.Protocol;
 
 namespace RdmaKv.Server;
@@ -37,11 +38,11 @@ public sealed class NodeCounters
             if (count <= 0) continue;
             switch (name)
             {
-                case "lookups": Interlocked.Add(ref ClientLookups, count); break;
-                case "cache_hits": Interlocked.Add(ref ClientCacheHits, count); break;
-                case "retries": Interlocked.Add(ref ClientRetries, count); break;
-                case "checksum_failures": Interlocked.Add(ref ClientChecksumFailures, count); break;
-                case "fallbacks": Interlocked.Add(ref ClientFallbacks, count); break;
+                case StatNames.Reported.Lookups: Interlocked.Add(ref ClientLookups, count); break;
+                case StatNames.Reported.CacheHits: Interlocked.Add(ref ClientCacheHits, count); break;
+                case StatNames.Reported.Retries: Interlocked.Add(ref ClientRetries, count); break;
+                case StatNames.Reported.ChecksumFailures: Interlocked.Add(ref ClientChecksumFailures, count); break;
+                case StatNames.Reported.Fallbacks: Interlocked.Add(ref ClientFallbacks, count); break;
             }
         }
     }
@@ -81,24 +82,24 @@ public sealed class NodeCounters
 
     public Dictionary<string, long> Snapshot() => new()
     {
-        ["puts"] = Volatile.Read(ref Puts),
-        ["deletes"] = Volatile.Read(ref Deletes),
-        ["fallback_gets"] = Volatile.Read(ref FallbackGets),
-        ["wrong_partition"] = Volatile.Read(ref WrongPartition),
-        ["multi_puts"] = Volatile.Read(ref MultiPuts),
-        ["errors"] = Volatile.Read(ref Errors),
-        ["bad_frames"] = Volatile.Read(ref BadFrames),
-        ["connections_total"] = Volatile.Read(ref Connections),
-        ["connections_open"] = Volatile.Read(ref ConnectionsOpen),
-        ["bytes_in"] = Volatile.Read(ref BytesIn),
-        ["admin_gets"] = Volatile.Read(ref AdminGets),
-        ["admin_puts"] = Volatile.Read(ref AdminPuts),
-        ["admin_deletes"] = Volatile.Read(ref AdminDeletes),
-        ["client_lookups"] = Volatile.Read(ref ClientLookups),
-        ["client_one_sided_gets"] = Volatile.Read(ref ClientLookups) - Volatile.Read(ref ClientFallbacks),
-        ["client_cache_hits"] = Volatile.Read(ref ClientCacheHits),
-        ["client_retries"] = Volatile.Read(ref ClientRetries),
-        ["client_checksum_failures"] = Volatile.Read(ref ClientChecksumFailures),
-        ["client_fallbacks"] = Volatile.Read(ref ClientFallbacks),
+        [StatNames.Puts] = Volatile.Read(ref Puts),
+        [StatNames.Deletes] = Volatile.Read(ref Deletes),
+        [StatNames.FallbackGets] = Volatile.Read(ref FallbackGets),
+        [StatNames.WrongPartition] = Volatile.Read(ref WrongPartition),
+        [StatNames.MultiPuts] = Volatile.Read(ref MultiPuts),
+        [StatNames.Errors] = Volatile.Read(ref Errors),
+        [StatNames.BadFrames] = Volatile.Read(ref BadFrames),
+        [StatNames.ConnectionsTotal] = Volatile.Read(ref Connections),
+        [StatNames.ConnectionsOpen] = Volatile.Read(ref ConnectionsOpen),
+        [StatNames.BytesIn] = Volatile.Read(ref BytesIn),
+        [StatNames.AdminGets] = Volatile.Read(ref AdminGets),
+        [StatNames.AdminPuts] = Volatile.Read(ref AdminPuts),
+        [StatNames.AdminDeletes] = Volatile.Read(ref AdminDeletes),
+        [StatNames.ClientLookups] = Volatile.Read(ref ClientLookups),
+        [StatNames.ClientOneSidedGets] = Volatile.Read(ref ClientLookups) - Volatile.Read(ref ClientFallbacks),
+        [StatNames.ClientCacheHits] = Volatile.Read(ref ClientCacheHits),
+        [StatNames.ClientRetries] = Volatile.Read(ref ClientRetries),
+        [StatNames.ClientChecksumFailures] = Volatile.Read(ref ClientChecksumFailures),
+        [StatNames.ClientFallbacks] = Volatile.Read(ref ClientFallbacks),
     };
 }

@@ -210,9 +210,9 @@ public sealed partial class StorageNode : IDisposable
             bytes += s.RegionBytes;
             grows += s.Grows;
         }
-        stats["keys"] = keys;
-        stats["region_bytes"] = bytes;
-        stats["grows"] = grows;
+        stats[StatNames.Keys] = keys;
+        stats[StatNames.RegionBytes] = bytes;
+        stats[StatNames.Grows] = grows;
         stats["damaged_extents"] = _partitions.Sum(p => p.Writer.DamagedExtents);
         stats["partitions"] = _partitions.Length;
         AddDurabilityStats(stats);

@@ -50,11 +50,11 @@ public sealed class ReaderContext
             if (now != reported) report[name] = now - reported;
             reported = now;
         }
-        Add("lookups", Lookups, ref _reportedLookups);
-        Add("cache_hits", CacheHits, ref _reportedCacheHits);
-        Add("retries", Retries, ref _reportedRetries);
-        Add("checksum_failures", ChecksumFailures, ref _reportedChecksumFailures);
-        Add("fallbacks", Fallbacks, ref _reportedFallbacks);
+        Add(StatNames.Reported.Lookups, Lookups, ref _reportedLookups);
+        Add(StatNames.Reported.CacheHits, CacheHits, ref _reportedCacheHits);
+        Add(StatNames.Reported.Retries, Retries, ref _reportedRetries);
+        Add(StatNames.Reported.ChecksumFailures, ChecksumFailures, ref _reportedChecksumFailures);
+        Add(StatNames.Reported.Fallbacks, Fallbacks, ref _reportedFallbacks);
         return report;
     }
 
