@@ -1,6 +1,5 @@
-using RdmaKv.Client;
-using RdmaKv.Client.Cluster;
 using RdmaKv.Core.Cluster;
+using RdmaKv.Server.Cluster;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -29,12 +28,12 @@ public sealed class PeerSessionTests : IDisposable
 
         _server.Signal(Binaries.SigKill);
         _server.WaitForExit();
-        Assert.ThrowsAny<KvConnectionException>(() => peer.MovePut("k"u8, "v"u8));
+        Assert.Throws<PeerConnectionException>(() => peer.MovePut("k"u8, "v"u8));
 
         _server.Dispose();
         _server = ServerProcess.Start(_name, _data, "--listen", ucx, "--admin-urls", "none");
         _server.WaitForOutput("remote clients connect with");
-        var again = Assert.ThrowsAny<KvConnectionException>(() => peer.MovePut("k"u8, "v"u8));
+        var again = Assert.Throws<PeerConnectionException>(() => peer.MovePut("k"u8, "v"u8));
         Assert.Contains("failed", again.Message);
         Assert.DoesNotContain("cannot reach", again.Message);
     }
