@@ -46,7 +46,7 @@ public sealed class RequestHandler(StorageNode node)
                 MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, moved);
                 return;
             case MessageType.MoveIn:
-                Reply(reply, request.Id, node.MoveIn(Client.Cluster.PeerSession.ParsePartition(request.Key.Span)));
+                Reply(reply, request.Id, node.MoveIn(Cluster.PeerSession.ParsePartition(request.Key.Span)));
                 return;
             case MessageType.Import:
                 Reply(reply, request.Id, node.Import(request.Pairs!));

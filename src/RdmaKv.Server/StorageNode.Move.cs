@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using RdmaKv.Client.Cluster;
 using RdmaKv.Core;
 using RdmaKv.Core.Cluster;
+using RdmaKv.Server.Cluster;
 using RdmaKv.Server.Ucx;
 
 namespace RdmaKv.Server;
@@ -54,7 +54,7 @@ public sealed partial class StorageNode
             if (delete) target.MoveDelete(key);
             else target.MovePut(key, value);
         }
-        catch (Exception e) when (e is Client.KvConnectionException or KvException)
+        catch (Exception e) when (e is PeerConnectionException or KvException)
         {
             // The write stands here; the move cannot finish without it on the target.
             _forwardFailure = $"forwarding a write to node {target.Node.Id} failed: {e.Message}";
@@ -135,12 +135,12 @@ public sealed partial class StorageNode
                 copied = CopyPartition(clusterPartition, map, peer);
                 moved = SwitchOwner(clusterPartition, target.Id);
             }
-            catch (Client.KvConnectionException e)
+            catch (PeerConnectionException e)
             {
                 _outgoing.TryRemove(clusterPartition, out _);
                 peer.Dispose();
                 // Its message names only an address; the admin answer names the move and the node.
-                throw new Client.KvConnectionException($"the move of partition {clusterPartition} stopped: node {target.Id} failed: {e.Message}", e);
+                throw new PeerConnectionException($"the move of partition {clusterPartition} stopped: node {target.Id} failed: {e.Message}", e);
             }
             catch
             {
@@ -157,7 +157,7 @@ public sealed partial class StorageNode
             {
                 peer.AdoptMap(moved);
             }
-            catch (Exception e) when (e is Client.KvConnectionException or KvException)
+            catch (Exception e) when (e is PeerConnectionException or KvException)
             {
                 notTold.Add($"{target.Id}: {e.Message}");
             }
@@ -260,7 +260,7 @@ public sealed partial class StorageNode
             using var peer = PeerSession.Open(node, token, TimeSpan.FromSeconds(5));
             peer.AdoptMap(map);
         }
-        catch (Exception e) when (e is Client.KvConnectionException or KvException)
+        catch (Exception e) when (e is PeerConnectionException or KvException)
         {
             notTold.Add($"{node.Id}: {e.Message}");
             _log.LogWarning("Node {Node} did not take the map of epoch {Epoch}: {Reason}; it learns it when it next asks", node.Id, map.Epoch, e.Message);

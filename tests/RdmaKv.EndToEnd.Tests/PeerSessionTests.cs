@@ -1,6 +1,5 @@
-using RdmaKv.Client;
-using RdmaKv.Client.Cluster;
 using RdmaKv.Core.Cluster;
+using RdmaKv.Server.Cluster;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -29,15 +28,42 @@ public sealed class PeerSessionTests : IDisposable
 
         _server.Signal(Binaries.SigKill);
         _server.WaitForExit();
-        Assert.ThrowsAny<KvConnectionException>(() => peer.MovePut("k"u8, "v"u8));
+        Assert.Throws<PeerConnectionException>(() => peer.MovePut("k"u8, "v"u8));
 
         _server.Dispose();
         _server = ServerProcess.Start(_name, _data, "--listen", ucx, "--admin-urls", "none");
         _server.WaitForOutput("remote clients connect with");
-        var again = Assert.ThrowsAny<KvConnectionException>(() => peer.MovePut("k"u8, "v"u8));
+        var again = Assert.Throws<PeerConnectionException>(() => peer.MovePut("k"u8, "v"u8));
         Assert.Contains("failed", again.Message);
         Assert.DoesNotContain("cannot reach", again.Message);
     }
+
+    [Fact]
+    public void APeerSessionWhoseTargetStoppedAnsweringFailsTheNextCallAtOnceInsteadOfWaitingAgain()
+    {
+        _server = ServerProcess.StartOnFreePorts(_name, _data);
+        _server.WaitForOutput("remote clients connect with");
+        string token = File.ReadAllText(Path.Combine(_data, "client-token")).Trim();
+        using var peer = PeerSession.Open(new ClusterNode("target", _server.UcxAddress!, null), token, TimeSpan.FromSeconds(1));
+
+        // A stopped node keeps its connection open, so the connection itself never fails: only
+        // the session remembers that the first call went unanswered.
+        _server.Signal(SigStop);
+        try
+        {
+            var first = Assert.Throws<PeerConnectionException>(() => peer.MovePut("k"u8, "v"u8));
+            Assert.Contains("did not answer within 1 s", first.Message);
+            var next = Assert.Throws<PeerConnectionException>(() => peer.MoveDelete("k"u8));
+            Assert.StartsWith("the connection to ucx://", next.Message);
+            Assert.Contains("did not answer within 1 s", next.Message);
+        }
+        finally
+        {
+            _server.Signal(SigCont);
+        }
+    }
+
+    const int SigStop = 19, SigCont = 18;
 
     public void Dispose()
     {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
 using RdmaKv.Transport.Ucx;
@@ -41,9 +40,9 @@ sealed class RemoteSession : INodeSession
             ? (host, port)
             : throw new ArgumentException($"'ucx://{text}' is not ucx://HOST:PORT");
 
-    public static RemoteSession Open(string host, int port, KvClientOptions options, bool neverReconnect = false)
+    public static RemoteSession Open(string host, int port, KvClientOptions options)
     {
-        var session = new RemoteSession(host, port, options) { NeverReconnect = neverReconnect };
+        var session = new RemoteSession(host, port, options);
         try
         {
             lock (session._gate) session.Reconnect();
@@ -184,16 +183,11 @@ sealed class RemoteSession : INodeSession
         return use(message);
     }
 
-    /// <summary>When set, a call after the connection failed throws at once instead of reconnecting (a node forwarding a move's writes must not stall on a dead peer).</summary>
-    internal bool NeverReconnect { get; init; }
-
     T Call<TState, T>(Encoder<TState> encode, TState state, Func<Message, T> use) where TState : allows ref struct
     {
         UcxClientConnection connection;
         lock (_gate)
         {
-            if ((_connection is null || _connection.Failure is not null) && NeverReconnect)
-                throw new KvConnectionException($"the connection to {Address} failed: {_connection?.Failure ?? "closed"}");
             if (_connection is null || _connection.Failure is not null) Reconnect();
             connection = _connection!;
         }
@@ -223,22 +217,6 @@ sealed class RemoteSession : INodeSession
 
     public void Report(IReadOnlyDictionary<string, long> counters) =>
         Call(static (w, id, c) => MessageEncoder.ClientReport(w, id, c), counters, Replies.Status);
-
-    // A partition move, node to node (see PeerSession).
-    public void MoveIn(int partition) =>
-        Call(static (w, id, k) => MessageEncoder.KeyOnly(w, MessageType.MoveIn, id, k), System.Text.Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture)), Replies.Status);
-
-    public void Import(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
-        Call(static (w, id, p) => MessageEncoder.MultiPut(w, id, p, MessageType.Import), pairs, Replies.Status);
-
-    public void MovePut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
-        Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value, MessageType.MovePut), new KeyValue(key, value), Replies.Status);
-
-    public void MoveDelete(ReadOnlySpan<byte> key) =>
-        Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.MoveDelete, id, kv.Key), new KeyValue(key, default), Replies.Status);
-
-    public void AdoptMap(string json) =>
-        Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value, MessageType.AdoptMap), new KeyValue("cluster-map"u8, System.Text.Encoding.UTF8.GetBytes(json)), Replies.Status);
 
     /// <summary>The node's cluster map (its JSON), or null when the node is on its own.</summary>
     public string? ClusterMapJson() =>

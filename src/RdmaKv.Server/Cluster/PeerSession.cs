@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using RdmaKv.Core;
+using RdmaKv.Core.Cluster;
+using RdmaKv.Protocol;
+using RdmaKv.Transport.Ucx;
+
+namespace RdmaKv.Server.Cluster;
+
+/// <summary>
+/// A node's session with another node of its cluster, for moving a partition: the owner opens
+/// the receiver's MoveIn, copies with Import, forwards the writes it applies meanwhile, and hands
+/// every node the new map. One UCX connection, authenticated in Hello with the cluster's client
+/// token. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
+/// connection throws <see cref="PeerConnectionException"/>. Thread-safe.
+/// </summary>
+public sealed class PeerSession : IDisposable
+{
+    readonly UcxClientConnection _connection;
+    volatile string? _failure;
+
+    PeerSession(ClusterNode node, UcxClientConnection connection)
+    {
+        Node = node;
+        _connection = connection;
+    }
+
+    public ClusterNode Node { get; }
+
+    public static PeerSession Open(ClusterNode node, string token, TimeSpan timeout)
+    {
+        if (!ClusterMap.TrySplitAddress(node.Ucx, out string host, out int port))
+            throw new PeerConnectionException($"node {node.Id} has no usable ucx address ('{node.Ucx}')");
+        UcxClientConnection connection;
+        try
+        {
+            connection = UcxClientConnection.Connect(host, port, new UcxClientOptions { Timeout = timeout, MaxReplyLength = Wire.MaxFrameLength });
+        }
+        catch (IOException e)
+        {
+            throw new PeerConnectionException($"node {node.Id} (ucx://{node.Ucx}) is unreachable: {e.Message}", e);
+        }
+        var session = new PeerSession(node, connection);
+        try
+        {
+            session.Call((w, id) => MessageEncoder.Hello(w, id, "rdmakv-peer", token));
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public void MoveIn(int partition) =>
+        Call((w, id) => MessageEncoder.KeyOnly(w, MessageType.MoveIn, id, Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture))));
+
+    public void Import(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
+        Call((w, id) => MessageEncoder.MultiPut(w, id, pairs, MessageType.Import));
+
+    public void MovePut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        ulong id = _connection.NextId();
+        MessageEncoder.Put(output, id, key, value, MessageType.MovePut);
+        Send(output, id);
+    }
+
+    public void MoveDelete(ReadOnlySpan<byte> key)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        ulong id = _connection.NextId();
+        MessageEncoder.KeyOnly(output, MessageType.MoveDelete, id, key);
+        Send(output, id);
+    }
+
+    public void AdoptMap(ClusterMap map) =>
+        Call((w, id) => MessageEncoder.Put(w, id, "cluster-map"u8, Encoding.UTF8.GetBytes(map.ToJson()), MessageType.AdoptMap));
+
+    /// <summary>The partition number a MoveIn request carries as its key, or -1.</summary>
+    public static int ParsePartition(ReadOnlySpan<byte> key) =>
+        int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : -1;
+
+    void Call(Action<ArrayBufferWriter<byte>, ulong> encode)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        ulong id = _connection.NextId();
+        encode(output, id);
+        Send(output, id);
+    }
+
+    void Send(ArrayBufferWriter<byte> output, ulong id)
+    {
+        // Never reconnects: once the peer failed, the move has failed, and a write forwarded to it
+        // fails at once instead of holding the node's request thread through connect attempts.
+        if (_failure is { } failure) throw new PeerConnectionException($"the connection to {Address} failed: {failure}");
+        byte[] reply;
+        try
+        {
+            reply = _connection.Call(output.WrittenSpan[Wire.LengthPrefix..], id);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            _failure ??= e.Message;
+            throw new PeerConnectionException($"{Address}: {e.Message}", e);
+        }
+        if (!MessageDecoder.TryDecode(reply, out var message, out string error))
+            throw new PeerConnectionException($"{Address} sent a malformed reply: {error}");
+        if (message.Type is not (MessageType.Reply or MessageType.ValueReply or MessageType.HelloReply))
+            throw new PeerConnectionException($"{Address}: unexpected {message.Type} in answer to a request");
+        if (message.Status is not (StoreStatus.Ok or StoreStatus.NotFound)) throw new KvException(message.Status, message.Text);
+    }
+
+    string Address => $"ucx://{Node.Ucx}";
+
+    public void Dispose()
+    {
+        _failure ??= "closed";
+        _connection.Dispose();
+    }
+}
