@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -46,8 +45,8 @@ static class RemoteLoad
         var region = raw.Attach(d0.Partition, d0.Generation, d0.Length, d0.RemoteAddress, d0.RemoteKey);
         var small = new byte[64];
         var extent = new byte[Core.ExtentHeader.ExtentLength(keyBytes[0].Length, valueSize)];
-        Report("raw UCX READ 64 B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, small)));
-        Report($"raw UCX READ {extent.Length} B", Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, extent)));
+        Report("raw UCX READ 64 B", Latencies.Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, small)));
+        Report($"raw UCX READ {extent.Length} B", Latencies.Time(count, _ => raw.Read(region, Core.RegionHeader.IndexOffset, extent)));
 
         foreach (var (spin, progress) in new[] { (50, 0), (200, 0), (1000, 0), (1000, 200), (0, 0) })
         {
@@ -58,40 +57,25 @@ static class RemoteLoad
             Protocol.MessageDecoder.TryDecode(tuned.Call(h.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var r, out _);
             var d = r.Node!.Regions[0];
             var reg = tuned.Attach(d.Partition, d.Generation, d.Length, d.RemoteAddress, d.RemoteKey);
-            Report($"raw READ 64 B, caller drives {spin} us, client progress spin {progress} us", Time(count / 2, _ => tuned.Read(reg, Core.RegionHeader.IndexOffset, small)));
+            Report($"raw READ 64 B, caller drives {spin} us, client progress spin {progress} us", Latencies.Time(count / 2, _ => tuned.Read(reg, Core.RegionHeader.IndexOffset, small)));
         }
 
         var buffer = new byte[valueSize];
         var random = new Random(3);
-        Report("GET, location cache hit", Time(count, i => client.TryGet(keyBytes[i % 64], buffer, out _)));
+        Report("GET, location cache hit", Latencies.Time(count, i => client.TryGet(keyBytes[i % 64], buffer, out _)));
         using (var cold = KvClient.Connect(uri, new KvClientOptions { Credential = token, LocationCacheEntries = 16 }))
-            Report("GET, cold (buckets, then extent)", Time(count, _ => cold.TryGet(keyBytes[random.Next(keys)], buffer, out _)));
+            Report("GET, cold (buckets, then extent)", Latencies.Time(count, _ => cold.TryGet(keyBytes[random.Next(keys)], buffer, out _)));
         var batch = keyBytes.Take(32).ToArray();
-        var multi = Time(count / 32, _ => client.MultiGet(batch));
+        var multi = Latencies.Time(count / 32, _ => client.MultiGet(batch));
         Report("MultiGet of 32 (per batch)", multi);
-        Console.WriteLine($"  MultiGet throughput {32 / Median(multi) * 1e6:N0} keys/s");
-        Report("PUT", Time(count, i => client.Put(keyBytes[i % keys], value)));
+        Console.WriteLine($"  MultiGet throughput {32 / Latencies.Median(multi) * 1e6:N0} keys/s");
+        Report("PUT", Latencies.Time(count, i => client.Put(keyBytes[i % keys], value)));
         var reader = KvClient.ThreadReader;
         Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, fallbacks {reader.Fallbacks}; node fallback GETs {node.Stats()["fallback_gets"]}");
         return 0;
     }
 
-    static double[] Time(int count, Action<int> op)
-    {
-        for (int i = 0; i < Math.Min(count, 2000); i++) op(i); // warm up
-        var us = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            op(i);
-            us[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-        }
-        Array.Sort(us);
-        return us;
-    }
-
-    static double Median(double[] sorted) => sorted[sorted.Length / 2];
 
     static void Report(string what, double[] sorted) =>
-        Console.WriteLine($"{what}: p50 {Median(sorted):F1} us, p99 {sorted[(int)(sorted.Length * 0.99)]:F1} us ({sorted.Length} ops, {1e6 / sorted.Average():N0}/s)");
+        Console.WriteLine($"{what}: p50 {Latencies.Median(sorted):F1} us, p99 {Latencies.P99(sorted):F1} us ({sorted.Length} ops, {1e6 / sorted.Average():N0}/s)");
 }

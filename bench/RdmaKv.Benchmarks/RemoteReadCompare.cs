@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -61,9 +60,9 @@ static class RemoteReadCompare
                     var (warm, cold) = clients[path];
                     var random = new Random(round);
                     string p = RemoteReadPaths.Name(path);
-                    Report(round, p, "GET, location cache hit", Time(count, i => warm.TryGet(keyBytes[i % 64], buffer, out _)));
-                    Report(round, p, "GET, cold (buckets, then extent)", Time(count, _ => cold.TryGet(keyBytes[random.Next(keys)], buffer, out _)));
-                    Report(round, p, "MultiGet of 32 (per batch)", Time(count / 32, _ => warm.MultiGet(batch)));
+                    Report(round, p, "GET, location cache hit", Latencies.Time(count, i => warm.TryGet(keyBytes[i % 64], buffer, out _)));
+                    Report(round, p, "GET, cold (buckets, then extent)", Latencies.Time(count, _ => cold.TryGet(keyBytes[random.Next(keys)], buffer, out _)));
+                    Report(round, p, "MultiGet of 32 (per batch)", Latencies.Time(count / 32, _ => warm.MultiGet(batch)));
                 }
             }
             foreach (var path in paths)
@@ -76,20 +75,7 @@ static class RemoteReadCompare
         }
     }
 
-    static double[] Time(int count, Action<int> op)
-    {
-        for (int i = 0; i < Math.Min(count, 2000); i++) op(i); // warm up
-        var us = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            op(i);
-            us[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-        }
-        Array.Sort(us);
-        return us;
-    }
 
     static void Report(int round, string path, string what, double[] sorted) =>
-        Console.WriteLine($"round {round} {path,-9} {what}: p50 {sorted[sorted.Length / 2]:F1} us, p99 {sorted[(int)(sorted.Length * 0.99)]:F1} us ({sorted.Length} ops)");
+        Console.WriteLine($"round {round} {path,-9} {what}: p50 {Latencies.Median(sorted):F1} us, p99 {Latencies.P99(sorted):F1} us ({sorted.Length} ops)");
 }
