@@ -1,3 +1,5 @@
+using RdmaKv.Tests;
+
 namespace RdmaKv.Admin.Tests;
 
 /// <summary>
@@ -15,23 +17,9 @@ public sealed class AdminTokenFileRaceTests : IDisposable
         for (int round = 0; round < 100; round++)
         {
             string file = Path.Combine(_directory, $"admin-token-{round}");
-            var results = new AdminToken?[Starters];
-            var failures = new Exception?[Starters];
-            using var start = new Barrier(Starters);
-            var threads = Enumerable.Range(0, Starters).Select(i => new Thread(() =>
-            {
-                start.SignalAndWait();
-                try
-                {
-                    results[i] = AdminToken.LoadOrCreateFile(file);
-                }
-                catch (Exception e)
-                {
-                    failures[i] = e;
-                }
-            })).ToList();
-            threads.ForEach(t => t.Start());
-            threads.ForEach(t => t.Join());
+            var outcomes = StartingLine.Run(Starters, _ => AdminToken.LoadOrCreateFile(file));
+            var results = outcomes.Select(o => o.Result).ToArray();
+            var failures = outcomes.Select(o => o.Failure).ToArray();
 
             Assert.True(failures.All(f => f is null), $"round {round}: {failures.FirstOrDefault(f => f is not null)}");
             Assert.Single(results, r => r!.Created);

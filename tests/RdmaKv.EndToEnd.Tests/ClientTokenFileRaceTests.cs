@@ -1,4 +1,5 @@
 using RdmaKv.Server.Ucx;
+using RdmaKv.Tests;
 
 namespace RdmaKv.EndToEnd.Tests;
 
@@ -18,24 +19,10 @@ public sealed class ClientTokenFileRaceTests : IDisposable
         for (int round = 0; round < 100; round++)
         {
             string file = Path.Combine(_directory, $"client-token-{round}");
-            var tokens = new string?[Starters];
             var made = new bool[Starters];
-            var failures = new Exception?[Starters];
-            using var start = new Barrier(Starters);
-            var threads = Enumerable.Range(0, Starters).Select(i => new Thread(() =>
-            {
-                start.SignalAndWait();
-                try
-                {
-                    tokens[i] = ClientTokenFile.LoadOrCreate(file, out made[i]);
-                }
-                catch (Exception e)
-                {
-                    failures[i] = e;
-                }
-            })).ToList();
-            threads.ForEach(t => t.Start());
-            threads.ForEach(t => t.Join());
+            var outcomes = StartingLine.Run(Starters, i => ClientTokenFile.LoadOrCreate(file, out made[i]));
+            var tokens = outcomes.Select(o => o.Result).ToArray();
+            var failures = outcomes.Select(o => o.Failure).ToArray();
 
             Assert.True(failures.All(f => f is null), $"round {round}: {failures.FirstOrDefault(f => f is not null)}");
             Assert.Single(made, m => m);
