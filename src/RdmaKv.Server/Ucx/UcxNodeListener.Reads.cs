@@ -12,6 +12,9 @@ namespace RdmaKv.Server.Ucx;
 /// </summary>
 public sealed unsafe partial class UcxNodeListener
 {
+    /// <summary>The checked parts of the READ being served, and their regions (progress thread only).</summary>
+    readonly (MessageReadPart Part, RegionRegistration Region)[] _readParts = new (MessageReadPart, RegionRegistration)[MessageReads.MaxParts];
+
     void ServeRead(nint replyEndpoint, ReadOnlySpan<byte> frame)
     {
         if (!_connections.TryGetValue(replyEndpoint, out var connection)) return;
@@ -45,19 +48,19 @@ public sealed unsafe partial class UcxNodeListener
                 SendReadReply(connection, id, MessageReadStatus.OutOfBounds);
                 return;
             }
+            _readParts[i] = (part, registration);
         }
         int length = MessageReads.ReplyHeader + (int)total;
         byte* buffer = (byte*)NativeMemory.Alloc((nuint)length);
         var reply = new Span<byte>(buffer, length);
         MessageReads.WriteReplyHeader(reply, id, MessageReadStatus.Ok, (int)total);
         var at = reply[MessageReads.ReplyHeader..];
-        for (int i = 0; i < count; i++)
+        foreach (var (part, registration) in _readParts.AsSpan(0, count))
         {
-            var part = MessageReads.ReadPart(frame, i);
-            var registration = Served(part.Partition, part.Generation)!;
             new MappedRegionAccess((byte*)registration.Address, registration.Length).Read(part.Offset, at[..part.Length]);
             at = at[part.Length..];
         }
+        Array.Clear(_readParts, 0, count); // holds no region past the READ
         connection.Endpoint.SendOwned(MessageReads.ReplyId, buffer, length);
     }
 
