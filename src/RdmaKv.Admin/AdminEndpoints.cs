@@ -132,7 +132,7 @@ static class AdminEndpoints
             partition = s.Partition,
             generation = s.Generation,
             bucketCount = s.BucketCount,
-            slots = s.BucketCount * Bucket.SlotCount,
+            entries = s.BucketCount * Bucket.EntryCount,
             keys = s.Count,
             residentKeys = s.Count - s.ColdCount,
             coldKeys = s.ColdCount,

@@ -51,7 +51,7 @@ public sealed class MetricsExporter
         _otherStats = f.CreateGauge("rdmakv_node_stat", "Node counters without a metric of their own, by name.", "name");
         string[] p = ["partition"];
         _partitionKeys = f.CreateGauge("rdmakv_partition_keys", "Keys in the partition, by where their values are: resident in the region or cold.", "partition", "state");
-        _loadFactor = f.CreateGauge("rdmakv_partition_load_factor", "Occupied share of the partition's index slots.", p);
+        _loadFactor = f.CreateGauge("rdmakv_partition_load_factor", "Occupied share of the partition's index entries.", p);
         _buckets = f.CreateGauge("rdmakv_partition_buckets", "Buckets in the partition's current region.", p);
         _generation = f.CreateGauge("rdmakv_partition_generation", "Generation of the partition's current region (grows with every online growth).", p);
         _regionBytes = f.CreateGauge("rdmakv_partition_region_bytes", "Size of the partition's current region.", p);
@@ -61,7 +61,7 @@ public sealed class MetricsExporter
         _grows = f.CreateCounter("rdmakv_partition_grows_total", "Online growths of the partition's region.", p);
         _evictions = f.CreateCounter("rdmakv_partition_evictions_total", "Values moved out of the region to the cold tier.", p);
         _promotions = f.CreateCounter("rdmakv_partition_promotions_total", "Cold values brought back into the region.", p);
-        _cuckooMoves = f.CreateCounter("rdmakv_partition_cuckoo_moves_total", "Slots moved by cuckoo displacement.", p);
+        _cuckooMoves = f.CreateCounter("rdmakv_partition_cuckoo_moves_total", "Index entries moved by cuckoo displacement.", p);
         _latency = f.CreateHistogram("rdmakv_request_duration_seconds", "Time the node took to answer a request, from decoded request to encoded reply.",
             new HistogramConfiguration
             {

@@ -12,7 +12,7 @@ namespace RdmaKv.Core;
 /// +------------+------------+------------------------------+
 /// </code>
 /// The secondary bucket is the primary XOR a mix of the fingerprint (partial-key cuckoo hashing),
-/// so a slot's other bucket follows from its bucket and fingerprint alone.
+/// so an entry's other bucket follows from its bucket and fingerprint alone.
 /// </summary>
 public readonly struct KeyHash(ulong value)
 {
@@ -32,7 +32,7 @@ public readonly struct KeyHash(ulong value)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong SecondaryBucket(ulong bucketMask) => AlternateBucket(PrimaryBucket(bucketMask), Fingerprint, bucketMask);
 
-    /// <summary>The other candidate bucket of a slot in <paramref name="bucket"/> with <paramref name="fingerprint"/>.</summary>
+    /// <summary>The other candidate bucket of an entry in <paramref name="bucket"/> with <paramref name="fingerprint"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong AlternateBucket(ulong bucket, ushort fingerprint, ulong bucketMask)
     {

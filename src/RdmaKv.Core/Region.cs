@@ -41,17 +41,17 @@ public sealed unsafe class Region : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Slot ReadSlot(ulong bucket, int index) => new(Volatile.Read(ref BucketAddress(bucket)[index + 1]));
+    public IndexEntry ReadEntry(ulong bucket, int index) => new(Volatile.Read(ref BucketAddress(bucket)[index + 1]));
 
-    /// <summary>Stores one slot, bracketed by the bucket version going odd then even.</summary>
-    public void PublishSlot(ulong bucket, int index, Slot slot)
+    /// <summary>Stores one entry, bracketed by the bucket version going odd then even.</summary>
+    public void PublishEntry(ulong bucket, int index, IndexEntry entry)
     {
         ulong* b = BucketAddress(bucket);
         ulong version = Volatile.Read(ref b[0]);
         Debug.Assert((version & 1) == 0, "a live bucket's version is even between writes");
         Volatile.Write(ref b[0], version + 1);
-        Interlocked.MemoryBarrier(); // the odd version is visible before the slot changes
-        Volatile.Write(ref b[index + 1], slot.Raw);
+        Interlocked.MemoryBarrier(); // the odd version is visible before the entry changes
+        Volatile.Write(ref b[index + 1], entry.Raw);
         Volatile.Write(ref b[0], version + 2);
     }
 

@@ -8,7 +8,7 @@ namespace RdmaKv.Core;
 /// <remarks>
 /// Written against raw memory so that a node starting under a crashed node's name can retire the
 /// files that node left (clients may still map them) before it accepts a write. Nothing in the
-/// region is trusted: slots whose extent lies outside the extent area are skipped, so a damaged
+/// region is trusted: entries whose extent lies outside the extent area are skipped, so a damaged
 /// index cannot make this write outside the region.
 /// </remarks>
 public static unsafe class RegionRetirement
@@ -36,10 +36,10 @@ public static unsafe class RegionRetirement
             ulong* bucket = (ulong*)(start + RegionHeader.IndexOffset + b * Bucket.Size);
             ulong version = Volatile.Read(ref bucket[0]);
             if ((version & 1) == 0) Volatile.Write(ref bucket[0], version + 1);
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                var slot = new Slot(Volatile.Read(ref bucket[i + 1]));
-                if (slot.IsResident) Supersede(start, header, slot.ExtentOffset);
+                var entry = new IndexEntry(Volatile.Read(ref bucket[i + 1]));
+                if (entry.IsResident) Supersede(start, header, entry.ExtentOffset);
             }
         }
     }

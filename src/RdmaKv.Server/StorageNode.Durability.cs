@@ -38,7 +38,7 @@ public sealed partial class StorageNode
             StoreMemoryBytes = options.StoreMemoryBytes,
         }, out recovery);
 
-    /// <summary>Fills the fresh regions from the store: values while they fit, the rest as not-resident slots.</summary>
+    /// <summary>Fills the fresh regions from the store: values while they fit, the rest as not-resident entries.</summary>
     void RebuildRegions()
     {
         var started = Stopwatch.StartNew();

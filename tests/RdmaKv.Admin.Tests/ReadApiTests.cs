@@ -103,7 +103,7 @@ public sealed class ReadApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         {
             double load = p.GetProperty("loadFactor").GetDouble();
             Assert.InRange(load, 0.01, 0.85);
-            Assert.Equal((double)p.GetProperty("keys").GetInt64() / p.GetProperty("slots").GetInt64(), load, tolerance: 0.0001);
+            Assert.Equal((double)p.GetProperty("keys").GetInt64() / p.GetProperty("entries").GetInt64(), load, tolerance: 0.0001);
             var extents = p.GetProperty("extents");
             Assert.True(extents.GetProperty("liveBytes").GetInt64() > 1000 * 100);
             Assert.InRange(extents.GetProperty("use").GetDouble(), 0.001, 1);

@@ -13,10 +13,10 @@ public class ConcurrentReadWriteTests(ITestOutputHelper output)
 {
     const int KeyCount = 224;
     const int PinnedCount = 24;    // put before the readers start, only ever overwritten
-    const int TargetPresent = 76;  // with the pinned keys 100 in 16 buckets (112 slots): inserts displace
+    const int TargetPresent = 76;  // with the pinned keys 100 in 16 buckets (112 entries): inserts displace
     const int HotStart = 16;       // half of all operations hit keys 16..31: pinned and deletable ones
     const int HotCount = 16;
-    const int LargeKey = 20;       // sometimes carries a value too long for the slot's length field
+    const int LargeKey = 20;       // sometimes carries a value too long for the entry's length field
     const int ReaderCount = 3;
     const int GrowEvery = 3_000;
     const int MaxForcedGrows = 150;
@@ -101,7 +101,7 @@ public class ConcurrentReadWriteTests(ITestOutputHelper output)
 
     /// <summary>
     /// Overwrites (half on hot keys) and churn: inserts of absent keys, each past the target size
-    /// preceded by a delete. The table so stays about 90% full and inserts displace slots.
+    /// preceded by a delete. The table so stays about 90% full and inserts displace entries.
     /// </summary>
     static (long Operations, int ForcedGrows) RunWriter(PartitionWriter writer, Shared shared)
     {

@@ -20,7 +20,7 @@ public class FaultInjectionTests
         for (int i = 0; i < 50; i++) Assert.Equal(StoreStatus.Ok, writer.Put(TestKit.Key(i), TestKit.Value(i, 0, 60)));
         byte[] value = valueLength == Original.Length ? Original : TestKit.Value(9, 1, valueLength);
         Assert.Equal(StoreStatus.Ok, writer.Put(Key, value));
-        return (writer, TestKit.SlotOf(writer.Region, Key).ExtentOffset);
+        return (writer, TestKit.EntryOf(writer.Region, Key).ExtentOffset);
     }
 
     static int FieldOffset(Field field, int valueLength) => field switch
@@ -83,7 +83,7 @@ public class FaultInjectionTests
         using (writer)
         {
             Region region = writer.Region;
-            Assert.True(TestKit.SlotOf(region, Key).IsLarge);
+            Assert.True(TestKit.EntryOf(region, Key).IsLarge);
             var context = new ReaderContext();
             region.Bytes(offset + ExtentHeader.Size + Key.Length + length - 1, 1)[0] ^= 0x80;
             AssertRejected(region, context, null, TestKit.Value(9, 1, length));
@@ -123,7 +123,7 @@ public class FaultInjectionTests
         {
             Region region = writer.Region;
             var context = new ReaderContext();
-            region.Supersede(offset); // as if a writer replaced it but its slot were still visible
+            region.Supersede(offset); // as if a writer replaced it but its entry were still visible
             Assert.Equal(LookupResult.Fallback, TestKit.Lookup(region, Key, context));
             Assert.Equal(TableReader.MaxAttempts, context.SupersededSeen);
             Assert.Equal(TableReader.MaxAttempts - 1, context.Retries);
@@ -150,7 +150,7 @@ public class FaultInjectionTests
     }
 
     [Fact]
-    public void ReaderIgnoresASlotPointingOutsideTheExtentArea()
+    public void ReaderIgnoresAEntryPointingOutsideTheExtentArea()
     {
         var (writer, _) = Setup();
         using (writer)
@@ -158,11 +158,11 @@ public class FaultInjectionTests
             Region region = writer.Region;
             KeyHash hash = TestKit.Hash(TestKit.Key("ghost"));
             ulong bucket = hash.PrimaryBucket(region.Header.BucketMask);
-            int free = Enumerable.Range(0, Bucket.SlotCount).First(i => region.ReadSlot(bucket, i).IsEmpty);
+            int free = Enumerable.Range(0, Bucket.EntryCount).First(i => region.ReadEntry(bucket, i).IsEmpty);
             var context = new ReaderContext();
             foreach (long wild in new[] { 64L, region.Length, region.Length - 64 + 4096 })
             {
-                region.PublishSlot(bucket, free, Slot.Create(hash.Fingerprint, wild, 128));
+                region.PublishEntry(bucket, free, IndexEntry.Create(hash.Fingerprint, wild, 128));
                 Assert.NotEqual(LookupResult.Found, TestKit.Lookup(region, TestKit.Key("ghost"), context));
             }
         }

@@ -76,17 +76,17 @@ public class LayoutTests
     [InlineData((ushort)0xFFFF, 4096L, 128)]
     [InlineData((ushort)0x1234, 1L << 30, 2046 * 64)]
     [InlineData((ushort)0xABCD, ((1L << 36) - 1) << 6, 640)]
-    public void SlotPackingRoundTrips(ushort fingerprint, long offset, int length)
+    public void EntryPackingRoundTrips(ushort fingerprint, long offset, int length)
     {
-        Slot slot = Slot.Create(fingerprint, offset, length);
-        Assert.False(slot.IsEmpty);
-        Assert.NotEqual(0UL, slot.Raw);
-        Assert.Equal(fingerprint, slot.Fingerprint);
-        Assert.Equal(offset, slot.ExtentOffset);
-        Assert.Equal(length >> 6, slot.Units);
-        Assert.False(slot.IsLarge);
-        Assert.False(slot.NotResident);
-        Assert.Equal(slot, new Slot(slot.Raw));
+        IndexEntry entry = IndexEntry.Create(fingerprint, offset, length);
+        Assert.False(entry.IsEmpty);
+        Assert.NotEqual(0UL, entry.Raw);
+        Assert.Equal(fingerprint, entry.Fingerprint);
+        Assert.Equal(offset, entry.ExtentOffset);
+        Assert.Equal(length >> 6, entry.Units);
+        Assert.False(entry.IsLarge);
+        Assert.False(entry.NotResident);
+        Assert.Equal(entry, new IndexEntry(entry.Raw));
     }
 
     [Theory]
@@ -94,17 +94,17 @@ public class LayoutTests
     [InlineData(2047 * 64, true)]
     [InlineData(2048 * 64, true)]
     [InlineData(Limits.MaxExtentLength, true)]
-    public void SlotUsesTheLargeMarkerFrom2047Units(int length, bool large)
+    public void EntryUsesTheLargeMarkerFrom2047Units(int length, bool large)
     {
-        Slot slot = Slot.Create(0x7777, 1L << 20, length);
-        Assert.Equal(large, slot.IsLarge);
-        Assert.Equal(large ? Slot.LargeUnits : length >> 6, slot.Units);
-        Assert.Equal(1L << 20, slot.ExtentOffset);
-        Assert.Equal((ushort)0x7777, slot.Fingerprint);
+        IndexEntry entry = IndexEntry.Create(0x7777, 1L << 20, length);
+        Assert.Equal(large, entry.IsLarge);
+        Assert.Equal(large ? IndexEntry.LargeUnits : length >> 6, entry.Units);
+        Assert.Equal(1L << 20, entry.ExtentOffset);
+        Assert.Equal((ushort)0x7777, entry.Fingerprint);
     }
 
     [Fact]
-    public void OccupiedSlotIsNeverZeroForAnyFingerprint()
+    public void OccupiedEntryIsNeverZeroForAnyFingerprint()
     {
         var random = new Random(7);
         for (int i = 0; i < 100_000; i++)
@@ -112,12 +112,12 @@ public class LayoutTests
             ushort fingerprint = (ushort)random.Next(0x10000);
             long offset = (long)random.Next(1, int.MaxValue) << 6;
             int length = random.Next(1, Limits.MaxExtentLength / 64 + 1) << 6;
-            Slot slot = Slot.Create(fingerprint, offset, length);
-            Assert.False(slot.IsEmpty);
-            Assert.Equal(offset, slot.ExtentOffset);
-            Assert.Equal(fingerprint, slot.Fingerprint);
+            IndexEntry entry = IndexEntry.Create(fingerprint, offset, length);
+            Assert.False(entry.IsEmpty);
+            Assert.Equal(offset, entry.ExtentOffset);
+            Assert.Equal(fingerprint, entry.Fingerprint);
         }
-        Assert.True(default(Slot).IsEmpty);
+        Assert.True(default(IndexEntry).IsEmpty);
     }
 
     static RegionHeader SampleHeader() => RegionHeader.Plan(3, 16, 9, 256, 0x1122_3344_5566_7788, 1 << 20);
@@ -188,15 +188,15 @@ public class LayoutTests
         Assert.Throws<ArgumentOutOfRangeException>(() => RegionHeader.Plan(0, 1, 1, buckets, 0, 4096));
 
     [Fact]
-    public void BucketIsOneCacheLineOfVersionAndSevenSlots()
+    public void BucketIsOneCacheLineOfVersionAndSevenEntrys()
     {
         Assert.Equal(64, Bucket.Size);
-        Assert.Equal(7, Bucket.SlotCount);
-        Assert.Equal(8, Slot.Size);
-        Assert.Equal(Bucket.Size, Slot.Size * (Bucket.SlotCount + 1));
+        Assert.Equal(7, Bucket.EntryCount);
+        Assert.Equal(8, IndexEntry.Size);
+        Assert.Equal(Bucket.Size, IndexEntry.Size * (Bucket.EntryCount + 1));
         Assert.Equal(0, Bucket.VersionOffset);
-        Assert.Equal(8, Bucket.SlotOffset(0));
-        Assert.Equal(Bucket.Size - Slot.Size, Bucket.SlotOffset(Bucket.SlotCount - 1));
+        Assert.Equal(8, Bucket.EntryOffset(0));
+        Assert.Equal(Bucket.Size - IndexEntry.Size, Bucket.EntryOffset(Bucket.EntryCount - 1));
         Assert.Equal(0, RegionHeader.IndexOffset % Bucket.Size);
         Assert.True(RegionHeader.StateOffset >= RegionHeader.ChecksumOffset + 8);
     }

@@ -42,14 +42,14 @@ public class PartitionGrowthTests
         Assert.True(stats.Grows > 0);
         Assert.Equal(stats.Grows, published);
         Assert.Equal(1UL + (ulong)stats.Grows, stats.Generation);
-        Assert.True(stats.BucketCount * Bucket.SlotCount >= 5_000);
+        Assert.True(stats.BucketCount * Bucket.EntryCount >= 5_000);
         Assert.True(stats.LoadFactor <= TestKit.Options().MaxLoadFactor);
         Assert.Equal(RegionState.Retired, first.State);
         AssertAllReadable(writer, model);
     }
 
     [Fact]
-    public void AFullIndexMovesSlotsAlongCuckooChains()
+    public void AFullIndexMovesEntrysAlongCuckooChains()
     {
         // 64 buckets filled to 95%: two choices alone cannot place every key.
         var options = TestKit.Options() with { InitialBucketCount = 64, MaxLoadFactor = 0.95 };
@@ -66,8 +66,8 @@ public class PartitionGrowthTests
 
         // Every key sits in one of its two candidate buckets, exactly once.
         Region region = writer.Region;
-        Assert.Equal(420, TestKit.LiveSlots(region).Count);
-        foreach (int i in model.Keys) TestKit.SlotOf(region, TestKit.Key(i));
+        Assert.Equal(420, TestKit.LiveEntries(region).Count);
+        foreach (int i in model.Keys) TestKit.EntryOf(region, TestKit.Key(i));
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public class PartitionGrowthTests
         for (int i = 0; i < 300; i += 2) model.Remove(i);
 
         Region old = writer.Region;
-        List<Slot> live = TestKit.LiveSlots(old);
+        List<IndexEntry> live = TestKit.LiveEntries(old);
         Assert.Equal(150, live.Count);
         Assert.All(live, s => Assert.Equal(0UL, old.ExtentAt(s.ExtentOffset).State & ExtentHeader.SupersededFlag));
 
@@ -143,7 +143,7 @@ public class PartitionGrowthTests
         Assert.All(live, s => Assert.Equal(ExtentHeader.SupersededFlag, old.ExtentAt(s.ExtentOffset).State & ExtentHeader.SupersededFlag));
 
         // The new generation holds exactly the live entries, and nothing in it is superseded.
-        List<Slot> moved = TestKit.LiveSlots(next);
+        List<IndexEntry> moved = TestKit.LiveEntries(next);
         Assert.Equal(150, moved.Count);
         Assert.All(moved, s => Assert.Equal(0UL, next.ExtentAt(s.ExtentOffset).State));
         for (ulong b = 0; b < (ulong)next.Header.BucketCount; b++)

@@ -113,7 +113,7 @@ public class PartitionWriterTests
     }
 
     [Fact]
-    public void LargeValuesUseTheLargeSlotMarkerAndRoundTrip()
+    public void LargeValuesUseTheLargeEntryMarkerAndRoundTrip()
     {
         using PartitionWriter writer = TestKit.NewWriter();
         var context = new ReaderContext();
@@ -123,7 +123,7 @@ public class PartitionWriterTests
             byte[] key = TestKit.Key(i);
             byte[] value = TestKit.Value(i, 1, 200 * 1024 + i * 1000);
             Assert.Equal(StoreStatus.Ok, writer.Put(key, value));
-            Assert.True(TestKit.SlotOf(writer.Region, key).IsLarge);
+            Assert.True(TestKit.EntryOf(writer.Region, key).IsLarge);
             Assert.Equal(value, TestKit.WriterValue(writer, key));
             Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));
             Assert.True(context.LastValue.SequenceEqual(value));
@@ -132,10 +132,10 @@ public class PartitionWriterTests
         }
         Assert.Equal(4, context.CacheHits);
 
-        // Shrinking a large value to a small one moves the key to a small slot.
+        // Shrinking a large value to a small one moves the key to a small entry.
         byte[] small = TestKit.Value(0, 2, 100);
         Assert.Equal(StoreStatus.Ok, writer.Put(TestKit.Key(0), small));
-        Assert.False(TestKit.SlotOf(writer.Region, TestKit.Key(0)).IsLarge);
+        Assert.False(TestKit.EntryOf(writer.Region, TestKit.Key(0)).IsLarge);
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, TestKit.Key(0), context, cache));
         Assert.True(context.LastValue.SequenceEqual(small));
     }
@@ -151,7 +151,7 @@ public class PartitionWriterTests
         Assert.Equal(writer.Region.Header.Generation, stats.Generation);
         Assert.Equal(writer.Region.Header.BucketCount, stats.BucketCount);
         Assert.Equal(writer.Region.Length, stats.RegionBytes);
-        Assert.Equal(100.0 / (stats.BucketCount * Bucket.SlotCount), stats.LoadFactor, 12);
+        Assert.Equal(100.0 / (stats.BucketCount * Bucket.EntryCount), stats.LoadFactor, 12);
         Assert.Equal(100 * 128, stats.Extents.AllocatedBytes); // 32 + 10 + 50 bytes round to two units
         Assert.Equal(8, writer.Region.Header.PartitionCount);
         Assert.Equal(RegionState.Active, writer.Region.State);

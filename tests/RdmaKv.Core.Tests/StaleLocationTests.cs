@@ -3,7 +3,7 @@ namespace RdmaKv.Core.Tests;
 /// <summary>
 /// A reader whose location cache points at an older extent of a key: the windows in which that
 /// memory is superseded, freed and reused by a newer write of the same key. Once the old extent is
-/// superseded, the reader must never return its value, and it must never return a value whose slot
+/// superseded, the reader must never return its value, and it must never return a value whose entry
 /// is not yet published.
 /// </summary>
 public unsafe class StaleLocationTests
@@ -19,7 +19,7 @@ public unsafe class StaleLocationTests
         var cache = new LocationCache();
         var context = new ReaderContext();
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, Key, context, cache)); // caches v1's location
-        long first = TestKit.SlotOf(writer.Region, Key).ExtentOffset;
+        long first = TestKit.EntryOf(writer.Region, Key).ExtentOffset;
         Assert.Equal(StoreStatus.Ok, writer.Put(Key, v2));
 
         // v1's memory after its quarantine: a newer write of the same key lays v3 there, not yet published.
@@ -36,12 +36,12 @@ public unsafe class StaleLocationTests
         byte[] old = TestKit.Value(2, 1, 900);
         Assert.Equal(StoreStatus.Ok, writer.Put(Key, old));
         Region region = writer.Region;
-        long offset = TestKit.SlotOf(region, Key).ExtentOffset;
+        long offset = TestKit.EntryOf(region, Key).ExtentOffset;
         int length = ExtentHeader.ExtentLength(Key.Length, old.Length);
         byte[] oldExtent = region.Bytes(offset, length).ToArray();
         oldExtent[0] |= (byte)ExtentHeader.SupersededFlag; // as the writer leaves it once replaced
 
-        Slot cached = TestKit.SlotOf(region, Key);
+        IndexEntry cached = TestKit.EntryOf(region, Key);
         ulong cachedSequence = BitConverter.ToUInt64(oldExtent, ExtentHeader.SequenceOffset);
         var hash = TestKit.Hash(Key);
 
@@ -70,7 +70,7 @@ public unsafe class StaleLocationTests
         var cache = new LocationCache();
         while (Volatile.Read(ref round) < Rounds)
         {
-            // The cached location only: the slot the reader remembers, with the sequence it validated.
+            // The cached location only: the entry the reader remembers, with the sequence it validated.
             reads++;
             cache.Set(hash, region.Header.Generation, cached, cachedSequence);
             context.CacheHits = 0;

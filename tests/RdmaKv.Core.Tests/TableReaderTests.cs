@@ -32,8 +32,8 @@ public unsafe class TableReaderTests
 
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));
         Assert.Equal(0, context.CacheHits);
-        Assert.True(cache.TryGet(TestKit.Hash(key), writer.Region.Header.Generation, out Slot cached, out _));
-        Assert.Equal(TestKit.SlotOf(writer.Region, key), cached);
+        Assert.True(cache.TryGet(TestKit.Hash(key), writer.Region.Header.Generation, out IndexEntry cached, out _));
+        Assert.Equal(TestKit.EntryOf(writer.Region, key), cached);
 
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));
         Assert.Equal(1, context.CacheHits);
@@ -49,10 +49,10 @@ public unsafe class TableReaderTests
         var context = new ReaderContext();
         Assert.Equal(StoreStatus.Ok, writer.Put(key, "version one"u8));
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));
-        Slot before = TestKit.SlotOf(writer.Region, key);
+        IndexEntry before = TestKit.EntryOf(writer.Region, key);
 
         Assert.Equal(StoreStatus.Ok, writer.Put(key, "version two"u8));
-        Assert.NotEqual(before.ExtentOffset, TestKit.SlotOf(writer.Region, key).ExtentOffset);
+        Assert.NotEqual(before.ExtentOffset, TestKit.EntryOf(writer.Region, key).ExtentOffset);
         Assert.Equal(LookupResult.Found, TestKit.Lookup(writer.Region, key, context, cache));
         Assert.Equal("version two"u8.ToArray(), context.LastValue.ToArray());
         Assert.Equal(0, context.CacheHits);

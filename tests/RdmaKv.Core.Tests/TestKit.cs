@@ -43,37 +43,37 @@ static unsafe class TestKit
     public static byte[]? WriterValue(PartitionWriter writer, ReadOnlySpan<byte> key) =>
         writer.TryGetValue(key, out ReadOnlySpan<byte> value) ? value.ToArray() : null;
 
-    /// <summary>The slot that holds <paramref name="key"/>, found by scanning both candidate buckets.</summary>
-    public static Slot SlotOf(Region region, ReadOnlySpan<byte> key)
+    /// <summary>The entry that holds <paramref name="key"/>, found by scanning both candidate buckets.</summary>
+    public static IndexEntry EntryOf(Region region, ReadOnlySpan<byte> key)
     {
         KeyHash hash = Hash(key);
         ulong mask = region.Header.BucketMask;
         ulong primary = hash.PrimaryBucket(mask);
         foreach (ulong bucket in new[] { primary, KeyHash.AlternateBucket(primary, hash.Fingerprint, mask) })
         {
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                Slot slot = region.ReadSlot(bucket, i);
-                if (slot.IsEmpty || slot.Fingerprint != hash.Fingerprint) continue;
-                ref ExtentHeader e = ref region.ExtentAt(slot.ExtentOffset);
-                if (e.KeyLength == key.Length && region.Bytes(slot.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
-                    return slot;
+                IndexEntry entry = region.ReadEntry(bucket, i);
+                if (entry.IsEmpty || entry.Fingerprint != hash.Fingerprint) continue;
+                ref ExtentHeader e = ref region.ExtentAt(entry.ExtentOffset);
+                if (e.KeyLength == key.Length && region.Bytes(entry.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
+                    return entry;
             }
         }
         throw new InvalidOperationException("key not in the region");
     }
 
-    /// <summary>Every occupied slot of a region.</summary>
-    public static List<Slot> LiveSlots(Region region)
+    /// <summary>Every occupied entry of a region.</summary>
+    public static List<IndexEntry> LiveEntries(Region region)
     {
-        var slots = new List<Slot>();
+        var entries = new List<IndexEntry>();
         for (ulong b = 0; b < (ulong)region.Header.BucketCount; b++)
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                Slot slot = region.ReadSlot(b, i);
-                if (!slot.IsEmpty) slots.Add(slot);
+                IndexEntry entry = region.ReadEntry(b, i);
+                if (!entry.IsEmpty) entries.Add(entry);
             }
-        return slots;
+        return entries;
     }
 
     public static ulong BucketVersion(Region region, ulong bucket) => Volatile.Read(ref region.BucketAddress(bucket)[0]);

@@ -51,7 +51,7 @@ public sealed class DamagedRegionTests : IDisposable
                     Region region = partition.Writer.Region;
                     new Random(13).NextBytes(region.Bytes(RegionHeader.IndexOffset, (int)(region.Header.ExtentOffset - RegionHeader.IndexOffset)));
                 }
-                // Writes go on (the slots they trusted are gone, so keys are inserted anew), reads get
+                // Writes go on (the entries they trusted are gone, so keys are inserted anew), reads get
                 // whatever the node can vouch for, and the node stops cleanly: nothing throws.
                 for (int i = 0; i < 200; i++) client.Put($"key-{i}", $"new-{i}");
                 for (int i = 0; i < 200; i++) Assert.Equal($"new-{i}", Encoding.UTF8.GetString(client.Get($"key-{i}")!));

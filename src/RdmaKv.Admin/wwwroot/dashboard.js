@@ -157,7 +157,7 @@
         const span = document.createElement("span");
         const dot = document.createElement("i");
         dot.style.background = color;
-        span.append(dot, name === "index" ? "index slots used (grows at 85%)" : "extent area used");
+        span.append(dot, name === "index" ? "index entries used (grows at 85%)" : "extent area used");
         return span;
       }), `${fmt(keys)} keys`);
     }

@@ -29,13 +29,13 @@ static class RemoteMultiGet
 
         // 1. Cached locations: one READ per key.
         var parts = new List<ReadPart>();
-        var who = new List<(int Key, Slot Slot, ulong Sequence)>();
+        var who = new List<(int Key, IndexEntry Entry, ulong Sequence)>();
         for (int i = 0; i < n; i++)
         {
-            if (cache.TryGet(hashes[i], owners[i].Generation, out Slot slot, out ulong sequence) && !slot.IsLarge)
+            if (cache.TryGet(hashes[i], owners[i].Generation, out IndexEntry entry, out ulong sequence) && !entry.IsLarge)
             {
-                parts.Add(new ReadPart(owners[i].Region, slot.ExtentOffset, slot.ExtentLength));
-                who.Add((i, slot, sequence));
+                parts.Add(new ReadPart(owners[i].Region, entry.ExtentOffset, entry.ExtentLength));
+                who.Add((i, entry, sequence));
             }
         }
         Accept(connection, parts, who, keys, hashes, owners, values, done, cache, context, remember: false);
@@ -56,11 +56,11 @@ static class RemoteMultiGet
             {
                 parts.Clear();
                 who.Clear();
-                Span<Slot> candidates = stackalloc Slot[MaxCandidates];
+                Span<IndexEntry> candidates = stackalloc IndexEntry[MaxCandidates];
                 for (int j = 0; j < left.Count; j++)
                 {
                     int i = left[j];
-                    int found = TableReader.MatchingSlots(buckets.AsSpan(j * 2 * Bucket.Size, 2 * Bucket.Size), hashes[i], candidates);
+                    int found = TableReader.MatchingEntries(buckets.AsSpan(j * 2 * Bucket.Size, 2 * Bucket.Size), hashes[i], candidates);
                     for (int c = 0; c < found; c++)
                     {
                         if (candidates[c].IsLarge) continue;
@@ -79,7 +79,7 @@ static class RemoteMultiGet
     }
 
     /// <summary>Accepts the extents read for <paramref name="who"/>; cached ones (<paramref name="remember"/> false) only with the cached write's sequence.</summary>
-    static void Accept(UcxClientConnection connection, List<ReadPart> parts, List<(int Key, Slot Slot, ulong Sequence)> who,
+    static void Accept(UcxClientConnection connection, List<ReadPart> parts, List<(int Key, IndexEntry Entry, ulong Sequence)> who,
         IReadOnlyList<byte[]> keys, KeyHash[] hashes, RemotePartition[] owners, byte[]?[] values, bool[] done,
         LocationCache cache, ReaderContext context, bool remember)
     {
@@ -89,7 +89,7 @@ static class RemoteMultiGet
         int at = 0;
         for (int j = 0; j < parts.Count; j++)
         {
-            var (i, slot, sequence) = who[j];
+            var (i, entry, sequence) = who[j];
             var extent = bytes.AsSpan(at, parts[j].Length);
             at += parts[j].Length;
             if (done[i]) continue;
@@ -97,7 +97,7 @@ static class RemoteMultiGet
             {
                 values[i] = extent[value].ToArray();
                 done[i] = true;
-                if (remember) cache.Set(hashes[i], owners[i].Generation, slot, context.LastSequence);
+                if (remember) cache.Set(hashes[i], owners[i].Generation, entry, context.LastSequence);
             }
             else if (!remember)
             {

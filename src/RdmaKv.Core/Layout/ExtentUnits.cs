@@ -1,7 +1,7 @@
 namespace RdmaKv.Core;
 
 /// <summary>
-/// The 64-byte unit the extent area is counted in: extent lengths and offsets in slots, the
+/// The 64-byte unit the extent area is counted in: extent lengths and offsets in entries, the
 /// allocator's size classes, region sizes, and the cold tier's reference bits (one per unit).
 /// </summary>
 public static class ExtentUnits

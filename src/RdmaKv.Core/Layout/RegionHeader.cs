@@ -8,7 +8,7 @@ namespace RdmaKv.Core;
 /// bytes 0..88. The state word sits apart, at byte 128, because it changes after publication.
 /// <code>
 /// 0 magic "RDMAKV01" | 8 format version u32 | 12 partition u32 | 16 generation u64
-/// 24 bucket count u64 | 32 slots per bucket u32 | 36 reserved u32 | 40 hash seed u64
+/// 24 bucket count u64 | 32 entries per bucket u32 | 36 reserved u32 | 40 hash seed u64
 /// 48 index offset u64 | 56 extent offset u64 | 64 extent size u64 | 72 region size u64
 /// 80 partition count u32 | 84 reserved u32 | 88 checksum u64 | 128 state u64
 /// </code>
@@ -49,7 +49,7 @@ public readonly record struct RegionHeader(
         BinaryPrimitives.WriteUInt32LittleEndian(page[12..], (uint)Partition);
         BinaryPrimitives.WriteUInt64LittleEndian(page[16..], Generation);
         BinaryPrimitives.WriteUInt64LittleEndian(page[24..], (ulong)BucketCount);
-        BinaryPrimitives.WriteUInt32LittleEndian(page[32..], Bucket.SlotCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(page[32..], Bucket.EntryCount);
         BinaryPrimitives.WriteUInt64LittleEndian(page[40..], HashSeed);
         BinaryPrimitives.WriteUInt64LittleEndian(page[48..], IndexOffset);
         BinaryPrimitives.WriteUInt64LittleEndian(page[56..], (ulong)ExtentOffset);
@@ -67,7 +67,7 @@ public readonly record struct RegionHeader(
         if (BinaryPrimitives.ReadUInt64LittleEndian(page) != Magic) return false;
         if (BinaryPrimitives.ReadUInt32LittleEndian(page[8..]) != FormatVersion) return false;
         if (BinaryPrimitives.ReadUInt64LittleEndian(page[ChecksumOffset..]) != XxHash3.HashToUInt64(page[..ChecksumOffset])) return false;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(page[32..]) != Bucket.SlotCount) return false;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(page[32..]) != Bucket.EntryCount) return false;
         long buckets = (long)BinaryPrimitives.ReadUInt64LittleEndian(page[24..]);
         long extentOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(page[56..]);
         long extentSize = (long)BinaryPrimitives.ReadUInt64LittleEndian(page[64..]);

@@ -7,7 +7,7 @@ namespace RdmaKv.Core;
 /// one-sided RDMA READs. The lookup in <see cref="TableReader"/> is written once against this.
 /// A read that fails (region unmapped, link down) returns false; the reader then refreshes.
 /// A read copies each aligned 8-byte word atomically; a bucket-sized read copies its words in
-/// ascending order, so a bucket's version word is read before its slots (the seqlock order). Any
+/// ascending order, so a bucket's version word is read before its entries (the seqlock order). Any
 /// read reads its first word before the rest (an extent's state word before its bytes: see
 /// <see cref="ExtentHeader.Write"/>); an RDMA NIC reads in ascending address order.
 /// </summary>

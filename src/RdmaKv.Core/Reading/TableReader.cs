@@ -32,7 +32,7 @@ public static class TableReader
         where TAccess : struct, IRegionAccess
     {
         context.Lookups++;
-        if (cache is not null && cache.TryGet(hash, header.Generation, out Slot cached, out ulong sequence))
+        if (cache is not null && cache.TryGet(hash, header.Generation, out IndexEntry cached, out ulong sequence))
         {
             if (ReadExtent(ref access, header, cached, key, context) == ExtentCheck.Valid && context.LastSequence == sequence)
             {
@@ -57,15 +57,15 @@ public static class TableReader
             if (!access.ReadPair(o1, buckets[..Bucket.Size], o2, buckets[Bucket.Size..])) return LookupResult.Stale;
 
             bool unsure = false;
-            for (int i = 0; i < 2 * Bucket.SlotCount; i++)
+            for (int i = 0; i < 2 * Bucket.EntryCount; i++)
             {
-                int at = (i < Bucket.SlotCount ? 0 : Bucket.Size) + Bucket.SlotOffset(i % Bucket.SlotCount);
-                var slot = new Slot(BinaryPrimitives.ReadUInt64LittleEndian(buckets[at..]));
-                if (slot.IsEmpty || slot.Fingerprint != hash.Fingerprint) continue;
-                switch (ReadExtent(ref access, header, slot, key, context))
+                int at = (i < Bucket.EntryCount ? 0 : Bucket.Size) + Bucket.EntryOffset(i % Bucket.EntryCount);
+                var entry = new IndexEntry(BinaryPrimitives.ReadUInt64LittleEndian(buckets[at..]));
+                if (entry.IsEmpty || entry.Fingerprint != hash.Fingerprint) continue;
+                switch (ReadExtent(ref access, header, entry, key, context))
                 {
                     case ExtentCheck.Valid:
-                        cache?.Set(hash, header.Generation, slot, context.LastSequence);
+                        cache?.Set(hash, header.Generation, entry, context.LastSequence);
                         return LookupResult.Found;
                     case ExtentCheck.KeyMismatch:
                         continue;
@@ -77,7 +77,7 @@ public static class TableReader
             if (unsure) continue;
 
             // No valid match: absent only if neither bucket changed while we looked. A cuckoo move
-            // copies a slot to its other bucket before clearing it, so a key that was present all
+            // copies an entry to its other bucket before clearing it, so a key that was present all
             // along shows in one of the two reads or changes a version between them.
             ulong v1 = BinaryPrimitives.ReadUInt64LittleEndian(buckets);
             ulong v2 = BinaryPrimitives.ReadUInt64LittleEndian(buckets[Bucket.Size..]);
@@ -102,15 +102,15 @@ public static class TableReader
         return true;
     }
 
-    /// <summary>The slots of a two-bucket read whose fingerprint matches <paramref name="hash"/>; returns how many.</summary>
-    public static int MatchingSlots(ReadOnlySpan<byte> bucketPair, KeyHash hash, Span<Slot> into)
+    /// <summary>The entries of a two-bucket read whose fingerprint matches <paramref name="hash"/>; returns how many.</summary>
+    public static int MatchingEntries(ReadOnlySpan<byte> bucketPair, KeyHash hash, Span<IndexEntry> into)
     {
         int found = 0;
-        for (int i = 0; i < 2 * Bucket.SlotCount && found < into.Length; i++)
+        for (int i = 0; i < 2 * Bucket.EntryCount && found < into.Length; i++)
         {
-            int at = (i < Bucket.SlotCount ? 0 : Bucket.Size) + Bucket.SlotOffset(i % Bucket.SlotCount);
-            var slot = new Slot(BinaryPrimitives.ReadUInt64LittleEndian(bucketPair[at..]));
-            if (!slot.IsEmpty && slot.Fingerprint == hash.Fingerprint) into[found++] = slot;
+            int at = (i < Bucket.EntryCount ? 0 : Bucket.Size) + Bucket.EntryOffset(i % Bucket.EntryCount);
+            var entry = new IndexEntry(BinaryPrimitives.ReadUInt64LittleEndian(bucketPair[at..]));
+            if (!entry.IsEmpty && entry.Fingerprint == hash.Fingerprint) into[found++] = entry;
         }
         return found;
     }
@@ -133,14 +133,14 @@ public static class TableReader
 
     enum ExtentCheck { Valid, KeyMismatch, Corrupt, Superseded, Unreadable }
 
-    static ExtentCheck ReadExtent<TAccess>(ref TAccess access, in RegionHeader header, Slot slot, ReadOnlySpan<byte> key, ReaderContext context)
+    static ExtentCheck ReadExtent<TAccess>(ref TAccess access, in RegionHeader header, IndexEntry entry, ReadOnlySpan<byte> key, ReaderContext context)
         where TAccess : struct, IRegionAccess
     {
-        long offset = slot.ExtentOffset;
-        int length = slot.ExtentLength;
-        if (slot.IsLarge)
+        long offset = entry.ExtentOffset;
+        int length = entry.ExtentLength;
+        if (entry.IsLarge)
         {
-            // The slot cannot hold the length: read the header first, then the whole extent.
+            // The entry cannot hold the length: read the header first, then the whole extent.
             Span<byte> head = context.Scratch(ExtentHeader.Size);
             if (offset < header.ExtentOffset || offset + ExtentHeader.Size > header.RegionSize) return ExtentCheck.Corrupt;
             if (!access.Read(offset, head)) return ExtentCheck.Unreadable;

@@ -2,35 +2,35 @@ namespace RdmaKv.Core;
 
 /// <summary>
 /// Two-choice insertion with bounded cuckoo displacement. A breadth-first search finds the
-/// shortest chain of moves that ends in an empty slot; the chain is carried out from its far end,
-/// so every moved slot is copied into its other bucket before its old place is overwritten and
+/// shortest chain of moves that ends in an empty entry; the chain is carried out from its far end,
+/// so every moved entry is copied into its other bucket before its old place is overwritten and
 /// each key stays visible in one of its two buckets throughout.
 /// </summary>
 static class CuckooInsert
 {
-    readonly record struct Step(ulong Bucket, int Parent, int SlotInParent);
+    readonly record struct Step(ulong Bucket, int Parent, int EntryInParent);
 
-    /// <summary>Inserts <paramref name="slot"/> into one of its two buckets; false when no chain is found within the search bound.</summary>
-    public static bool TryInsert(Region region, ulong primary, Slot slot, int searchLimit, out int moves)
+    /// <summary>Inserts <paramref name="entry"/> into one of its two buckets; false when no chain is found within the search bound.</summary>
+    public static bool TryInsert(Region region, ulong primary, IndexEntry entry, int searchLimit, out int moves)
     {
         moves = 0;
         ulong mask = region.Header.BucketMask;
-        ulong secondary = KeyHash.AlternateBucket(primary, slot.Fingerprint, mask);
-        if (TryPlace(region, primary, slot) || TryPlace(region, secondary, slot)) return true;
+        ulong secondary = KeyHash.AlternateBucket(primary, entry.Fingerprint, mask);
+        if (TryPlace(region, primary, entry) || TryPlace(region, secondary, entry)) return true;
 
         var steps = new List<Step>(Math.Min(searchLimit, 64)) { new(primary, -1, -1), new(secondary, -1, -1) };
-        var seen = new HashSet<ulong> { primary, secondary }; // a bucket twice on one chain would move a slot twice
+        var seen = new HashSet<ulong> { primary, secondary }; // a bucket twice on one chain would move an entry twice
         for (int head = 0; head < steps.Count && steps.Count < searchLimit; head++)
         {
             ulong bucket = steps[head].Bucket;
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                Slot victim = region.ReadSlot(bucket, i);
+                IndexEntry victim = region.ReadEntry(bucket, i);
                 ulong other = KeyHash.AlternateBucket(bucket, victim.Fingerprint, mask);
-                int free = EmptySlot(region, other);
+                int free = EmptyEntry(region, other);
                 if (free >= 0)
                 {
-                    moves = Execute(region, steps, head, i, other, free, slot);
+                    moves = Execute(region, steps, head, i, other, free, entry);
                     return true;
                 }
                 if (seen.Add(other)) steps.Add(new Step(other, head, i));
@@ -39,36 +39,36 @@ static class CuckooInsert
         return false;
     }
 
-    static int Execute(Region region, List<Step> steps, int node, int slotIndex, ulong target, int targetSlot, Slot inserted)
+    static int Execute(Region region, List<Step> steps, int node, int entryIndex, ulong target, int targetEntry, IndexEntry inserted)
     {
         int moves = 0;
-        // Walk back from the empty slot: move each victim forward, then reuse its old place.
+        // Walk back from the empty entry: move each victim forward, then reuse its old place.
         while (true)
         {
             ulong bucket = steps[node].Bucket;
-            region.PublishSlot(target, targetSlot, region.ReadSlot(bucket, slotIndex));
+            region.PublishEntry(target, targetEntry, region.ReadEntry(bucket, entryIndex));
             moves++;
             if (steps[node].Parent < 0) break;
-            (target, targetSlot) = (bucket, slotIndex);
-            slotIndex = steps[node].SlotInParent;
+            (target, targetEntry) = (bucket, entryIndex);
+            entryIndex = steps[node].EntryInParent;
             node = steps[node].Parent;
         }
-        region.PublishSlot(steps[node].Bucket, slotIndex, inserted);
+        region.PublishEntry(steps[node].Bucket, entryIndex, inserted);
         return moves;
     }
 
-    static bool TryPlace(Region region, ulong bucket, Slot slot)
+    static bool TryPlace(Region region, ulong bucket, IndexEntry entry)
     {
-        int free = EmptySlot(region, bucket);
+        int free = EmptyEntry(region, bucket);
         if (free < 0) return false;
-        region.PublishSlot(bucket, free, slot);
+        region.PublishEntry(bucket, free, entry);
         return true;
     }
 
-    static int EmptySlot(Region region, ulong bucket)
+    static int EmptyEntry(Region region, ulong bucket)
     {
-        for (int i = 0; i < Bucket.SlotCount; i++)
-            if (region.ReadSlot(bucket, i).IsEmpty) return i;
+        for (int i = 0; i < Bucket.EntryCount; i++)
+            if (region.ReadEntry(bucket, i).IsEmpty) return i;
         return -1;
     }
 }

@@ -6,7 +6,7 @@ namespace RdmaKv.Core;
 /// Hands out extents from a region's extent area in size classes of 64-byte units (exact up to
 /// 16 units, then eight classes per power of two, so at most 1/8 of an extent is padding).
 /// A released extent waits in quarantine for <see cref="Grace"/> before it is reused, so a reader
-/// that fetched its slot just before the release finds it intact or superseded, not rewritten.
+/// that fetched its entry just before the release finds it intact or superseded, not rewritten.
 /// Not thread-safe: the partition's writer owns it.
 /// </summary>
 public sealed class ExtentAllocator

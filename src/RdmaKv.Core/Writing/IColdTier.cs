@@ -2,7 +2,7 @@ namespace RdmaKv.Core;
 
 /// <summary>
 /// The store behind a partition's region that holds every key, including those whose values the
-/// region has evicted. The writer asks it only to tell apart keys whose not-resident slots look
+/// region has evicted. The writer asks it only to tell apart keys whose not-resident entries look
 /// alike (same fingerprint and low 32 hash bits); callers hold the partition's writer lock.
 /// </summary>
 public interface IColdTier

@@ -14,5 +14,5 @@ public readonly record struct PartitionStats(
     long Evictions = 0,
     long Promotions = 0)
 {
-    public double LoadFactor => (double)Count / (BucketCount * Bucket.SlotCount);
+    public double LoadFactor => (double)Count / (BucketCount * Bucket.EntryCount);
 }

@@ -7,7 +7,7 @@ public enum Residence
 {
     /// <summary>In the region.</summary>
     Resident,
-    /// <summary>Not in the region; a not-resident slot looks like the key's, so the store may hold it.</summary>
+    /// <summary>Not in the region; a not-resident entry looks like the key's, so the store may hold it.</summary>
     MaybeCold,
     Absent,
     /// <summary>The key's extent is in the region but damaged (checksum): the store has the value.</summary>
@@ -15,14 +15,14 @@ public enum Residence
 }
 
 /// <summary>
-/// The cold tier: once a region is at its budget, values of cold keys leave it. Their slots stay,
+/// The cold tier: once a region is at its budget, values of cold keys leave it. Their entries stay,
 /// marked not resident, and a GET for them goes to the node, which reads the store.
 /// </summary>
 /// <remarks>
 /// The node never sees one-sided reads, so recency cannot come from them. The policy is CLOCK over
 /// what the node does see: a reference bit per extent (per 64-byte unit of the extent area) is set
 /// when a put writes the extent or a fallback GET promotes a value back into the region. The hand
-/// sweeps the index; a resident slot whose bit is set loses the bit, one whose bit is clear is
+/// sweeps the index; a resident entry whose bit is set loses the bit, one whose bit is clear is
 /// evicted. A hot key that readers hit one-sided is evicted at most once per two sweeps, and its
 /// next GET falls back, is answered from the store and brings it back (promotion).
 /// </remarks>
@@ -50,7 +50,7 @@ public sealed unsafe partial class PartitionWriter
         {
             if (AtBudget) EvictAhead(length);
             Region region = _region;
-            // The caller found the key in the store, so the one cold look-alike is its slot.
+            // The caller found the key in the store, so the one cold look-alike is its entry.
             if (Find(region, key, hash, out ulong bucket, out int index, out _) != Match.Cold) return false;
             if (!_allocator.TryAllocate(length, out long offset))
             {
@@ -59,7 +59,7 @@ public sealed unsafe partial class PartitionWriter
             }
             ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence);
             MarkReferenced(region, offset);
-            region.PublishSlot(bucket, index, Slot.Create(hash.Fingerprint, offset, length));
+            region.PublishEntry(bucket, index, IndexEntry.Create(hash.Fingerprint, offset, length));
             _coldCount--;
             _promotions++;
             return true;
@@ -114,19 +114,19 @@ public sealed unsafe partial class PartitionWriter
     bool EvictOne()
     {
         Region region = _region;
-        long positions = region.Header.BucketCount * Bucket.SlotCount;
+        long positions = region.Header.BucketCount * Bucket.EntryCount;
         for (long step = 0; step <= 2 * positions; step++)
         {
             long position = _hand;
             _hand = position + 1 == positions ? 0 : position + 1;
-            Slot slot = region.ReadSlot((ulong)(position / Bucket.SlotCount), (int)(position % Bucket.SlotCount));
-            if (!slot.IsResident || !InBounds(region, slot, out int keyLength, out _) || TestAndClearReferenced(region, slot.ExtentOffset)) continue;
-            // A damaged key would give its cold slot the wrong hash: leave it for a fallback GET to repair.
-            if (!Intact(region, slot.ExtentOffset, keyLength)) continue;
-            var hash = KeyHash.Compute(region.Bytes(slot.ExtentOffset + ExtentHeader.Size, keyLength), _options.HashSeed);
-            if (HasColdTwin(region, hash)) continue; // two look-alike cold slots could not be told apart
-            region.PublishSlot((ulong)(position / Bucket.SlotCount), (int)(position % Bucket.SlotCount), Slot.CreateNotResident(hash.Fingerprint, hash.Value));
-            Retire(region, slot);
+            IndexEntry entry = region.ReadEntry((ulong)(position / Bucket.EntryCount), (int)(position % Bucket.EntryCount));
+            if (!entry.IsResident || !InBounds(region, entry, out int keyLength, out _) || TestAndClearReferenced(region, entry.ExtentOffset)) continue;
+            // A damaged key would give its cold entry the wrong hash: leave it for a fallback GET to repair.
+            if (!Intact(region, entry.ExtentOffset, keyLength)) continue;
+            var hash = KeyHash.Compute(region.Bytes(entry.ExtentOffset + ExtentHeader.Size, keyLength), _options.HashSeed);
+            if (HasColdTwin(region, hash)) continue; // two look-alike cold entries could not be told apart
+            region.PublishEntry((ulong)(position / Bucket.EntryCount), (int)(position % Bucket.EntryCount), IndexEntry.CreateNotResident(hash.Fingerprint, hash.Value));
+            Retire(region, entry);
             _coldCount++;
             _evictions++;
             return true;

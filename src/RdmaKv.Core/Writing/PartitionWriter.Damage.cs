@@ -4,7 +4,7 @@ namespace RdmaKv.Core;
 
 /// <summary>
 /// The writer trusts nothing it reads back from the region either: region memory is a file that
-/// the node's user (or a memory fault) can change. Every extent a slot names is checked against
+/// the node's user (or a memory fault) can change. Every extent an entry names is checked against
 /// the extent area before the writer reads or releases it, and one a fallback GET would serve is
 /// checked whole (its checksum), so a damaged value is answered from the store and rewritten.
 /// </summary>
@@ -16,13 +16,13 @@ public sealed unsafe partial class PartitionWriter
     public long DamagedExtents => _damaged;
 
     /// <summary>
-    /// True when the resident <paramref name="slot"/> names an extent inside the extent area whose
-    /// lengths are within the limits and, for a slot that carries its length, agree with it.
+    /// True when the resident <paramref name="entry"/> names an extent inside the extent area whose
+    /// lengths are within the limits and, for an entry that carries its length, agree with it.
     /// </summary>
-    static bool InBounds(Region region, Slot slot, out int keyLength, out int length)
+    static bool InBounds(Region region, IndexEntry entry, out int keyLength, out int length)
     {
         keyLength = length = 0;
-        long offset = slot.ExtentOffset;
+        long offset = entry.ExtentOffset;
         if (offset < region.Header.ExtentOffset || offset > region.Header.RegionSize - ExtentHeader.Size) return false;
         ref ExtentHeader e = ref region.ExtentAt(offset);
         uint k = e.KeyLength, v = e.ValueLength;
@@ -30,7 +30,7 @@ public sealed unsafe partial class PartitionWriter
         length = ExtentHeader.ExtentLength((int)k, (int)v);
         keyLength = (int)k;
         if (offset + length > region.Header.RegionSize) return false;
-        return slot.IsLarge ? length >= ExtentUnits.Bytes(Slot.LargeUnits) : length == slot.ExtentLength;
+        return entry.IsLarge ? length >= ExtentUnits.Bytes(IndexEntry.LargeUnits) : length == entry.ExtentLength;
     }
 
     /// <summary>True when the extent's checksum matches its bytes (call after <see cref="InBounds"/>).</summary>

@@ -26,7 +26,7 @@ public sealed unsafe partial class PartitionWriter
     {
         Region old = _region;
         long buckets = old.Header.BucketCount;
-        while (keys > _options.MaxLoadFactor * buckets * Bucket.SlotCount) buckets *= 2;
+        while (keys > _options.MaxLoadFactor * buckets * Bucket.EntryCount) buckets *= 2;
         long room() => _options.MaxRegionBytes - RegionHeader.IndexOffset - buckets * Bucket.Size;
         while (buckets > old.Header.BucketCount && room() < old.Header.ExtentSize) buckets /= 2;
         long extent = ExtentUnits.RoundDown(Math.Min(Math.Max(old.Header.ExtentSize, (long)(extentBytes / _options.MaxExtentFill) + (64 << 10)), room()));
@@ -96,33 +96,33 @@ public sealed unsafe partial class PartitionWriter
     {
         for (ulong b = 0; b < (ulong)from.Header.BucketCount; b++)
         {
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                Slot slot = from.ReadSlot(b, i);
-                if (slot.IsEmpty) continue;
-                if (slot.NotResident)
+                IndexEntry entry = from.ReadEntry(b, i);
+                if (entry.IsEmpty) continue;
+                if (entry.NotResident)
                 {
-                    // No extent to move; the slot's hash bits give its primary bucket at any size up to 2^32 buckets.
-                    if (!CuckooInsert.TryInsert(to, slot.HashBits & to.Header.BucketMask, slot, _options.CuckooSearchLimit, out _))
+                    // No extent to move; the entry's hash bits give its primary bucket at any size up to 2^32 buckets.
+                    if (!CuckooInsert.TryInsert(to, entry.HashBits & to.Header.BucketMask, entry, _options.CuckooSearchLimit, out _))
                         return false;
                     continue;
                 }
-                if (!InBounds(from, slot, out int keyLength, out int length))
+                if (!InBounds(from, entry, out int keyLength, out int length))
                 {
                     // Nothing of it can be trusted, not even its key: the store keeps the value.
                     _damaged++;
                     continue;
                 }
-                var hash = KeyHash.Compute(from.Bytes(slot.ExtentOffset + ExtentHeader.Size, keyLength), _options.HashSeed);
-                if (hash.Fingerprint != slot.Fingerprint)
+                var hash = KeyHash.Compute(from.Bytes(entry.ExtentOffset + ExtentHeader.Size, keyLength), _options.HashSeed);
+                if (hash.Fingerprint != entry.Fingerprint)
                 {
                     _damaged++; // its key bytes are damaged
                     continue;
                 }
                 if (!allocator.TryAllocate(length, out long offset)) return false;
-                if (IsReferenced(from, slot.ExtentOffset)) SetReferenced(referenced, to, offset);
-                from.Bytes(slot.ExtentOffset, length).CopyTo(to.Bytes(offset, length));
-                var moved = Slot.Create(slot.Fingerprint, offset, length);
+                if (IsReferenced(from, entry.ExtentOffset)) SetReferenced(referenced, to, offset);
+                from.Bytes(entry.ExtentOffset, length).CopyTo(to.Bytes(offset, length));
+                var moved = IndexEntry.Create(entry.Fingerprint, offset, length);
                 if (!CuckooInsert.TryInsert(to, hash.PrimaryBucket(to.Header.BucketMask), moved, _options.CuckooSearchLimit, out _))
                     return false;
             }

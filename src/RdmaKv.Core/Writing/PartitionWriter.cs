@@ -7,8 +7,8 @@ namespace RdmaKv.Core;
 /// </summary>
 /// <remarks>
 /// A put writes the whole extent with its checksum, marks the old extent superseded and
-/// quarantines it, then publishes the slot (bucket version odd, one atomic store, version even).
-/// Between the two, readers of the old slot retry; once any reader can see the new value, none
+/// quarantines it, then publishes the entry (bucket version odd, one atomic store, version even).
+/// Between the two, readers of the old entry retry; once any reader can see the new value, none
 /// can accept the old one.
 /// </remarks>
 public sealed unsafe partial class PartitionWriter : IDisposable
@@ -49,7 +49,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
     /// <summary>
     /// Stores <paramref name="value"/> under <paramref name="key"/>. With a cold tier, a region at
     /// its budget evicts cold values to make room, and a value that still does not fit is kept
-    /// only in the store (its slot marked not resident).
+    /// only in the store (its entry marked not resident).
     /// </summary>
     public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, evict: true);
 
@@ -67,10 +67,10 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         bool cold = false;
         while (true)
         {
-            // Evict before looking: an eviction may turn this key's own slot not resident.
+            // Evict before looking: an eviction may turn this key's own entry not resident.
             if (evict && !cold && _options.ColdTier is not null && AtBudget) EvictAhead(length);
             Region region = _region;
-            Match match = Resolve(Find(region, key, hash, out ulong bucket, out int index, out Slot old), key);
+            Match match = Resolve(Find(region, key, hash, out ulong bucket, out int index, out IndexEntry old), key);
             bool exists = match != Match.None;
             if (!exists && indexCanGrow && NeedsMoreBuckets(Count + 1))
             {
@@ -78,11 +78,11 @@ public sealed unsafe partial class PartitionWriter : IDisposable
                 indexCanGrow = Grow(length, moreBuckets: true);
                 continue;
             }
-            Slot slot;
+            IndexEntry entry;
             long offset = 0;
             if (cold)
             {
-                slot = Slot.CreateNotResident(hash.Fingerprint, hash.Value);
+                entry = IndexEntry.CreateNotResident(hash.Fingerprint, hash.Value);
             }
             else
             {
@@ -99,22 +99,22 @@ public sealed unsafe partial class PartitionWriter : IDisposable
                     continue;
                 }
                 ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence);
-                slot = Slot.Create(hash.Fingerprint, offset, length);
+                entry = IndexEntry.Create(hash.Fingerprint, offset, length);
                 MarkReferenced(region, offset);
             }
             if (exists)
             {
                 if (cold && match == Match.Cold) return StoreStatus.Ok; // the store holds the new value
                 if (cold && HasColdTwin(region, hash)) return StoreStatus.RegionFull;
-                // The old extent is superseded before the new slot shows: a reader on a cached old
+                // The old extent is superseded before the new entry shows: a reader on a cached old
                 // location cannot return the old value once any reader can see the new one.
                 if (old.IsResident) Retire(region, old);
-                region.PublishSlot(bucket, index, slot);
+                region.PublishEntry(bucket, index, entry);
                 _coldCount += (cold ? 1 : 0) - (old.IsResident ? 0 : 1);
                 return StoreStatus.Ok;
             }
             if (cold && HasColdTwin(region, hash)) return StoreStatus.RegionFull;
-            if (CuckooInsert.TryInsert(region, hash.PrimaryBucket(region.Header.BucketMask), slot, _options.CuckooSearchLimit, out int moves))
+            if (CuckooInsert.TryInsert(region, hash.PrimaryBucket(region.Header.BucketMask), entry, _options.CuckooSearchLimit, out int moves))
             {
                 _cuckooMoves += moves;
                 Count++;
@@ -132,10 +132,10 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         if (key.Length > Limits.MaxKeyLength) return StoreStatus.KeyTooLong;
         FreeRetired();
         var hash = KeyHash.Compute(key, _options.HashSeed);
-        if (Resolve(Find(_region, key, hash, out ulong bucket, out int index, out Slot old), key) == Match.None) return StoreStatus.NotFound;
+        if (Resolve(Find(_region, key, hash, out ulong bucket, out int index, out IndexEntry old), key) == Match.None) return StoreStatus.NotFound;
         if (old.IsResident) Retire(_region, old); // superseded first, as in a put
         else _coldCount--;
-        _region.PublishSlot(bucket, index, default);
+        _region.PublishEntry(bucket, index, default);
         Count--;
         _sequence++;
         return StoreStatus.Ok;
@@ -149,7 +149,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
 
     /// <summary>
     /// Where <paramref name="key"/>'s value is: in the region (<paramref name="value"/> points at
-    /// it, valid until the next change), possibly in the store only (a not-resident slot that looks
+    /// it, valid until the next change), possibly in the store only (a not-resident entry that looks
     /// like the key's), or nowhere.
     /// </summary>
     public Residence Lookup(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
@@ -157,12 +157,12 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         value = default;
         if (key.Length == 0 || key.Length > Limits.MaxKeyLength) return Residence.Absent;
         var hash = KeyHash.Compute(key, _options.HashSeed);
-        switch (Find(_region, key, hash, out _, out _, out Slot slot))
+        switch (Find(_region, key, hash, out _, out _, out IndexEntry entry))
         {
             case Match.Resident:
-                if (!Intact(_region, slot.ExtentOffset, key.Length)) return Residence.Damaged;
-                ref ExtentHeader e = ref _region.ExtentAt(slot.ExtentOffset);
-                value = _region.Bytes(slot.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
+                if (!Intact(_region, entry.ExtentOffset, key.Length)) return Residence.Damaged;
+                ref ExtentHeader e = ref _region.ExtentAt(entry.ExtentOffset);
+                value = _region.Bytes(entry.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
                 return Residence.Resident;
             case Match.Cold:
                 return Residence.MaybeCold;
@@ -171,25 +171,25 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         }
     }
 
-    bool NeedsMoreBuckets(long count) => count > _options.MaxLoadFactor * _region.Header.BucketCount * Bucket.SlotCount;
+    bool NeedsMoreBuckets(long count) => count > _options.MaxLoadFactor * _region.Header.BucketCount * Bucket.EntryCount;
 
     enum Match { None, Resident, Cold }
 
     /// <summary>
-    /// The key's resident slot, else a not-resident slot with its fingerprint and hash bits (which
+    /// The key's resident entry, else a not-resident entry with its fingerprint and hash bits (which
     /// may belong to another key: see <see cref="Resolve"/>), else none.
     /// </summary>
-    static Match Find(Region region, ReadOnlySpan<byte> key, KeyHash hash, out ulong bucket, out int index, out Slot slot)
+    static Match Find(Region region, ReadOnlySpan<byte> key, KeyHash hash, out ulong bucket, out int index, out IndexEntry entry)
     {
         ulong mask = region.Header.BucketMask;
         ulong primary = hash.PrimaryBucket(mask);
         ulong secondary = KeyHash.AlternateBucket(primary, hash.Fingerprint, mask);
-        (ulong Bucket, int Index, Slot Slot)? cold = null;
+        (ulong Bucket, int Index, IndexEntry Entry)? cold = null;
         foreach (ulong b in (ReadOnlySpan<ulong>)[primary, secondary])
         {
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                Slot s = region.ReadSlot(b, i);
+                IndexEntry s = region.ReadEntry(b, i);
                 if (s.IsEmpty || s.Fingerprint != hash.Fingerprint) continue;
                 if (s.NotResident)
                 {
@@ -199,34 +199,34 @@ public sealed unsafe partial class PartitionWriter : IDisposable
                 if (!InBounds(region, s, out int keyLength, out _)) continue; // damaged: not this key's extent
                 if (keyLength == key.Length && region.Bytes(s.ExtentOffset + ExtentHeader.Size, key.Length).SequenceEqual(key))
                 {
-                    (bucket, index, slot) = (b, i, s);
+                    (bucket, index, entry) = (b, i, s);
                     return Match.Resident;
                 }
             }
         }
-        (bucket, index, slot) = cold ?? (0, 0, default);
+        (bucket, index, entry) = cold ?? (0, 0, default);
         return cold is null ? Match.None : Match.Cold;
     }
 
     /// <summary>
-    /// A not-resident slot that looks like the key's is the key's exactly when the store holds the
-    /// key: every stored key has a slot, and no two not-resident slots look alike (eviction and
-    /// cold inserts check <see cref="HasColdTwin"/>), so a stored key without a resident slot owns
+    /// A not-resident entry that looks like the key's is the key's exactly when the store holds the
+    /// key: every stored key has an entry, and no two not-resident entries look alike (eviction and
+    /// cold inserts check <see cref="HasColdTwin"/>), so a stored key without a resident entry owns
     /// the one cold look-alike.
     /// </summary>
     Match Resolve(Match match, ReadOnlySpan<byte> key) =>
         match == Match.Cold && _options.ColdTier?.Contains(key) != true ? Match.None : match;
 
-    /// <summary>True when a not-resident slot in the hash's buckets has its fingerprint and hash bits.</summary>
+    /// <summary>True when a not-resident entry in the hash's buckets has its fingerprint and hash bits.</summary>
     static bool HasColdTwin(Region region, KeyHash hash)
     {
         ulong mask = region.Header.BucketMask;
         ulong primary = hash.PrimaryBucket(mask);
         foreach (ulong b in (ReadOnlySpan<ulong>)[primary, KeyHash.AlternateBucket(primary, hash.Fingerprint, mask)])
         {
-            for (int i = 0; i < Bucket.SlotCount; i++)
+            for (int i = 0; i < Bucket.EntryCount; i++)
             {
-                Slot s = region.ReadSlot(b, i);
+                IndexEntry s = region.ReadEntry(b, i);
                 if (s.NotResident && s.Fingerprint == hash.Fingerprint && s.HashBits == (uint)hash.Value) return true;
             }
         }
@@ -234,7 +234,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
     }
 
     /// <summary>Supersedes a replaced extent and frees it after quarantine; a damaged one is never reused.</summary>
-    void Retire(Region region, Slot old)
+    void Retire(Region region, IndexEntry old)
     {
         region.Supersede(old.ExtentOffset);
         if (InBounds(region, old, out _, out int length)) _allocator.Release(old.ExtentOffset, length);

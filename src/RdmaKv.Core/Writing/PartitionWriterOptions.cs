@@ -7,7 +7,7 @@ public sealed record PartitionWriterOptions
     public int PartitionCount { get; init; } = 1;
     public ulong HashSeed { get; init; }
 
-    /// <summary>Buckets of the first region (7 slots each); a power of two.</summary>
+    /// <summary>Buckets of the first region (7 entries each); a power of two.</summary>
     public long InitialBucketCount { get; init; } = 1024;
 
     /// <summary>Extent area of the first region.</summary>
@@ -16,7 +16,7 @@ public sealed record PartitionWriterOptions
     /// <summary>The largest region this partition may grow to: its share of the node's memory budget.</summary>
     public long MaxRegionBytes { get; init; } = 64L << 20;
 
-    /// <summary>Share of slots in use above which the index doubles.</summary>
+    /// <summary>Share of entries in use above which the index doubles.</summary>
     public double MaxLoadFactor { get; init; } = 0.85;
 
     /// <summary>Share of the largest extent area that live data may fill before puts fail with RegionFull.</summary>
@@ -30,7 +30,7 @@ public sealed record PartitionWriterOptions
 
     /// <summary>
     /// The node's store of every key, when it has one: then a full region evicts cold values
-    /// (their slots stay, marked not resident) instead of refusing puts. Null: no cold tier.
+    /// (their entries stay, marked not resident) instead of refusing puts. Null: no cold tier.
     /// </summary>
     public IColdTier? ColdTier { get; init; }
 

@@ -3,8 +3,8 @@ using System.Runtime.CompilerServices;
 namespace RdmaKv.Core;
 
 /// <summary>
-/// One 8-byte index slot, stored with one atomic aligned store. Zero means empty; an occupied
-/// slot is never zero because extents never start at offset 0 (the header page is there).
+/// One 8-byte index entry, stored with one atomic aligned store. Zero means empty; an occupied
+/// entry is never zero because extents never start at offset 0 (the header page is there).
 /// <code>
 ///  63                                  28  27  26         16 15              0
 /// +--------------------------------------+---+-------------+-----------------+
@@ -13,7 +13,7 @@ namespace RdmaKv.Core;
 /// </code>
 /// units is the extent's length in 64-byte units, 1..2046; 2047 means "large: read the extent
 /// header first".
-/// A not-resident slot (cold tier: the value lives only in the node's store) has no extent:
+/// A not-resident entry (cold tier: the value lives only in the node's store) has no extent:
 /// <code>
 ///  63                                32 31  28  27  26         16 15              0
 /// +------------------------------------+------+---+-------------+-----------------+
@@ -22,9 +22,9 @@ namespace RdmaKv.Core;
 /// </code>
 /// Its units are 0, so a reader that does not know the bit sees an impossible extent length,
 /// never reads memory for it, and after its retries asks the node. The hash bits let the writer
-/// place the slot when the index grows and tell apart keys that share a fingerprint.
+/// place the entry when the index grows and tell apart keys that share a fingerprint.
 /// </summary>
-public readonly struct Slot(ulong raw) : IEquatable<Slot>
+public readonly struct IndexEntry(ulong raw) : IEquatable<IndexEntry>
 {
     public const int Size = 8;
     public const int LargeUnits = 2047;
@@ -41,29 +41,29 @@ public readonly struct Slot(ulong raw) : IEquatable<Slot>
     public bool NotResident => ((Raw >> NotResidentBit) & 1) != 0;
     public long ExtentOffset => ExtentUnits.Bytes((long)(Raw >> OffsetShift));
 
-    /// <summary>The extent's length in bytes as the slot records it (for a large extent, the header says the real one).</summary>
+    /// <summary>The extent's length in bytes as the entry records it (for a large extent, the header says the real one).</summary>
     public int ExtentLength => ExtentUnits.Bytes(Units);
 
-    /// <summary>Bits 0..31 of the key's hash; meaningful only in a not-resident slot.</summary>
+    /// <summary>Bits 0..31 of the key's hash; meaningful only in a not-resident entry.</summary>
     public uint HashBits => (uint)(Raw >> 32);
 
-    /// <summary>An occupied slot with an extent in the region.</summary>
+    /// <summary>An occupied entry with an extent in the region.</summary>
     public bool IsResident => Raw != 0 && !NotResident;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Slot Create(ushort fingerprint, long extentOffset, int extentLength)
+    public static IndexEntry Create(ushort fingerprint, long extentOffset, int extentLength)
     {
         int units = (int)ExtentUnits.Count(extentLength);
         if (units >= LargeUnits) units = LargeUnits;
-        return new Slot(fingerprint | ((ulong)units << UnitsShift) | ((ulong)ExtentUnits.Count(extentOffset) << OffsetShift));
+        return new IndexEntry(fingerprint | ((ulong)units << UnitsShift) | ((ulong)ExtentUnits.Count(extentOffset) << OffsetShift));
     }
 
-    /// <summary>A slot for a key whose value is not in the region (see the layout above).</summary>
-    public static Slot CreateNotResident(ushort fingerprint, ulong hash) =>
+    /// <summary>An entry for a key whose value is not in the region (see the layout above).</summary>
+    public static IndexEntry CreateNotResident(ushort fingerprint, ulong hash) =>
         new(fingerprint | (1UL << NotResidentBit) | (hash << 32));
 
-    public bool Equals(Slot other) => Raw == other.Raw;
-    public override bool Equals(object? obj) => obj is Slot s && Equals(s);
+    public bool Equals(IndexEntry other) => Raw == other.Raw;
+    public override bool Equals(object? obj) => obj is IndexEntry s && Equals(s);
     public override int GetHashCode() => Raw.GetHashCode();
     public override string ToString() => IsEmpty ? "empty" : NotResident ? $"fp={Fingerprint:x4} not resident hash={HashBits:x8}" : $"fp={Fingerprint:x4} off={ExtentOffset} units={Units}";
 }
