@@ -39,7 +39,7 @@ ids=("${all_ids[@]:0:nodes}")
 subnet=10.90.0
 bridge=rdmakv-br0
 bridge_address=$subnet.1
-partitions=256
+slots=256
 ucx_port=7400
 admin_port=7480
 
@@ -69,7 +69,7 @@ topology() {
 
 cluster_json() {
   local mode=$1 i sep=""
-  printf '{\n  "epoch": 1,\n  "partitions": %d,\n  "nodes": [\n' "$partitions"
+  printf '{\n  "epoch": 1,\n  "slots": %d,\n  "nodes": [\n' "$slots"
   for i in "${!ids[@]}"; do
     address_of $((i + 1)) "$mode"
     printf '%s    { "id": "%s", "ucx": "%s", "admin": "%s" }' "$sep" "${ids[$i]}" "$ucx" "$admin"

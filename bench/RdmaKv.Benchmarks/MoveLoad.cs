@@ -32,7 +32,7 @@ static class MoveLoad
         {
             int[] ports = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
             string file = Path.Combine(dir, "cluster.json");
-            File.WriteAllText(file, "{ \"epoch\": 1, \"partitions\": 8, \"nodes\": [" +
+            File.WriteAllText(file, "{ \"epoch\": 1, \"slots\": 8, \"nodes\": [" +
                 string.Join(",", ports.Select((p, i) => $"{{ \"id\": \"node{i + 1}\", \"ucx\": \"127.0.0.1:{p}\" }}")) + "] }");
             string tokenFile = Path.Combine(dir, "client-token");
             string token = ClientTokenFile.LoadOrCreate(tokenFile, out _);
@@ -56,10 +56,10 @@ static class MoveLoad
             byte[][] keyBytes = [.. Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}"))];
             var value = new byte[valueSize];
             for (int i = 0; i < keys; i += 256) client.PutMany([.. keyBytes.Skip(i).Take(256).Select(k => (k, value))]);
-            int partition = 0;
-            string from = map.Owners[partition], to = map.Nodes.First(n => n.Id != from).Id;
-            int inPartition = keyBytes.Count(k => map.PartitionOf(k) == partition);
-            Console.WriteLine($"loaded {keys:N0} keys of {valueSize} B over 3 nodes; partition {partition} ({inPartition:N0} keys) moves from {from} to {to}");
+            int slot = 0;
+            string from = map.Owners[slot], to = map.Nodes.First(n => n.Id != from).Id;
+            int inSlot = keyBytes.Count(k => map.SlotOf(k) == slot);
+            Console.WriteLine($"loaded {keys:N0} keys of {valueSize} B over 3 nodes; slot {slot} ({inSlot:N0} keys) moves from {from} to {to}");
 
             var phases = new Dictionary<string, List<long>> { ["before"] = [], ["during"] = [], ["after"] = [] };
             string phase = "before";
@@ -91,7 +91,7 @@ static class MoveLoad
             Thread.Sleep(TimeSpan.FromSeconds(seconds));
             Volatile.Write(ref phase, "during");
             var owner = nodes.First(n => n.Node.Options.NodeId == from).Node;
-            var report = owner.MovePartition(partition, to);
+            var report = owner.MoveSlot(slot, to);
             Volatile.Write(ref phase, "after");
             Thread.Sleep(TimeSpan.FromSeconds(seconds));
             stop.Cancel();

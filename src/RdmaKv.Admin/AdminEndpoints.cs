@@ -156,12 +156,8 @@ static class AdminEndpoints
         }),
     ];
 
-    /// <summary>
-    /// The cluster map as this node sees it: itself and its partitions. The hash seed is left
-    /// out: whoever knows it can craft keys that collide; clients get it in their handshake.
-    /// </summary>
-    /// <summary>A partition move as posted: which partition, to which node.</summary>
-    public sealed record MoveRequest(int Partition, string Node);
+    /// <summary>A slot move as posted: which slot, to which node.</summary>
+    public sealed record MoveRequest(int Slot, string Node);
 
     static IResult Move(IAdminNode node, MoveRequest move)
     {
@@ -169,7 +165,7 @@ static class AdminEndpoints
             return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster (start it with --cluster and --node-id)", "Not in a cluster");
         try
         {
-            return TypedResults.Ok(node.MovePartition(move.Partition, move.Node ?? ""));
+            return TypedResults.Ok(node.MoveSlot(move.Slot, move.Node ?? ""));
         }
         catch (ArgumentException e)
         {
@@ -177,16 +173,21 @@ static class AdminEndpoints
         }
         catch (InvalidOperationException e)
         {
-            node.RecentErrors.Add("admin", $"partition move failed: {e.Message}");
+            node.RecentErrors.Add("admin", $"slot move failed: {e.Message}");
             return Problems.Result(StatusCodes.Status409Conflict, e.Message, "Move refused or stopped");
         }
         catch (IOException e)
         {
-            node.RecentErrors.Add("admin", $"partition move failed: {e.Message}");
+            node.RecentErrors.Add("admin", $"slot move failed: {e.Message}");
             return Problems.Result(StatusCodes.Status502BadGateway, e.Message, "Another node did not answer");
         }
     }
 
+    /// <summary>
+    /// The cluster map as this node sees it: the nodes and the slots each owns, or for a node on
+    /// its own, itself and its local partitions. The hash seed is left out: whoever knows it can
+    /// craft keys that collide; clients get it in their handshake.
+    /// </summary>
     static object Cluster(IAdminNode node)
     {
         if (node.ClusterMap is { } map)
@@ -195,8 +196,8 @@ static class AdminEndpoints
             {
                 nodeId = node.NodeId,
                 epoch = map.Epoch,
-                partitionCount = map.PartitionCount,
-                nodes = map.Nodes.Select(n => new { id = n.Id, ucx = n.Ucx, admin = n.Admin, partitions = map.Owners.Count(o => o == n.Id) }),
+                slotCount = map.SlotCount,
+                nodes = map.Nodes.Select(n => new { id = n.Id, ucx = n.Ucx, admin = n.Admin, slots = map.Owners.Count(o => o == n.Id) }),
                 owners = map.Owners,
             };
         }

@@ -10,7 +10,7 @@ namespace RdmaKv.Admin;
 /// <summary>
 /// <c>GET /api/cluster/nodes</c>: every node of the cluster as this node sees it, asked over each
 /// node's admin plane (from the server, so the dashboard needs no cross-origin requests): up or
-/// not, keys, puts per second, partitions owned. The dashboard of any node shows them all.
+/// not, keys, puts per second, slots owned. The dashboard of any node shows them all.
 /// </summary>
 static class ClusterEndpoints
 {
@@ -43,9 +43,9 @@ static class ClusterEndpoints
                     return new NodeRow(n.Id, n.Ucx, n.Admin, owned, false, false, null, null, e.Message);
                 }
             }));
-            return TypedResults.Ok(new { epoch = map.Epoch, partitionCount = map.PartitionCount, nodes = rows });
+            return TypedResults.Ok(new { epoch = map.Epoch, slotCount = map.SlotCount, nodes = rows });
         });
     }
 
-    sealed record NodeRow(string Id, string Ucx, string? Admin, int Partitions, bool Up, bool Self, long? Keys, long? Puts, string? Error);
+    sealed record NodeRow(string Id, string Ucx, string? Admin, int Slots, bool Up, bool Self, long? Keys, long? Puts, string? Error);
 }

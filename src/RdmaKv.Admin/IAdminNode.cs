@@ -46,11 +46,11 @@ public interface IAdminNode
     Core.Cluster.ClusterMap? ClusterMap { get; }
 
     /// <summary>
-    /// Moves a partition this node owns to another node while clients keep using it; returns a
+    /// Moves a slot this node owns to another node while clients keep using it; returns a
     /// report. Throws <see cref="InvalidOperationException"/> when this node does not own it or the
-    /// move stopped, <see cref="ArgumentException"/> for a bad partition or node.
+    /// move stopped, <see cref="ArgumentException"/> for a bad slot or node.
     /// </summary>
-    object MovePartition(int partition, string node);
+    Core.Cluster.MoveReport MoveSlot(int slot, string node);
 
     /// <summary><see cref="StoreStatus.Ok"/> with the value, <see cref="StoreStatus.NotFound"/>, or why the key is invalid.</summary>
     StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value);

@@ -5,26 +5,26 @@ namespace RdmaKv.Cli;
 
 /// <summary>
 /// <c>rdmakv cluster show|move|rebalance</c>: read the map from any node's admin plane, and ask a
-/// partition's owner (at its admin URL from the map) to move it. The admin token must be valid on
+/// slot's owner (at its admin URL from the map) to move it. The admin token must be valid on
 /// the owners: the nodes of a cluster share one (--admin-token-file on the server).
 /// </summary>
 static class ClusterVerbs
 {
     public static Command Create(Option<string> admin, Option<string> tokenFile)
     {
-        var show = new Command("show", "print the cluster map: epoch, nodes and how many partitions each owns");
+        var show = new Command("show", "print the cluster map: epoch, nodes and how many slots each owns");
         show.SetAction(p => Show(p.GetValue(admin)!));
 
-        var partition = new Argument<int>("partition") { Description = "the partition number (0 to partitions - 1)" };
+        var slot = new Argument<int>("slot") { Description = "the slot number (0 to slots - 1)" };
         var node = new Argument<string>("node") { Description = "the id of the node to move it to" };
-        var move = new Command("move", "move a partition to another node while clients keep using it") { partition, node };
-        move.SetAction(p => Move(p.GetValue(admin)!, p.GetValue(tokenFile)!, p.GetValue(partition), p.GetValue(node)!));
+        var move = new Command("move", "move a slot to another node while clients keep using it") { slot, node };
+        move.SetAction(p => Move(p.GetValue(admin)!, p.GetValue(tokenFile)!, p.GetValue(slot), p.GetValue(node)!));
 
         var dryRun = new Option<bool>("--dry-run") { Description = "print the moves without making them" };
-        var rebalance = new Command("rebalance", "move partitions until every node owns the same number (within one)") { dryRun };
+        var rebalance = new Command("rebalance", "move slots until every node owns the same number (within one)") { dryRun };
         rebalance.SetAction(p => Rebalance(p.GetValue(admin)!, p.GetValue(tokenFile)!, p.GetValue(dryRun)));
 
-        return new Command("cluster", "the cluster map and partition moves (through the admin plane)") { show, move, rebalance };
+        return new Command("cluster", "the cluster map and slot moves (through the admin plane)") { show, move, rebalance };
     }
 
     sealed record Map(long Epoch, string[] Owners, (string Id, string? Admin)[] Nodes);
@@ -51,29 +51,29 @@ static class ClusterVerbs
     {
         var map = Fetch(adminUrl, out int code);
         if (map is null) return code;
-        Console.WriteLine($"epoch {map.Epoch}, {map.Owners.Length} partitions");
+        Console.WriteLine($"epoch {map.Epoch}, {map.Owners.Length} slots");
         foreach (var (id, url) in map.Nodes)
-            Console.WriteLine($"{id,-16} {map.Owners.Count(o => o == id),6} partitions   {url ?? "(no admin URL)"}");
+            Console.WriteLine($"{id,-16} {map.Owners.Count(o => o == id),6} slots   {url ?? "(no admin URL)"}");
         return 0;
     }
 
-    static int Move(string adminUrl, string tokenFile, int partition, string node)
+    static int Move(string adminUrl, string tokenFile, int slot, string node)
     {
         var map = Fetch(adminUrl, out int code);
         if (map is null) return code;
-        return MoveOne(map, adminUrl, tokenFile, partition, node);
+        return MoveOne(map, adminUrl, tokenFile, slot, node);
     }
 
-    static int MoveOne(Map map, string adminUrl, string tokenFile, int partition, string node)
+    static int MoveOne(Map map, string adminUrl, string tokenFile, int slot, string node)
     {
-        if ((uint)partition >= (uint)map.Owners.Length)
+        if ((uint)slot >= (uint)map.Owners.Length)
         {
-            Console.Error.WriteLine($"rdmakv: partition {partition} is not between 0 and {map.Owners.Length - 1}");
+            Console.Error.WriteLine($"rdmakv: slot {slot} is not between 0 and {map.Owners.Length - 1}");
             return 2;
         }
-        string owner = map.Owners[partition];
+        string owner = map.Owners[slot];
         string ownerAdmin = map.Nodes.FirstOrDefault(n => n.Id == owner).Admin ?? adminUrl;
-        return AdminCall.Post(ownerAdmin, tokenFile, "/api/cluster/move", new { partition, node });
+        return AdminCall.Post(ownerAdmin, tokenFile, "/api/cluster/move", new { slot, node });
     }
 
     static int Rebalance(string adminUrl, string tokenFile, bool dryRun)
@@ -87,19 +87,19 @@ static class ClusterVerbs
             Console.WriteLine("balanced: nothing to move");
             return 0;
         }
-        foreach (var (partition, from, to) in moves)
+        foreach (var (slot, from, to) in moves)
         {
-            Console.WriteLine($"{(dryRun ? "would move" : "moving")} partition {partition} from {from} to {to}");
+            Console.WriteLine($"{(dryRun ? "would move" : "moving")} slot {slot} from {from} to {to}");
             if (dryRun) continue;
-            int result = MoveOne(map with { Owners = owners }, adminUrl, tokenFile, partition, to);
+            int result = MoveOne(map with { Owners = owners }, adminUrl, tokenFile, slot, to);
             if (result != 0) return result;
-            owners[partition] = to;
+            owners[slot] = to;
         }
         return 0;
     }
 
-    /// <summary>Moves from the node owning the most partitions to the one owning the fewest, until they differ by at most one.</summary>
-    public static List<(int Partition, string From, string To)> Plan(string[] owners, string[] nodes)
+    /// <summary>Moves from the node owning the most slots to the one owning the fewest, until they differ by at most one.</summary>
+    public static List<(int Slot, string From, string To)> Plan(string[] owners, string[] nodes)
     {
         var counts = nodes.ToDictionary(n => n, n => owners.Count(o => o == n));
         var moves = new List<(int, string, string)>();
@@ -108,11 +108,11 @@ static class ClusterVerbs
         {
             string most = counts.MaxBy(c => c.Value).Key, least = counts.MinBy(c => c.Value).Key;
             if (counts[most] - counts[least] <= 1) return moves;
-            int partition = Array.LastIndexOf(current, most);
-            current[partition] = least;
+            int slot = Array.LastIndexOf(current, most);
+            current[slot] = least;
             counts[most]--;
             counts[least]++;
-            moves.Add((partition, most, least));
+            moves.Add((slot, most, least));
         }
     }
 }

@@ -4,8 +4,8 @@ using RdmaKv.Core;
 namespace RdmaKv.Client;
 
 /// <summary>
-/// A client of a cluster: every key goes to its partition's owner (GETs read that node's regions
-/// one-sided); a WrongPartition answer refreshes the map and retries, unseen by the caller.
+/// A client of a cluster: every key goes to its slot's owner (GETs read that node's regions
+/// one-sided); a WrongSlot answer refreshes the map and retries, unseen by the caller.
 /// </summary>
 public sealed partial class KvClient
 {
@@ -20,7 +20,7 @@ public sealed partial class KvClient
     /// <summary>The cluster map's epoch this client routes by (0 for a single node).</summary>
     public long ClusterEpoch => _cluster?.Map.Epoch ?? 0;
 
-    static bool Moved(KvException e, int attempt) => e.Status == StoreStatus.WrongPartition && attempt < ClusterRouter.MovedRetries;
+    static bool Moved(KvException e, int attempt) => e.Status == StoreStatus.WrongSlot && attempt < ClusterRouter.MovedRetries;
 
     byte[]? ClusterGet(ReadOnlySpan<byte> key, ReaderContext reader)
     {
@@ -32,7 +32,7 @@ public sealed partial class KvClient
             {
                 var session = route.Session;
                 var result = Lookup(key, reader, session, route.Cache);
-                // A node retires its regions after it gave a partition away, and a session fetches
+                // A node retires its regions after it gave a slot away, and a session fetches
                 // the map before it uses new regions (RemoteSession.BeforeNewRegions). So when the
                 // map changed while this read ran, what it read may be the old owner's copy of a
                 // moved key (an old value, or nothing once dropped): read again from the new owner.
@@ -69,7 +69,7 @@ public sealed partial class KvClient
     bool ClusterDelete(ReadOnlySpan<byte> key) =>
         _cluster!.OnOwner(key, new KeyValue(key, default), static (route, kv) => route.Session.Delete(kv.Key));
 
-    /// <summary>One multi-put per owner; a group refused as WrongPartition (none of it applied) is regrouped under the new map.</summary>
+    /// <summary>One multi-put per owner; a group refused as WrongSlot (none of it applied) is regrouped under the new map.</summary>
     void ClusterPutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
     {
         var pending = pairs;
@@ -120,7 +120,7 @@ public sealed partial class KvClient
             {
                 got = route.Session.MultiGet(mine, route.Cache, ThreadReader, k => ClusterGet(k, ThreadReader));
             }
-            catch (KvException e) when (e.Status == StoreStatus.WrongPartition)
+            catch (KvException e) when (e.Status == StoreStatus.WrongSlot)
             {
                 got = [.. mine.Select(k => ClusterGet(k, ThreadReader))];
             }

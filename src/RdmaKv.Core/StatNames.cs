@@ -10,7 +10,7 @@ public static class StatNames
     public const string Puts = "puts";
     public const string Deletes = "deletes";
     public const string FallbackGets = "fallback_gets";
-    public const string WrongPartition = "wrong_partition";
+    public const string WrongSlot = "wrong_slot";
     public const string MultiPuts = "multi_puts";
     public const string Errors = "errors";
     public const string BadFrames = "bad_frames";

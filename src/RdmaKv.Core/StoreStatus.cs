@@ -13,7 +13,7 @@ public enum StoreStatus : byte
     UnsupportedVersion = 7,
     Unauthorized = 8,
     ShuttingDown = 9,
-    WrongPartition = 10,
+    WrongSlot = 10,
     InternalError = 11,
     DiskFull = 12,
 }
@@ -33,7 +33,7 @@ public static class StoreStatusText
         StoreStatus.UnsupportedVersion => "the protocol version is not supported by this node",
         StoreStatus.Unauthorized => "the credential was missing or wrong",
         StoreStatus.ShuttingDown => "the node is shutting down",
-        StoreStatus.WrongPartition => "the partition is not served by this node",
+        StoreStatus.WrongSlot => "the slot is not served by this node",
         StoreStatus.InternalError => "the node hit an internal error",
         StoreStatus.DiskFull => "the node's data directory is out of space: the write was not applied; retry once space is freed",
         _ => $"status {(byte)status}",

@@ -46,7 +46,7 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
-    /// <summary>A key and a value: Put, and a partition move's MovePut and AdoptMap.</summary>
+    /// <summary>A key and a value: Put, and a slot move's MovePut and AdoptMap.</summary>
     public static void Put(ArrayBufferWriter<byte> output, ulong id, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MessageType type = MessageType.Put)
     {
         int start = Prefix(output);
@@ -65,7 +65,7 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
-    /// <summary>Pairs: MultiPut, and a partition move's Import.</summary>
+    /// <summary>Pairs: MultiPut, and a slot move's Import.</summary>
     public static void MultiPut(ArrayBufferWriter<byte> output, ulong id, IReadOnlyList<(byte[] Key, byte[] Value)> pairs, MessageType type = MessageType.MultiPut)
     {
         int start = Prefix(output);

@@ -24,10 +24,10 @@ public enum MessageType : byte
     /// <summary>A client asks for the cluster map: a ValueReply with the map's JSON, or NotFound from a node on its own.</summary>
     ClusterMap = 14,
 
-    // A partition move, sent by the partition's current owner to the node taking it over (see
+    // A slot move, sent by the slot's current owner to the node taking it over (see
     // docs/cluster.md). Each is answered with Reply.
 
-    /// <summary>Key: the partition number (UTF-8 digits). The receiver starts accepting the moves below for it.</summary>
+    /// <summary>Key: the slot number (UTF-8 digits). The receiver starts accepting the moves below for it.</summary>
     MoveIn = 15,
 
     /// <summary>Pairs copied from the owner: stored unless the receiver already has the key or saw it deleted during the move.</summary>

@@ -12,7 +12,7 @@ namespace RdmaKv.Server;
 /// </summary>
 sealed class ClusterCommandLine
 {
-    readonly Option<string?> _cluster = new("--cluster") { Description = "the cluster file (JSON: epoch, partitions, nodes with id, ucx and admin); see README, Cluster" };
+    readonly Option<string?> _cluster = new("--cluster") { Description = "the cluster file (JSON: epoch, slots, nodes with id, ucx and admin); see README, Cluster" };
     readonly Option<string?> _nodeId = new("--node-id") { Description = "which node of the cluster file this is" };
     readonly Option<string?> _tokenFile = new("--client-token-file") { Description = "remote clients' token file (made when missing); default DATA_DIR/client-token; a cluster's nodes share one" };
     readonly Option<string?> _adminTokenFile = new("--admin-token-file") { Description = "admin token file (made when missing); default DATA_DIR/admin-token; a cluster's nodes may share one" };

@@ -11,8 +11,8 @@ public sealed class NodeCounters
     public long Deletes;
     public long FallbackGets;
 
-    /// <summary>Requests for partitions another node owns, answered WrongPartition (clients then refresh their map).</summary>
-    public long WrongPartition;
+    /// <summary>Requests for slots another node owns, answered WrongSlot (clients then refresh their map).</summary>
+    public long WrongSlot;
     public long MultiPuts;
     public long Errors;
     public long BadFrames;
@@ -85,7 +85,7 @@ public sealed class NodeCounters
         [StatNames.Puts] = Volatile.Read(ref Puts),
         [StatNames.Deletes] = Volatile.Read(ref Deletes),
         [StatNames.FallbackGets] = Volatile.Read(ref FallbackGets),
-        [StatNames.WrongPartition] = Volatile.Read(ref WrongPartition),
+        [StatNames.WrongSlot] = Volatile.Read(ref WrongSlot),
         [StatNames.MultiPuts] = Volatile.Read(ref MultiPuts),
         [StatNames.Errors] = Volatile.Read(ref Errors),
         [StatNames.BadFrames] = Volatile.Read(ref BadFrames),

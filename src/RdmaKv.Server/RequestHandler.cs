@@ -42,11 +42,11 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             // Puts and deletes are checked where they are applied, under the partition lock.
             case MessageType.Get when node.NotOwned(request.Key.Span) is { } moved:
-                Interlocked.Increment(ref node.Counters.WrongPartition);
-                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, moved);
+                Interlocked.Increment(ref node.Counters.WrongSlot);
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongSlot, moved);
                 return;
             case MessageType.MoveIn:
-                Reply(reply, request.Id, node.MoveIn(Cluster.PeerSession.ParsePartition(request.Key.Span)));
+                Reply(reply, request.Id, node.MoveIn(Cluster.PeerSession.ParseSlot(request.Key.Span)));
                 return;
             case MessageType.Import:
                 Reply(reply, request.Id, node.Import(request.Pairs!));
@@ -105,8 +105,8 @@ public sealed class RequestHandler(StorageNode node)
         {
             if (node.NotOwned(pairs[i].Key.Span) is { } moved)
             {
-                Interlocked.Increment(ref node.Counters.WrongPartition);
-                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongPartition, $"pair {i} of {pairs.Length}: {moved}; no pair was applied");
+                Interlocked.Increment(ref node.Counters.WrongSlot);
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongSlot, $"pair {i} of {pairs.Length}: {moved}; no pair was applied");
                 return;
             }
         }
@@ -118,7 +118,7 @@ public sealed class RequestHandler(StorageNode node)
                 MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
                 return;
             }
-            if (done == StoreStatus.WrongPartition) Interlocked.Increment(ref node.Counters.WrongPartition);
+            if (done == StoreStatus.WrongSlot) Interlocked.Increment(ref node.Counters.WrongSlot);
             else node.Counters.CountError("multi-put", $"pair {applied} of {pairs.Length}: {StoreStatusText.Describe(done)}");
             MessageEncoder.Reply(reply, request.Id, done, $"pair {applied} of {pairs.Length}: {StoreStatusText.Describe(done)}; pairs before it were applied");
             return;
@@ -129,10 +129,10 @@ public sealed class RequestHandler(StorageNode node)
             // In async mode the reply waits once, for the commit holding the last pair.
             StoreStatus status = node.Put(pairs[i].Key.Span, pairs[i].Value.Span, ref address);
             if (status != StoreStatus.Ok) node.WaitDurable(address);
-            if (status == StoreStatus.WrongPartition)
+            if (status == StoreStatus.WrongSlot)
             {
-                // A partition moved between the check above and this pair: the client regroups and resends.
-                Interlocked.Increment(ref node.Counters.WrongPartition);
+                // A slot moved between the check above and this pair: the client regroups and resends.
+                Interlocked.Increment(ref node.Counters.WrongSlot);
                 MessageEncoder.Reply(reply, request.Id, status, $"pair {i} of {pairs.Length}: {node.NotOwned(pairs[i].Key.Span)}; pairs before it were applied");
                 return;
             }
@@ -175,13 +175,13 @@ public sealed class RequestHandler(StorageNode node)
         }
     }
 
-    /// <summary>A key's WrongPartition says who owns it now.</summary>
+    /// <summary>A key's WrongSlot says who owns it now.</summary>
     void Reply(ArrayBufferWriter<byte> reply, ulong id, StoreStatus status, ReadOnlySpan<byte> key)
     {
-        if (status == StoreStatus.WrongPartition)
+        if (status == StoreStatus.WrongSlot)
         {
-            Interlocked.Increment(ref node.Counters.WrongPartition);
-            MessageEncoder.Reply(reply, id, status, node.NotOwned(key) ?? "the partition moved while the request waited");
+            Interlocked.Increment(ref node.Counters.WrongSlot);
+            MessageEncoder.Reply(reply, id, status, node.NotOwned(key) ?? "the slot moved while the request waited");
             return;
         }
         Reply(reply, id, status);

@@ -42,8 +42,6 @@ public sealed partial class StorageNode : IAdminNode
 
     Core.Cluster.ClusterMap? IAdminNode.ClusterMap => Cluster;
 
-    object IAdminNode.MovePartition(int partition, string node) => MovePartition(partition, node);
-
     CheckpointResult IAdminNode.Checkpoint()
     {
         var report = Checkpoint();

@@ -3,7 +3,7 @@ using RdmaKv.Core.Cluster;
 
 namespace RdmaKv.Server;
 
-/// <summary>The node's place in a cluster: the map (from --cluster) and which partitions it owns.</summary>
+/// <summary>The node's place in a cluster: the map (from --cluster) and which slots it owns.</summary>
 public sealed partial class StorageNode
 {
     volatile ClusterMap? _cluster;
@@ -23,7 +23,7 @@ public sealed partial class StorageNode
             var saved = ClusterMap.Load(SavedMapPath);
             if (saved.Epoch > map.Epoch)
             {
-                _log.LogInformation("Cluster map epoch {Saved} from {Path} is newer than {File}'s epoch {Epoch} (partitions were moved): using it", saved.Epoch, SavedMapPath, Options.ClusterFile, map.Epoch);
+                _log.LogInformation("Cluster map epoch {Saved} from {Path} is newer than {File}'s epoch {Epoch} (slots were moved): using it", saved.Epoch, SavedMapPath, Options.ClusterFile, map.Epoch);
                 map = saved;
             }
         }
@@ -31,26 +31,26 @@ public sealed partial class StorageNode
             throw new InvalidDataException($"--node-id '{Options.NodeId}' is not one of the nodes in {Options.ClusterFile} ({string.Join(", ", map.Nodes.Select(n => n.Id))})");
         _cluster = map;
         int owned = map.Owners.Count(o => o == Options.NodeId);
-        _log.LogInformation("Cluster map epoch {Epoch}: node {Node} owns {Owned} of {Partitions} partitions; {Nodes} nodes",
-            map.Epoch, Options.NodeId, owned, map.PartitionCount, map.Nodes.Count);
+        _log.LogInformation("Cluster map epoch {Epoch}: node {Node} owns {Owned} of {Slots} slots; {Nodes} nodes",
+            map.Epoch, Options.NodeId, owned, map.SlotCount, map.Nodes.Count);
     }
 
     /// <summary>
     /// Null when this node owns <paramref name="key"/> (or is on its own); otherwise why not, for
-    /// a WrongPartition reply that tells the client to refresh its map.
+    /// a WrongSlot reply that tells the client to refresh its map.
     /// </summary>
     public string? NotOwned(ReadOnlySpan<byte> key)
     {
         var map = _cluster;
         if (map is null) return null;
-        int partition = map.PartitionOf(key);
-        string owner = map.Owners[partition];
-        return owner == Options.NodeId ? null : $"partition {partition} is owned by node {owner} (epoch {map.Epoch})";
+        int slot = map.SlotOf(key);
+        string owner = map.Owners[slot];
+        return owner == Options.NodeId ? null : $"slot {slot} is owned by node {owner} (epoch {map.Epoch})";
     }
 
     /// <summary>
     /// Takes a newer map (an operator's move); an older or equal epoch is refused. From then on
-    /// requests for partitions this node no longer owns get WrongPartition.
+    /// requests for slots this node no longer owns get WrongSlot.
     /// </summary>
     public void AdoptCluster(ClusterMap map)
     {
@@ -60,7 +60,7 @@ public sealed partial class StorageNode
         Adopt(map);
     }
 
-    /// <summary>Takes the map, keeps it on disk, and ends the moves into partitions it now gives this node.</summary>
+    /// <summary>Takes the map, keeps it on disk, and ends the moves into slots it now gives this node.</summary>
     void Adopt(ClusterMap map)
     {
         string temporary = SavedMapPath + ".tmp";
@@ -69,7 +69,7 @@ public sealed partial class StorageNode
         _cluster = map;
         foreach (int p in _incoming.Keys)
             if (map.Owners[p] == Options.NodeId) _incoming.TryRemove(p, out _);
-        _log.LogInformation("Cluster map epoch {Epoch} adopted: node {Node} owns {Owned} of {Partitions} partitions",
-            map.Epoch, Options.NodeId, map.Owners.Count(o => o == Options.NodeId), map.PartitionCount);
+        _log.LogInformation("Cluster map epoch {Epoch} adopted: node {Node} owns {Owned} of {Slots} slots",
+            map.Epoch, Options.NodeId, map.Owners.Count(o => o == Options.NodeId), map.SlotCount);
     }
 }

@@ -8,17 +8,14 @@ using RdmaKv.Server.Ucx;
 
 namespace RdmaKv.Server;
 
-/// <summary>What a finished partition move did.</summary>
-public sealed record MoveReport(int Partition, string From, string To, long Epoch, long KeysCopied, long KeysDropped, double ElapsedMs, IReadOnlyList<string> NodesNotTold);
-
 /// <summary>
-/// Moving a partition to another node while clients read and write it. The owner (this node):
-/// 1. tells the target (MoveIn); from then on every put and delete of the partition that this
+/// Moving a slot to another node while clients read and write it. The owner (this node):
+/// 1. tells the target (MoveIn); from then on every put and delete of the slot that this
 ///    node applies is also applied on the target before this node replies (MovePut, MoveDelete);
-/// 2. copies the partition's keys with their current values (Import: the target keeps what it
+/// 2. copies the slot's keys with their current values (Import: the target keeps what it
 ///    already has and what it saw deleted, which are newer);
-/// 3. under every local partition lock, adopts the map with the partition on the target and the
-///    epoch one higher: its own requests for the partition now get WrongPartition;
+/// 3. under every local partition lock, adopts the map with the slot on the target and the
+///    epoch one higher: its own requests for the slot now get WrongSlot;
 /// 4. retires its regions (a new generation), so one-sided readers refresh and fetch the map;
 /// 5. hands the map to every other node (AdoptMap), the target first, and drops its old copy.
 /// </summary>
@@ -31,24 +28,24 @@ public sealed partial class StorageNode
 
     /// <summary>
     /// Under the key's partition lock: may this node apply a write of <paramref name="key"/>?
-    /// <paramref name="moved"/> writes come from the partition's owner during a move.
+    /// <paramref name="moved"/> writes come from the slot's owner during a move.
     /// </summary>
-    StoreStatus Admit(ReadOnlySpan<byte> key, bool moved, out int clusterPartition)
+    StoreStatus Admit(ReadOnlySpan<byte> key, bool moved, out int slot)
     {
-        clusterPartition = -1;
+        slot = -1;
         // A store that cannot make writes durable refuses them before anything is applied.
         if (_store.WriteStatus is var disk and not StoreStatus.Ok) return disk;
         var map = _cluster;
         if (map is null) return StoreStatus.Ok;
-        clusterPartition = map.PartitionOf(key);
-        if (map.Owners[clusterPartition] == Options.NodeId) return StoreStatus.Ok;
-        return moved && _incoming.ContainsKey(clusterPartition) ? StoreStatus.Ok : StoreStatus.WrongPartition;
+        slot = map.SlotOf(key);
+        if (map.Owners[slot] == Options.NodeId) return StoreStatus.Ok;
+        return moved && _incoming.ContainsKey(slot) ? StoreStatus.Ok : StoreStatus.WrongSlot;
     }
 
-    /// <summary>After a write applied under the lock: while its partition moves, the target applies it too.</summary>
-    void Forward(int clusterPartition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    /// <summary>After a write applied under the lock: while its slot moves, the target applies it too.</summary>
+    void Forward(int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
     {
-        if (clusterPartition < 0 || !_outgoing.TryGetValue(clusterPartition, out var target)) return;
+        if (slot < 0 || !_outgoing.TryGetValue(slot, out var target)) return;
         try
         {
             if (delete) target.MoveDelete(key);
@@ -58,30 +55,30 @@ public sealed partial class StorageNode
         {
             // The write stands here; the move cannot finish without it on the target.
             _forwardFailure = $"forwarding a write to node {target.Node.Id} failed: {e.Message}";
-            _outgoing.TryRemove(clusterPartition, out _);
+            _outgoing.TryRemove(slot, out _);
         }
     }
 
     /// <summary>Incoming moved writes: a put clears, a delete records the key, so a later Import does not bring it back.</summary>
-    void NoteMoved(int clusterPartition, ReadOnlySpan<byte> key, bool deleted)
+    void NoteMoved(int slot, ReadOnlySpan<byte> key, bool deleted)
     {
-        if (clusterPartition < 0 || !_incoming.TryGetValue(clusterPartition, out var deletes)) return;
+        if (slot < 0 || !_incoming.TryGetValue(slot, out var deletes)) return;
         string hex = Convert.ToHexString(key);
         if (deleted) deletes[hex] = 0;
         else deletes.TryRemove(hex, out _);
     }
 
-    internal StoreStatus MoveIn(int clusterPartition)
+    internal StoreStatus MoveIn(int slot)
     {
         var map = _cluster;
-        if (map is null || clusterPartition < 0 || clusterPartition >= map.PartitionCount) return StoreStatus.BadRequest;
-        if (map.Owners[clusterPartition] == Options.NodeId) return StoreStatus.BadRequest;
+        if (map is null || slot < 0 || slot >= map.SlotCount) return StoreStatus.BadRequest;
+        if (map.Owners[slot] == Options.NodeId) return StoreStatus.BadRequest;
         // Leftovers of an earlier move that stopped would look newer than the copy: start clean.
-        _incoming.TryRemove(clusterPartition, out _);
-        long stale = DropPartition(clusterPartition, map);
-        if (stale > 0) _log.LogWarning("Dropped {Keys} keys left from an earlier, unfinished move of partition {Partition}", stale, clusterPartition);
-        _incoming.TryAdd(clusterPartition, new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
-        _log.LogInformation("Partition {Partition} is moving in from node {Owner}", clusterPartition, map.Owners[clusterPartition]);
+        _incoming.TryRemove(slot, out _);
+        long stale = DropSlot(slot, map);
+        if (stale > 0) _log.LogWarning("Dropped {Keys} keys left from an earlier, unfinished move of slot {Slot}", stale, slot);
+        _incoming.TryAdd(slot, new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
+        _log.LogInformation("Slot {Slot} is moving in from node {Owner}", slot, map.Owners[slot]);
         return StoreStatus.Ok;
     }
 
@@ -93,8 +90,8 @@ public sealed partial class StorageNode
         long address = -1;
         foreach (var (key, value) in pairs)
         {
-            int cp = map.PartitionOf(key.Span);
-            if (!_incoming.TryGetValue(cp, out var deletes)) return StoreStatus.WrongPartition;
+            int cp = map.SlotOf(key.Span);
+            if (!_incoming.TryGetValue(cp, out var deletes)) return StoreStatus.WrongSlot;
             if (deletes.ContainsKey(Convert.ToHexString(key.Span))) continue;
             var partition = PartitionOf(key.Span);
             lock (partition.Lock)
@@ -109,18 +106,18 @@ public sealed partial class StorageNode
         return _store.WaitDurable(address);
     }
 
-    /// <summary>Moves <paramref name="clusterPartition"/> from this node (its owner) to <paramref name="targetId"/>; see the type's remarks.</summary>
-    public MoveReport MovePartition(int clusterPartition, string targetId)
+    /// <summary>Moves <paramref name="slot"/> from this node (its owner) to <paramref name="targetId"/>; see the type's remarks.</summary>
+    public MoveReport MoveSlot(int slot, string targetId)
     {
         lock (_moveGate)
         {
             var map = _cluster ?? throw new InvalidOperationException("this node is not in a cluster (start it with --cluster and --node-id)");
-            if ((uint)clusterPartition >= (uint)map.PartitionCount)
-                throw new ArgumentOutOfRangeException(nameof(clusterPartition), $"partition {clusterPartition} is not between 0 and {map.PartitionCount - 1}");
-            string owner = map.Owners[clusterPartition];
-            if (owner != Options.NodeId) throw new InvalidOperationException($"partition {clusterPartition} is owned by node {owner}, not by this node ({Options.NodeId}); ask node {owner}");
+            if ((uint)slot >= (uint)map.SlotCount)
+                throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not between 0 and {map.SlotCount - 1}");
+            string owner = map.Owners[slot];
+            if (owner != Options.NodeId) throw new InvalidOperationException($"slot {slot} is owned by node {owner}, not by this node ({Options.NodeId}); ask node {owner}");
             var target = map.Node(targetId) ?? throw new ArgumentException($"node '{targetId}' is not in the cluster map ({string.Join(", ", map.Nodes.Select(n => n.Id))})", nameof(targetId));
-            if (target.Id == Options.NodeId) throw new ArgumentException($"partition {clusterPartition} is already on node {targetId}", nameof(targetId));
+            if (target.Id == Options.NodeId) throw new ArgumentException($"slot {slot} is already on node {targetId}", nameof(targetId));
 
             var clock = Stopwatch.StartNew();
             string token = ClientTokenFile.LoadOrCreate(Options.ClientTokenFile ?? Path.Combine(Options.DataDirectory, ClientTokenFile.FileName), out _);
@@ -129,22 +126,22 @@ public sealed partial class StorageNode
             ClusterMap moved;
             try
             {
-                peer.MoveIn(clusterPartition);
+                peer.MoveIn(slot);
                 _forwardFailure = null;
-                _outgoing[clusterPartition] = peer;
-                copied = CopyPartition(clusterPartition, map, peer);
-                moved = SwitchOwner(clusterPartition, target.Id);
+                _outgoing[slot] = peer;
+                copied = CopySlot(slot, map, peer);
+                moved = SwitchOwner(slot, target.Id);
             }
             catch (PeerConnectionException e)
             {
-                _outgoing.TryRemove(clusterPartition, out _);
+                _outgoing.TryRemove(slot, out _);
                 peer.Dispose();
                 // Its message names only an address; the admin answer names the move and the node.
-                throw new PeerConnectionException($"the move of partition {clusterPartition} stopped: node {target.Id} failed: {e.Message}", e);
+                throw new PeerConnectionException($"the move of slot {slot} stopped: node {target.Id} failed: {e.Message}", e);
             }
             catch
             {
-                _outgoing.TryRemove(clusterPartition, out _);
+                _outgoing.TryRemove(slot, out _);
                 peer.Dispose();
                 throw;
             }
@@ -166,10 +163,10 @@ public sealed partial class StorageNode
                 peer.Dispose();
             }
             foreach (var node in moved.Nodes.Where(n => n.Id != Options.NodeId && n.Id != target.Id)) TellMap(node, moved, token, notTold);
-            long dropped = DropPartition(clusterPartition, moved);
-            _log.LogInformation("Partition {Partition} moved to node {Target} in {Ms} ms: {Copied} keys copied, {Dropped} dropped here, epoch {Epoch}",
-                clusterPartition, target.Id, clock.ElapsedMilliseconds, copied, dropped, moved.Epoch);
-            return new MoveReport(clusterPartition, Options.NodeId!, target.Id, moved.Epoch, copied, dropped, Math.Round(clock.Elapsed.TotalMilliseconds, 1), notTold);
+            long dropped = DropSlot(slot, moved);
+            _log.LogInformation("Slot {Slot} moved to node {Target} in {Ms} ms: {Copied} keys copied, {Dropped} dropped here, epoch {Epoch}",
+                slot, target.Id, clock.ElapsedMilliseconds, copied, dropped, moved.Epoch);
+            return new MoveReport(slot, Options.NodeId!, target.Id, moved.Epoch, copied, dropped, Math.Round(clock.Elapsed.TotalMilliseconds, 1), notTold);
         }
     }
 
@@ -179,10 +176,10 @@ public sealed partial class StorageNode
     /// </summary>
     const int ImportBatchBytes = Protocol.Wire.MaxFrameLength / 2;
 
-    /// <summary>The partition's keys (a scan of the store), then each key's current value read under its lock, sent in batches.</summary>
-    long CopyPartition(int clusterPartition, ClusterMap map, PeerSession peer)
+    /// <summary>The slot's keys (a scan of the store), then each key's current value read under its lock, sent in batches.</summary>
+    long CopySlot(int slot, ClusterMap map, PeerSession peer)
     {
-        var keys = KeysOf(clusterPartition, map);
+        var keys = KeysOf(slot, map);
         long copied = 0;
         var batch = new List<(byte[] Key, byte[] Value)>(256);
         int batchBytes = 0;
@@ -209,29 +206,29 @@ public sealed partial class StorageNode
             }
             batch.Add((key, value));
             batchBytes += key.Length + value.Length;
-            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {failure}");
+            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
         }
         if (batch.Count > 0) peer.Import(batch);
         copied += batch.Count;
-        if (_forwardFailure is { } late) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {late}");
+        if (_forwardFailure is { } late) throw new InvalidOperationException($"the move of slot {slot} stopped: {late}");
         return copied;
     }
 
-    /// <summary>Every key the store holds for <paramref name="clusterPartition"/> (and maybe some since deleted).</summary>
-    List<byte[]> KeysOf(int clusterPartition, ClusterMap map)
+    /// <summary>Every key the store holds for <paramref name="slot"/> (and maybe some since deleted).</summary>
+    List<byte[]> KeysOf(int slot, ClusterMap map)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var keys = new List<byte[]>();
         _store.ForEachKey(key =>
         {
-            if (map.PartitionOf(key) != clusterPartition) return;
+            if (map.SlotOf(key) != slot) return;
             if (seen.Add(Convert.ToHexString(key))) keys.Add(key.ToArray());
         });
         return keys;
     }
 
     /// <summary>Under every local partition lock (so no write is between its check and its forward): the new map.</summary>
-    ClusterMap SwitchOwner(int clusterPartition, string targetId)
+    ClusterMap SwitchOwner(int slot, string targetId)
     {
         int locked = 0;
         try
@@ -241,10 +238,10 @@ public sealed partial class StorageNode
                 p.Lock.Enter();
                 locked++;
             }
-            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of partition {clusterPartition} stopped: {failure}");
-            var moved = _cluster!.WithOwner(clusterPartition, targetId);
+            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
+            var moved = _cluster!.WithOwner(slot, targetId);
             Adopt(moved);
-            _outgoing.TryRemove(clusterPartition, out _);
+            _outgoing.TryRemove(slot, out _);
             return moved;
         }
         finally
@@ -267,11 +264,11 @@ public sealed partial class StorageNode
         }
     }
 
-    /// <summary>Deletes this node's old copy of a partition it no longer owns (not forwarded, not refused).</summary>
-    long DropPartition(int clusterPartition, ClusterMap map)
+    /// <summary>Deletes this node's old copy of a slot it no longer owns (not forwarded, not refused).</summary>
+    long DropSlot(int slot, ClusterMap map)
     {
         long dropped = 0;
-        foreach (byte[] key in KeysOf(clusterPartition, map))
+        foreach (byte[] key in KeysOf(slot, map))
         {
             var partition = PartitionOf(key);
             long address;

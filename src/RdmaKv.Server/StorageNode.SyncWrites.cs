@@ -15,7 +15,7 @@ namespace RdmaKv.Server;
 public sealed partial class StorageNode
 {
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool moved, int clusterPartition)
+    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool moved, int slot)
     {
         byte[]? previous = CurrentValue(partition, key);
         StoreStatus durable = _store.WaitDurable(partition.Store.Put(key, value));
@@ -33,15 +33,15 @@ public sealed partial class StorageNode
             Restore(partition, key, previous);
             return status;
         }
-        if (moved) NoteMoved(clusterPartition, key, deleted: false);
-        else Forward(clusterPartition, key, value, delete: false);
+        if (moved) NoteMoved(slot, key, deleted: false);
+        else Forward(slot, key, value, delete: false);
         return StoreStatus.Ok;
     }
 
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, bool moved, int clusterPartition)
+    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, bool moved, int slot)
     {
-        if (moved) NoteMoved(clusterPartition, key, deleted: true);
+        if (moved) NoteMoved(slot, key, deleted: true);
         byte[]? previous = CurrentValue(partition, key);
         if (previous is null) return StoreStatus.NotFound;
         StoreStatus durable = _store.WaitDurable(partition.Store.Delete(key));
@@ -52,7 +52,7 @@ public sealed partial class StorageNode
         }
         StoreStatus status = partition.Writer.Delete(key);
         if (status != StoreStatus.Ok) return status;
-        if (!moved) Forward(clusterPartition, key, default, delete: true);
+        if (!moved) Forward(slot, key, default, delete: true);
         return StoreStatus.Ok;
     }
 
@@ -72,14 +72,14 @@ public sealed partial class StorageNode
         try
         {
             var previous = new byte[]?[pairs.Length];
-            var clusterPartitions = new int[pairs.Length];
+            var slots = new int[pairs.Length];
             StoreStatus admitted = StoreStatus.Ok;
             long last = -1;
             int logged = 0;
             for (; logged < pairs.Length; logged++)
             {
                 var (key, value) = pairs[logged];
-                admitted = Admit(key.Span, moved: false, out clusterPartitions[logged]);
+                admitted = Admit(key.Span, moved: false, out slots[logged]);
                 if (admitted != StoreStatus.Ok) break;
                 previous[logged] = CurrentValue(owners[logged], key.Span);
                 last = owners[logged].Store.Put(key.Span, value.Span);
@@ -99,7 +99,7 @@ public sealed partial class StorageNode
                     Undo(pairs, owners, previous, applied, logged);
                     return status;
                 }
-                Forward(clusterPartitions[applied], key.Span, value.Span, delete: false);
+                Forward(slots[applied], key.Span, value.Span, delete: false);
             }
             return admitted;
         }

@@ -108,16 +108,16 @@ public sealed partial class StorageNode : IDisposable
         lock (partition.Lock)
         {
             // In a cluster, whether this node may apply it is decided under the lock, so a
-            // partition move's switch (which takes every lock) falls before or after it.
-            StoreStatus admitted = Admit(key, moved, out int clusterPartition);
+            // slot move's switch (which takes every lock) falls before or after it.
+            StoreStatus admitted = Admit(key, moved, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            if (_store.Durability == DurabilityMode.Sync) return PutDurableFirst(partition, key, value, moved, clusterPartition);
+            if (_store.Durability == DurabilityMode.Sync) return PutDurableFirst(partition, key, value, moved, slot);
             // The region first: a put it refuses leaves no trace in the log or the store.
             StoreStatus status = partition.Writer.Put(key, value);
             if (status != StoreStatus.Ok) return status;
             address = partition.Store.Put(key, value);
-            if (moved) NoteMoved(clusterPartition, key, deleted: false);
-            else Forward(clusterPartition, key, value, delete: false);
+            if (moved) NoteMoved(slot, key, deleted: false);
+            else Forward(slot, key, value, delete: false);
             return status;
         }
     }
@@ -132,14 +132,14 @@ public sealed partial class StorageNode : IDisposable
         long address;
         lock (partition.Lock)
         {
-            StoreStatus admitted = Admit(key, moved, out int clusterPartition);
+            StoreStatus admitted = Admit(key, moved, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, moved, clusterPartition);
-            if (moved) NoteMoved(clusterPartition, key, deleted: true);
+            if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, moved, slot);
+            if (moved) NoteMoved(slot, key, deleted: true);
             StoreStatus status = partition.Writer.Delete(key);
             if (status != StoreStatus.Ok) return status;
             address = partition.Store.Delete(key);
-            if (!moved) Forward(clusterPartition, key, default, delete: true);
+            if (!moved) Forward(slot, key, default, delete: true);
         }
         return _store.WaitDurable(address);
     }

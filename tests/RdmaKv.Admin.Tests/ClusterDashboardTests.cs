@@ -22,7 +22,7 @@ public sealed class ClusterDashboardTests(BrowserFixture browser) : IClassFixtur
         int[] admin = [ProcessOutput.FreeLoopbackPort(), ProcessOutput.FreeLoopbackPort()];
         string file = Path.Combine(_dir, "cluster.json");
         await File.WriteAllTextAsync(file, $$"""
-            { "epoch": 1, "partitions": 16, "nodes": [
+            { "epoch": 1, "slots": 16, "nodes": [
               { "id": "alpha", "ucx": "127.0.0.1:7", "admin": "http://127.0.0.1:{{admin[0]}}" },
               { "id": "beta", "ucx": "127.0.0.1:9", "admin": "http://127.0.0.1:{{admin[1]}}" } ],
               "owners": ["alpha","alpha","alpha","alpha","alpha","alpha","alpha","alpha","alpha","alpha","alpha","alpha","beta","beta","beta","beta"] }

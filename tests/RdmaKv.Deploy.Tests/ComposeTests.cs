@@ -58,11 +58,11 @@ public sealed class ComposeTests(PublishedBuild build)
         Assert.Equal(script, clusterFile.Nodes);
         var generated = Topology.ClusterFileOfScript();
         Assert.Equal(clusterFile.Nodes, generated.Nodes);
-        Assert.Equal(clusterFile.PartitionCount, generated.PartitionCount);
+        Assert.Equal(clusterFile.SlotCount, generated.SlotCount);
         Assert.Equal(clusterFile.Epoch, generated.Epoch);
         Assert.Equal(clusterFile.Owners, generated.Owners);
-        Assert.Equal(256, clusterFile.PartitionCount);
-        // Every node owns some partitions, or the cluster would carry a node for nothing.
+        Assert.Equal(256, clusterFile.SlotCount);
+        // Every node owns some slots, or the cluster would carry a node for nothing.
         Assert.All(clusterFile.Nodes, n => Assert.Contains(n.Id, clusterFile.Owners));
 
         // The loopback variant has the same nodes at 127.0.0.1 with ports of their own.

@@ -5,7 +5,7 @@ namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
 /// Three server processes with one cluster file on loopback, one client token and one admin
-/// token; the CLI shows the map, moves a partition and plans a rebalance.
+/// token; the CLI shows the map, moves a slot and plans a rebalance.
 /// </summary>
 public sealed class ClusterProcessTests : IDisposable
 {
@@ -17,7 +17,7 @@ public sealed class ClusterProcessTests : IDisposable
     CliResult Admin(params string[] args) => _cluster.Admin(2, args);
 
     [Fact]
-    public void TheCliMovesAPartitionAndPlansARebalanceWhileTheDataStaysReadable()
+    public void TheCliMovesASlotAndPlansARebalanceWhileTheDataStaysReadable()
     {
         using var client = _cluster.Connect(Seeds, TimeSpan.FromSeconds(5));
         var map = _cluster.Map;
@@ -26,13 +26,13 @@ public sealed class ClusterProcessTests : IDisposable
 
         var shown = Admin("cluster", "show");
         Assert.True(shown.ExitCode == 0, shown.Stderr);
-        Assert.Contains("epoch 1, 12 partitions", shown.Text, StringComparison.Ordinal);
+        Assert.Contains("epoch 1, 12 slots", shown.Text, StringComparison.Ordinal);
 
         var plan = Admin("cluster", "rebalance", "--dry-run");
         Assert.True(plan.ExitCode == 0, plan.Stderr);
-        Assert.Equal(4, plan.Text.Split('\n').Count(l => l.StartsWith("would move partition", StringComparison.Ordinal))); // 8/2/2 -> 4/4/4
+        Assert.Equal(4, plan.Text.Split('\n').Count(l => l.StartsWith("would move slot", StringComparison.Ordinal))); // 8/2/2 -> 4/4/4
 
-        // Partition 3 belongs to node1; the CLI asks node3's admin plane for the map and node1's to move it.
+        // Slot 3 belongs to node1; the CLI asks node3's admin plane for the map and node1's to move it.
         var moved = Admin("cluster", "move", "3", "node2");
         Assert.True(moved.ExitCode == 0, moved.Stderr);
         Assert.Contains("\"epoch\":2", moved.Text, StringComparison.Ordinal);
@@ -40,7 +40,7 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.Equal("node2", ClusterMap.Load(Path.Combine(_cluster.DataDirectory(0), "cluster-map.json")).Owners[3]);
 
         foreach (var k in keys) Assert.Equal(k, client.Get(k));
-        Assert.Contains(keys, k => map.PartitionOf(k) == 3);
+        Assert.Contains(keys, k => map.SlotOf(k) == 3);
 
         var again = Admin("cluster", "move", "3", "node2");
         Assert.Equal(2, again.ExitCode); // node2 owns it now: nothing to move, and it says so

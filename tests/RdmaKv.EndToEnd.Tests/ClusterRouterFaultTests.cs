@@ -14,37 +14,37 @@ public sealed class ClusterRouterFaultTests : IDisposable
 {
     readonly InProcessCluster _cluster = new();
 
-    /// <summary>A partition <paramref name="owner"/> holds at epoch 1, and <paramref name="count"/> of its keys.</summary>
-    (int Partition, List<byte[]> Keys) PartitionOf(string owner, int count)
+    /// <summary>A slot <paramref name="owner"/> holds at epoch 1, and <paramref name="count"/> of its keys.</summary>
+    (int Slot, List<byte[]> Keys) SlotOf(string owner, int count)
     {
-        int partition = _cluster.Map.Owners.Select((o, p) => (o, p)).First(x => x.o == owner).p;
+        int slot = _cluster.Map.Owners.Select((o, p) => (o, p)).First(x => x.o == owner).p;
         var keys = Enumerable.Range(0, 100_000).Select(i => Encoding.UTF8.GetBytes($"router-key-{i}"))
-            .Where(k => _cluster.Map.PartitionOf(k) == partition).Take(count).ToList();
-        return (partition, keys);
+            .Where(k => _cluster.Map.SlotOf(k) == slot).Take(count).ToList();
+        return (slot, keys);
     }
 
     StorageNode Node(int index) => _cluster.Nodes[index].Node.Node;
 
     [Fact]
-    public void RedirectsThatNeverSettleEndInWrongPartitionAndTheNextCallWorksOnceTheNodesAgree()
+    public void RedirectsThatNeverSettleEndInWrongSlotAndTheNextCallWorksOnceTheNodesAgree()
     {
-        var (partition, keys) = PartitionOf("node1", 1);
+        var (slot, keys) = SlotOf("node1", 1);
         using var client = _cluster.Connect(_cluster.Seeds(0));
         client.Put(keys[0], "before"u8.ToArray());
-        // node1 says node2 owns the partition (epoch 2), node2 says node1 does (epoch 3): every
+        // node1 says node2 owns the slot (epoch 2), node2 says node1 does (epoch 3): every
         // redirect leads back, so the client must give up after its retries, not loop.
-        var toNode2 = _cluster.Map.WithOwner(partition, "node2");
-        var toNode1 = toNode2.WithOwner(partition, "node1");
+        var toNode2 = _cluster.Map.WithOwner(slot, "node2");
+        var toNode1 = toNode2.WithOwner(slot, "node1");
         Node(0).AdoptCluster(toNode2);
         Node(1).AdoptCluster(toNode1);
         var put = Assert.Throws<KvException>(() => client.Put(keys[0], "lost"u8.ToArray()));
-        Assert.Equal(StoreStatus.WrongPartition, put.Status);
+        Assert.Equal(StoreStatus.WrongSlot, put.Status);
         var delete = Assert.Throws<KvException>(() => client.Delete(keys[0]));
-        Assert.Equal(StoreStatus.WrongPartition, delete.Status);
+        Assert.Equal(StoreStatus.WrongSlot, delete.Status);
         // ClusterRouter.MovedRetries: 10 redirects per call.
-        Assert.True(Node(0).Stats()["wrong_partition"] + Node(1).Stats()["wrong_partition"] > 10, "the client gave up before it had followed its retries");
+        Assert.True(Node(0).Stats()["wrong_slot"] + Node(1).Stats()["wrong_slot"] > 10, "the client gave up before it had followed its retries");
 
-        var agreed = toNode1.WithOwner(partition, "node2");
+        var agreed = toNode1.WithOwner(slot, "node2");
         foreach (var (node, _) in _cluster.Nodes) node.Node.AdoptCluster(agreed);
         client.Put(keys[0], "after"u8.ToArray());
         Assert.Equal("after"u8.ToArray(), client.Get(keys[0]));
@@ -84,10 +84,10 @@ public sealed class ClusterRouterFaultTests : IDisposable
     [Fact]
     public void AWriterWhoseMapNamesAnOldOwnerThatIsDownFindsTheNewOwner()
     {
-        var (partition, keys) = PartitionOf("node1", 10);
+        var (slot, keys) = SlotOf("node1", 10);
         using var client = _cluster.Connect(_cluster.Seeds(1));
         foreach (var k in keys) client.Put(k, "before"u8.ToArray());
-        var report = Node(0).MovePartition(partition, "node2");
+        var report = Node(0).MoveSlot(slot, "node2");
         Assert.Empty(report.NodesNotTold);
         _cluster.Stop(0); // the old owner goes away before the client heard of the move
         Assert.Equal(1, client.ClusterEpoch);
@@ -102,12 +102,12 @@ public sealed class ClusterRouterFaultTests : IDisposable
     [Fact]
     public void AReaderWhoseMapNamesAnOldOwnerThatIsDownFindsTheNewOwner()
     {
-        var (partition, keys) = PartitionOf("node1", 10);
+        var (slot, keys) = SlotOf("node1", 10);
         using var client = _cluster.Connect(_cluster.Seeds(1));
         foreach (var k in keys) client.Put(k, k);
         using var reader = _cluster.Connect(_cluster.Seeds(2));
         Assert.Equal(keys[0], reader.Get(keys[0]));
-        Node(0).MovePartition(partition, "node2");
+        Node(0).MoveSlot(slot, "node2");
         _cluster.Stop(0);
 
         foreach (var k in keys) Assert.Equal(k, reader.Get(k));

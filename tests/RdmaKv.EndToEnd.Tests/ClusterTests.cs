@@ -36,7 +36,7 @@ public sealed class ClusterTests : IDisposable
         {
             foreach (var l in locals) l.Dispose();
         }
-        Assert.All(_cluster.Nodes, n => Assert.True(n.Node.Stat("keys") > 100, $"{n.Node.Node.Options.NodeId} holds {n.Node.Stat("keys")} keys: the partitions are not spread"));
+        Assert.All(_cluster.Nodes, n => Assert.True(n.Node.Stat("keys") > 100, $"{n.Node.Node.Options.NodeId} holds {n.Node.Stat("keys")} keys: the slots are not spread"));
 
         for (int i = 0; i < 600; i += 7) Assert.Equal($"v{i}", Encoding.UTF8.GetString(client.Get(K(i))!));
         var keys = Enumerable.Range(0, 600).Select(K).Append(Encoding.UTF8.GetBytes("never-written")).ToList();
@@ -65,14 +65,14 @@ public sealed class ClusterTests : IDisposable
     public void AClientWithAnOldMapIsRedirectedWithoutErrors()
     {
         using var stale = _cluster.Connect(_cluster.Seeds(0, 1, 2));
-        // Every key of one partition of node1, then the partition goes to node2 at epoch 2.
-        int partition = _cluster.Map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
-        var keys = Enumerable.Range(0, 20_000).Select(K).Where(k => _cluster.Map.PartitionOf(k) == partition).Take(20).ToList();
+        // Every key of one slot of node1, then the slot goes to node2 at epoch 2.
+        int slot = _cluster.Map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
+        var keys = Enumerable.Range(0, 20_000).Select(K).Where(k => _cluster.Map.SlotOf(k) == slot).Take(20).ToList();
         Assert.NotEmpty(keys);
-        var moved = _cluster.Map.WithOwner(partition, "node2");
+        var moved = _cluster.Map.WithOwner(slot, "node2");
         foreach (var (node, _) in _cluster.Nodes) node.Node.AdoptCluster(moved);
 
-        foreach (var k in keys) stale.Put(k, "after-move"u8.ToArray()); // node1 says WrongPartition; the client follows
+        foreach (var k in keys) stale.Put(k, "after-move"u8.ToArray()); // node1 says WrongSlot; the client follows
         Assert.Equal(2, stale.ClusterEpoch);
         using var node2 = _cluster.Nodes[1].Node.Connect();
         foreach (var k in keys)
@@ -80,15 +80,15 @@ public sealed class ClusterTests : IDisposable
             Assert.Equal("after-move"u8.ToArray(), stale.Get(k));
             Assert.Equal("after-move"u8.ToArray(), node2.Get(k));
         }
-        Assert.Equal(1, _cluster.Nodes[0].Node.Stat("wrong_partition")); // one redirect; from then on the client knew the new map
+        Assert.Equal(1, _cluster.Nodes[0].Node.Stat("wrong_slot")); // one redirect; from then on the client knew the new map
     }
 
     [Fact]
-    public void APartitionMovesUnderLoadWithoutLosingAnAcknowledgedWriteOrReadingBackInTime()
+    public void ASlotMovesUnderLoadWithoutLosingAnAcknowledgedWriteOrReadingBackInTime()
     {
-        int partition = _cluster.Map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
-        var moving = Enumerable.Range(0, 50_000).Select(K).Where(k => _cluster.Map.PartitionOf(k) == partition).Take(40).ToList();
-        var staying = Enumerable.Range(0, 200).Select(K).Where(k => _cluster.Map.PartitionOf(k) != partition).Take(40).ToList();
+        int slot = _cluster.Map.Owners.Select((owner, p) => (owner, p)).First(x => x.owner == "node1").p;
+        var moving = Enumerable.Range(0, 50_000).Select(K).Where(k => _cluster.Map.SlotOf(k) == slot).Take(40).ToList();
+        var staying = Enumerable.Range(0, 200).Select(K).Where(k => _cluster.Map.SlotOf(k) != slot).Take(40).ToList();
         var keys = moving.Concat(staying).ToList();
         var acked = new long[keys.Count];     // the last value each key's writer saw acknowledged
         var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -173,7 +173,7 @@ public sealed class ClusterTests : IDisposable
             foreach (var t in threads) t.Start();
             AwaitLoad(200, 200, "before the move");
             Volatile.Write(ref moveBegan, 1);
-            report = (MoveReport)((Admin.IAdminNode)_cluster.Nodes[0].Node.Node).MovePartition(partition, "node2");
+            report = ((Admin.IAdminNode)_cluster.Nodes[0].Node.Node).MoveSlot(slot, "node2");
             Volatile.Write(ref moveEnded, 1);
             AwaitLoad(Interlocked.Read(ref writes) + 200, Interlocked.Read(ref reads) + 200, "after the move");
         }
@@ -237,13 +237,13 @@ public sealed class ClusterTests : IDisposable
     [Fact]
     public void AMapWithAnUnknownOwnerOrABadAddressIsRefusedWithTheReason()
     {
-        var unknown = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [ { "id": "a", "ucx": "h:1" } ], "owners": ["a", "b"] }"""));
+        var unknown = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "slots": 2, "nodes": [ { "id": "a", "ucx": "h:1" } ], "owners": ["a", "b"] }"""));
         Assert.Contains("'b'", unknown.Message, StringComparison.Ordinal);
-        var address = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [ { "id": "a", "ucx": "no-port" } ] }"""));
+        var address = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "slots": 2, "nodes": [ { "id": "a", "ucx": "no-port" } ] }"""));
         Assert.Contains("HOST:PORT", address.Message, StringComparison.Ordinal);
-        var twice = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [ { "id": "a", "ucx": "h:1" }, { "id": "a", "ucx": "h:2" } ] }"""));
+        var twice = Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "slots": 2, "nodes": [ { "id": "a", "ucx": "h:1" }, { "id": "a", "ucx": "h:2" } ] }"""));
         Assert.Contains("twice", twice.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "partitions": 2, "nodes": [], "extra": 1 }"""));
+        Assert.Throws<InvalidDataException>(() => ClusterMap.Parse("""{ "epoch": 1, "slots": 2, "nodes": [], "extra": 1 }"""));
     }
 
     public void Dispose() => _cluster.Dispose();

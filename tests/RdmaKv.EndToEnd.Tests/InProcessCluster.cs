@@ -9,7 +9,7 @@ namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
 /// Three nodes in this process, each with its UCX listener on a free loopback port, sharing a
-/// cluster file of 64 partitions and a client token; clients connect through seeds and route by the map.
+/// cluster file of 64 slots and a client token; clients connect through seeds and route by the map.
 /// </summary>
 sealed class InProcessCluster : IDisposable
 {
@@ -20,7 +20,7 @@ sealed class InProcessCluster : IDisposable
         int[] ports = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
         string file = Path.Combine(Directory, "cluster.json");
         File.WriteAllText(file, $$"""
-            { "epoch": 1, "partitions": 64, "nodes": [
+            { "epoch": 1, "slots": 64, "nodes": [
               { "id": "node1", "ucx": "127.0.0.1:{{ports[0]}}" },
               { "id": "node2", "ucx": "127.0.0.1:{{ports[1]}}" },
               { "id": "node3", "ucx": "127.0.0.1:{{ports[2]}}" } ] }

@@ -6,8 +6,8 @@ using Xunit.Abstractions;
 namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
-/// A partition move whose target node process is SIGKILLed while it imports the copy: the move
-/// fails and says so, the owner goes on serving the partition (a write may time out while the
+/// A slot move whose target node process is SIGKILLed while it imports the copy: the move
+/// fails and says so, the owner goes on serving the slot (a write may time out while the
 /// move runs into the dead target, none once the move has failed) and loses no acknowledged
 /// write, and once the target is back a retried move succeeds and the new owner has every key.
 /// </summary>
@@ -36,15 +36,15 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
     {
         var map = _cluster.Map;
         using var client = _cluster.Connect(_cluster.Seeds(Source, Via), TimeSpan.FromSeconds(30));
-        // About 32 MiB in the moved partition: the copy takes seconds, the kill comes within them.
-        var bulk = Enumerable.Range(0, 1_000_000).Select(i => Encoding.UTF8.GetBytes($"bulk-{i}")).Where(k => map.PartitionOf(k) == Moved).Take(4000).ToList();
+        // About 32 MiB in the moved slot: the copy takes seconds, the kill comes within them.
+        var bulk = Enumerable.Range(0, 1_000_000).Select(i => Encoding.UTF8.GetBytes($"bulk-{i}")).Where(k => map.SlotOf(k) == Moved).Take(4000).ToList();
         foreach (var chunk in bulk.Chunk(100)) client.PutMany([.. chunk.Select(k => (k, Bulk(k)))]);
 
-        // The writer's keys are in the moved partition and in others node2 does not own, so that
+        // The writer's keys are in the moved slot and in others node2 does not own, so that
         // every write has a live owner throughout; it reads each one back as soon as it is acknowledged.
         var keys = Enumerable.Range(0, 1_000_000).Select(i => Encoding.UTF8.GetBytes($"acked-{i}"))
             .Where(k => map.OwnerOf(k).Id != "node2").Take(400).ToList();
-        Assert.True(keys.Count(k => map.PartitionOf(k) == Moved) >= 30);
+        Assert.True(keys.Count(k => map.SlotOf(k) == Moved) >= 30);
         var acknowledged = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         int writes = 0, unknown = 0;
         bool moveFailed = false;
@@ -79,7 +79,7 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
         {
             try
             {
-                _cluster.Server(Target).WaitForOutput($"Partition {Moved} is moving in from node node1");
+                _cluster.Server(Target).WaitForOutput($"Slot {Moved} is moving in from node node1");
                 _cluster.Kill(Target);
                 failed = move.Finish(MovePatience);
             }
@@ -93,10 +93,10 @@ public sealed class MoveWhoseTargetDiesTests(ITestOutputHelper output) : IDispos
         if (unknown > 0) output.WriteLine(_cluster.Describe());
         Assert.True(failed.ExitCode != 0, $"the move did not fail; the copy ended before the kill: {failed}");
         Assert.Contains("/api/cluster/move answered", failed.Stderr, StringComparison.Ordinal);
-        Assert.Contains($"the move of partition {Moved} stopped", failed.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"the move of slot {Moved} stopped", failed.Stderr, StringComparison.Ordinal);
         Assert.Contains("node node2", failed.Stderr, StringComparison.Ordinal);
 
-        // node1 still owns the partition at epoch 1, and has every acknowledged write.
+        // node1 still owns the slot at epoch 1, and has every acknowledged write.
         Assert.Contains("epoch 1,", _cluster.Admin(Source, "cluster", "show").Text, StringComparison.Ordinal);
         Assert.Equal(1, client.ClusterEpoch);
         AssertHoldsEveryAcknowledgedWrite(client, acknowledged);

@@ -20,7 +20,7 @@ sealed class ProcessCluster : IDisposable
     int[] _admin = [];
     int[] _ucx = [];
 
-    /// <param name="owners">each partition's owner at epoch 1 (node ids node1..node<paramref name="nodes"/>).</param>
+    /// <param name="owners">each slot's owner at epoch 1 (node ids node1..node<paramref name="nodes"/>).</param>
     /// <param name="extra">more arguments for every node.</param>
     public ProcessCluster(int nodes, string[] owners, params string[] extra)
     {
@@ -107,7 +107,7 @@ sealed class ProcessCluster : IDisposable
         var nodes = Enumerable.Range(0, _servers.Length).Select(i =>
             $$"""{ "id": "node{{i + 1}}", "ucx": "127.0.0.1:{{_ucx[i]}}", "admin": "http://127.0.0.1:{{_admin[i]}}" }""");
         System.IO.File.WriteAllText(File, $$"""
-            { "epoch": 1, "partitions": {{_owners.Length}}, "nodes": [ {{string.Join(", ", nodes)}} ],
+            { "epoch": 1, "slots": {{_owners.Length}}, "nodes": [ {{string.Join(", ", nodes)}} ],
               "owners": [{{string.Join(",", _owners.Select(o => $"\"{o}\""))}}] }
             """);
         for (int i = 0; i < _servers.Length; i++) StartNode(i);

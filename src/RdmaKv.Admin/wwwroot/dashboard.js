@@ -271,7 +271,7 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const data = await response.json();
       $("cluster").hidden = false;
-      $("cluster-epoch").textContent = `epoch ${data.epoch} · ${data.partitionCount} partitions`;
+      $("cluster-epoch").textContent = `epoch ${data.epoch} · ${data.slotCount} slots`;
       $("cluster-nodes").replaceChildren(...data.nodes.map((n) => {
         const tr = document.createElement("tr");
         tr.dataset.node = n.id;
@@ -286,7 +286,7 @@
         const stateCell = cell(n.up ? "up" : "down");
         stateCell.className = n.up ? "ok" : "bad";
         if (n.error) stateCell.title = n.error;
-        tr.append(cell(n.id + (n.self ? " (this node)" : "")), stateCell, cell(String(n.partitions)),
+        tr.append(cell(n.id + (n.self ? " (this node)" : "")), stateCell, cell(String(n.slots)),
           cell(n.keys == null ? "–" : String(n.keys)), cell(n.puts == null ? "–" : String(n.puts)), cell(n.ucx), link);
         return tr;
       }));

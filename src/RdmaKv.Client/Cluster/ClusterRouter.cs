@@ -4,8 +4,8 @@ using RdmaKv.Core.Cluster;
 namespace RdmaKv.Client.Cluster;
 
 /// <summary>
-/// Routes each key to the node that owns its partition under the newest cluster map the client
-/// has seen. A node that answers WrongPartition makes the client fetch the map again (from that
+/// Routes each key to the node that owns its slot under the newest cluster map the client
+/// has seen. A node that answers WrongSlot makes the client fetch the map again (from that
 /// node first, then any other) and retry.
 /// </summary>
 sealed class ClusterRouter : IDisposable
@@ -106,7 +106,7 @@ sealed class ClusterRouter : IDisposable
     }
 
     /// <summary>
-    /// A node's session fetched new regions: maybe the node gave a partition away. Asks that node
+    /// A node's session fetched new regions: maybe the node gave a slot away. Asks that node
     /// only (the refreshing thread holds its session's lock; asking others could wait on theirs);
     /// a failure to ask is left to the read.
     /// </summary>
@@ -123,7 +123,7 @@ sealed class ClusterRouter : IDisposable
     }
 
     /// <summary>
-    /// Fetches the map again after a WrongPartition from <paramref name="from"/>: from that node
+    /// Fetches the map again after a WrongSlot from <paramref name="from"/>: from that node
     /// first (it knows a newer epoch), then from the others. Keeps the newest epoch seen; true
     /// when it is newer than before.
     /// </summary>
@@ -149,7 +149,7 @@ sealed class ClusterRouter : IDisposable
 
     /// <summary>
     /// After a connection failure on <paramref name="failed"/>'s node: the client's map may be
-    /// old, naming a node that gave the partition away and then went down (it can redirect no
+    /// old, naming a node that gave the slot away and then went down (it can redirect no
     /// one). Asks the other nodes for the map; true when it is newer, so that the call is worth
     /// retrying under it (on the same node again only if the new map still names it).
     /// </summary>
@@ -174,7 +174,7 @@ sealed class ClusterRouter : IDisposable
     }
 
     /// <summary>
-    /// After a WrongPartition: a newer map means retry at once; none yet means the new owner has
+    /// After a WrongSlot: a newer map means retry at once; none yet means the new owner has
     /// not taken the map (a move is switching over), so wait a little longer each attempt.
     /// </summary>
     public void Redirected(NodeRoute from, int attempt)
@@ -182,11 +182,11 @@ sealed class ClusterRouter : IDisposable
         if (!Refresh(from)) Thread.Sleep(Math.Min(200, 5 << Math.Min(attempt, 6)));
     }
 
-    /// <summary>How often a call follows WrongPartition to a newer map before the caller sees it.</summary>
+    /// <summary>How often a call follows WrongSlot to a newer map before the caller sees it.</summary>
     public const int MovedRetries = 10;
 
     /// <summary>
-    /// Runs <paramref name="call"/> on the key's owner. On WrongPartition fetches the map and
+    /// Runs <paramref name="call"/> on the key's owner. On WrongSlot fetches the map and
     /// retries; on a connection failure retries when another node has a newer map (see
     /// <see cref="Rerouted"/>), else fails naming the node.
     /// </summary>
@@ -199,7 +199,7 @@ sealed class ClusterRouter : IDisposable
             {
                 return call(route, state);
             }
-            catch (KvException e) when (e.Status == StoreStatus.WrongPartition && attempt < MovedRetries)
+            catch (KvException e) when (e.Status == StoreStatus.WrongSlot && attempt < MovedRetries)
             {
                 Redirected(route, attempt);
             }

@@ -8,14 +8,14 @@ namespace RdmaKv.Core.Cluster;
 public sealed record ClusterNode(string Id, string Ucx, string? Admin);
 
 /// <summary>
-/// Which node owns each of a fixed number of partitions, with an epoch that grows whenever
-/// ownership changes. Keys hash to partitions with a seedless XxHash64, the same on every node
-/// and client (each node's own tables use its secret seed). Loaded from the cluster file; nodes
-/// hand it to clients, which route by it.
+/// Which node owns each of a fixed number of slots, with an epoch that grows whenever ownership
+/// changes. Keys hash to slots with a seedless XxHash64, the same on every node and client (each
+/// node's own tables use its secret seed to pick a local partition). Loaded from the cluster
+/// file; nodes hand it to clients, which route by it.
 /// </summary>
 public sealed class ClusterMap
 {
-    public const int MaxPartitions = 65536;
+    public const int MaxSlots = 65536;
     const int MaxNodes = 1024;
 
     readonly Dictionary<string, ClusterNode> _byId;
@@ -29,27 +29,27 @@ public sealed class ClusterMap
     }
 
     public long Epoch { get; }
-    public int PartitionCount => Owners.Count;
+    public int SlotCount => Owners.Count;
     public IReadOnlyList<ClusterNode> Nodes { get; }
 
-    /// <summary>Partition i's owner (a node id).</summary>
+    /// <summary>Slot i's owner (a node id).</summary>
     public IReadOnlyList<string> Owners { get; }
 
-    public static int PartitionOf(ReadOnlySpan<byte> key, int partitions) => (int)(XxHash64.HashToUInt64(key) % (ulong)partitions);
+    public static int SlotOf(ReadOnlySpan<byte> key, int slots) => (int)(XxHash64.HashToUInt64(key) % (ulong)slots);
 
-    public int PartitionOf(ReadOnlySpan<byte> key) => PartitionOf(key, PartitionCount);
+    public int SlotOf(ReadOnlySpan<byte> key) => SlotOf(key, SlotCount);
 
-    public ClusterNode OwnerOf(ReadOnlySpan<byte> key) => _byId[Owners[PartitionOf(key)]];
+    public ClusterNode OwnerOf(ReadOnlySpan<byte> key) => _byId[Owners[SlotOf(key)]];
 
     public ClusterNode? Node(string id) => _byId.GetValueOrDefault(id);
 
-    /// <summary>The same map with <paramref name="partition"/> owned by <paramref name="node"/> and the epoch one higher.</summary>
-    public ClusterMap WithOwner(int partition, string node)
+    /// <summary>The same map with <paramref name="slot"/> owned by <paramref name="node"/> and the epoch one higher.</summary>
+    public ClusterMap WithOwner(int slot, string node)
     {
         if (!_byId.ContainsKey(node)) throw new ArgumentException($"node '{node}' is not in the cluster map", nameof(node));
-        if ((uint)partition >= (uint)PartitionCount) throw new ArgumentOutOfRangeException(nameof(partition), $"partition {partition} is not between 0 and {PartitionCount - 1}");
+        if ((uint)slot >= (uint)SlotCount) throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not between 0 and {SlotCount - 1}");
         var owners = Owners.ToArray();
-        owners[partition] = node;
+        owners[slot] = node;
         return new ClusterMap(Epoch + 1, Nodes, owners);
     }
 
@@ -88,7 +88,9 @@ public sealed class ClusterMap
         }
         if (file is null) throw new InvalidDataException("it is empty");
         if (file.Epoch < 1) throw new InvalidDataException($"epoch {file.Epoch} must be at least 1");
-        if (file.Partitions is < 1 or > MaxPartitions) throw new InvalidDataException($"partitions {file.Partitions} must be between 1 and {MaxPartitions}");
+        if (file.Slots is not null && file.Partitions is not null) throw new InvalidDataException("it gives both slots and partitions (the older name for slots); keep slots");
+        int slots = file.Slots ?? file.Partitions ?? ClusterFile.DefaultSlots;
+        if (slots is < 1 or > MaxSlots) throw new InvalidDataException($"slots {slots} must be between 1 and {MaxSlots}");
         var nodes = file.Nodes ?? [];
         if (nodes.Count is 0 or > MaxNodes) throw new InvalidDataException($"it lists {nodes.Count} nodes; it needs 1 to {MaxNodes}");
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -102,12 +104,12 @@ public sealed class ClusterMap
         string[] owners;
         if (file.Owners is null)
         {
-            owners = new string[file.Partitions];
+            owners = new string[slots];
             for (int p = 0; p < owners.Length; p++) owners[p] = nodes[(int)((long)p * nodes.Count / owners.Length)].Id;
         }
         else
         {
-            if (file.Owners.Count != file.Partitions) throw new InvalidDataException($"owners lists {file.Owners.Count} partitions; partitions says {file.Partitions}");
+            if (file.Owners.Count != slots) throw new InvalidDataException($"owners lists {file.Owners.Count} slots; slots says {slots}");
             var unknown = file.Owners.FirstOrDefault(o => !seen.Contains(o));
             if (unknown is not null) throw new InvalidDataException($"owners names node '{unknown}', which is not in nodes");
             owners = [.. file.Owners];
@@ -119,7 +121,7 @@ public sealed class ClusterMap
     public string ToJson() => JsonSerializer.Serialize(new ClusterFile
     {
         Epoch = Epoch,
-        Partitions = PartitionCount,
+        Slots = SlotCount,
         Nodes = [.. Nodes.Select(n => new ClusterFileNode { Id = n.Id, Ucx = n.Ucx, Admin = n.Admin })],
         Owners = [.. Owners],
     }, ClusterJson.Default.ClusterFile);
@@ -139,7 +141,12 @@ public sealed class ClusterMap
 sealed class ClusterFile
 {
     public long Epoch { get; set; } = 1;
-    public int Partitions { get; set; } = 256;
+    public const int DefaultSlots = 256;
+
+    public int? Slots { get; set; }
+
+    /// <summary>The older name of <see cref="Slots"/>, still read so that maps saved before the rename load.</summary>
+    public int? Partitions { get; set; }
     public List<ClusterFileNode>? Nodes { get; set; }
     public List<string>? Owners { get; set; }
 }

@@ -9,7 +9,7 @@ using RdmaKv.Transport.Ucx;
 namespace RdmaKv.Server.Cluster;
 
 /// <summary>
-/// A node's session with another node of its cluster, for moving a partition: the owner opens
+/// A node's session with another node of its cluster, for moving a slot: the owner opens
 /// the receiver's MoveIn, copies with Import, forwards the writes it applies meanwhile, and hands
 /// every node the new map. One UCX connection, authenticated in Hello with the cluster's client
 /// token. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
@@ -54,8 +54,8 @@ public sealed class PeerSession : IDisposable
         }
     }
 
-    public void MoveIn(int partition) =>
-        Call((w, id) => MessageEncoder.KeyOnly(w, MessageType.MoveIn, id, Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture))));
+    public void MoveIn(int slot) =>
+        Call((w, id) => MessageEncoder.KeyOnly(w, MessageType.MoveIn, id, Encoding.UTF8.GetBytes(slot.ToString(CultureInfo.InvariantCulture))));
 
     public void Import(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
         Call((w, id) => MessageEncoder.MultiPut(w, id, pairs, MessageType.Import));
@@ -79,8 +79,8 @@ public sealed class PeerSession : IDisposable
     public void AdoptMap(ClusterMap map) =>
         Call((w, id) => MessageEncoder.Put(w, id, "cluster-map"u8, Encoding.UTF8.GetBytes(map.ToJson()), MessageType.AdoptMap));
 
-    /// <summary>The partition number a MoveIn request carries as its key, or -1.</summary>
-    public static int ParsePartition(ReadOnlySpan<byte> key) =>
+    /// <summary>The slot number a MoveIn request carries as its key, or -1.</summary>
+    public static int ParseSlot(ReadOnlySpan<byte> key) =>
         int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : -1;
 
     void Call(Action<ArrayBufferWriter<byte>, ulong> encode)

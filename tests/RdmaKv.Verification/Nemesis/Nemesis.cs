@@ -38,7 +38,7 @@ abstract class Nemesis : IDisposable
         "pause" => new Pause(),
         "diskfull" => new DiskFull(),
         "linkcut" => new LinkCut(),
-        "move" => new PartitionMove(),
+        "move" => new SlotMove(),
         _ => throw new ArgumentException($"no nemesis '{name}'"),
     };
 

@@ -6,12 +6,12 @@ using Xunit.Abstractions;
 namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
-/// MultiGet and PutMany over <c>ucx://</c> whose keys span every partition, while the CLI moves
-/// one partition between node processes, and from clients whose map is still the one from before
+/// MultiGet and PutMany over <c>ucx://</c> whose keys span every slot, while the CLI moves
+/// one slot between node processes, and from clients whose map is still the one from before
 /// the move: every existing key reads back with its value (never null, never an exception), and
 /// every pair of an acknowledged PutMany lands where the new map says.
 /// </summary>
-public sealed class MultiKeyCallsAcrossAPartitionMoveTests(ITestOutputHelper output) : IDisposable
+public sealed class MultiKeyCallsAcrossASlotMoveTests(ITestOutputHelper output) : IDisposable
 {
     const int Moved = 3;
     static readonly TimeSpan MovePatience = TimeSpan.FromMinutes(3);
@@ -19,26 +19,26 @@ public sealed class MultiKeyCallsAcrossAPartitionMoveTests(ITestOutputHelper out
 
     KvClient Connect(int seed) => _cluster.Connect(_cluster.Seeds(seed), TimeSpan.FromSeconds(30));
 
-    /// <summary><paramref name="count"/> keys named <paramref name="prefix"/>-N, at least a tenth of them in the moved partition.</summary>
-    List<byte[]> KeysSpanningThePartitions(string prefix, int count)
+    /// <summary><paramref name="count"/> keys named <paramref name="prefix"/>-N, at least a tenth of them in the moved slot.</summary>
+    List<byte[]> KeysSpanningTheSlots(string prefix, int count)
     {
         var map = _cluster.Map;
         var all = Enumerable.Range(0, 100_000).Select(i => Encoding.UTF8.GetBytes($"{prefix}-{i}"));
-        var moved = all.Where(k => map.PartitionOf(k) == Moved).Take(count / 10);
-        var keys = all.Where(k => map.PartitionOf(k) != Moved).Take(count - (count / 10)).Concat(moved).ToList();
-        Assert.Equal(map.PartitionCount, keys.Select(k => map.PartitionOf(k)).Distinct().Count());
+        var moved = all.Where(k => map.SlotOf(k) == Moved).Take(count / 10);
+        var keys = all.Where(k => map.SlotOf(k) != Moved).Take(count - (count / 10)).Concat(moved).ToList();
+        Assert.Equal(map.SlotCount, keys.Select(k => map.SlotOf(k)).Distinct().Count());
         return keys;
     }
 
     [Fact]
-    public void MultiGetAndPutManyReturnAndLandEveryKeyWhileAPartitionMovesAndFromAClientThatMissedTheMove()
+    public void MultiGetAndPutManyReturnAndLandEveryKeyWhileASlotMovesAndFromAClientThatMissedTheMove()
     {
-        var readKeys = KeysSpanningThePartitions("read", 600);
-        var writeKeys = KeysSpanningThePartitions("write", 300);
+        var readKeys = KeysSpanningTheSlots("read", 600);
+        var writeKeys = KeysSpanningTheSlots("write", 300);
         using var loader = Connect(0);
-        // Bulk in the moved partition, so that the copy lasts while the racing calls go on.
+        // Bulk in the moved slot, so that the copy lasts while the racing calls go on.
         var map = _cluster.Map;
-        var bulk = Enumerable.Range(0, 100_000).Select(i => Encoding.UTF8.GetBytes($"bulk-{i}")).Where(k => map.PartitionOf(k) == Moved).Take(1500).ToList();
+        var bulk = Enumerable.Range(0, 100_000).Select(i => Encoding.UTF8.GetBytes($"bulk-{i}")).Where(k => map.SlotOf(k) == Moved).Take(1500).ToList();
         foreach (var chunk in bulk.Chunk(100)) loader.PutMany([.. chunk.Select(k => (k, new byte[8 << 10]))]);
         loader.PutMany([.. readKeys.Select(k => (k, Value(k, 0)))]);
 
@@ -113,7 +113,7 @@ public sealed class MultiKeyCallsAcrossAPartitionMoveTests(ITestOutputHelper out
             Assert.True(Value(readKeys[i], 0).AsSpan().SequenceEqual(values[i]), $"{Encoding.UTF8.GetString(readKeys[i])} read {(values[i] is null ? "null" : "another value")} by a client that missed the move");
         Assert.Equal(2, staleReader.ClusterEpoch);
 
-        // The stale writer's PutMany sends the moved partition's pairs to node1, which refuses them.
+        // The stale writer's PutMany sends the moved slot's pairs to node1, which refuses them.
         Assert.Equal(1, staleWriter.ClusterEpoch);
         staleWriter.PutMany([.. writeKeys.Select(k => (k, Value(k, -1)))]);
         Assert.Equal(2, staleWriter.ClusterEpoch);

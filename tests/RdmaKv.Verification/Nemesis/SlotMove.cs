@@ -8,11 +8,11 @@ using RdmaKv.Verification.Scenarios;
 namespace RdmaKv.Verification.Nemesis;
 
 /// <summary>
-/// Three nodes of one cluster file on loopback; each fault moves the partition of one of the
+/// Three nodes of one cluster file on loopback; each fault moves the slot of one of the
 /// recorded keys to the next node with the CLI (<c>rdmakv cluster move</c>) while the load runs.
 /// Remote clients only (the cluster router), connected through every node as a seed.
 /// </summary>
-sealed class PartitionMove : Nemesis
+sealed class SlotMove : Nemesis
 {
     readonly List<ServerProcess> _servers = [];
     string _directory = "";
@@ -30,14 +30,14 @@ sealed class PartitionMove : Nemesis
 
     public override Func<KvClient> Start(Scenario scenario, string workDirectory)
     {
-        if (!scenario.Remote) throw new ArgumentException("a partition move needs remote (ucx://) clients");
+        if (!scenario.Remote) throw new ArgumentException("a slot move needs remote (ucx://) clients");
         _directory = workDirectory;
         _ids = ["node1", "node2", "node3"];
         _ucx = [.. _ids.Select(_ => ProcessOutput.FreeLoopbackPort())];
         _admin = [.. _ids.Select(_ => ProcessOutput.FreeLoopbackPort())];
         _owners = [.. Enumerable.Range(0, 12).Select(p => _ids[p % 3])];
         File.WriteAllText(ClusterFile, $$"""
-            { "epoch": 1, "partitions": 12, "nodes": [
+            { "epoch": 1, "slots": 12, "nodes": [
             {{string.Join(",\n", _ids.Select((id, i) => $$"""{ "id": "{{id}}", "ucx": "127.0.0.1:{{_ucx[i]}}", "admin": "http://127.0.0.1:{{_admin[i]}}" }"""))}} ],
               "owners": [{{string.Join(",", _owners.Select(o => $"\"{o}\""))}}] }
             """);
@@ -58,16 +58,16 @@ sealed class PartitionMove : Nemesis
     public override FaultResult Inject(Recorder recorder)
     {
         var keys = recorder.Keys.ToList();
-        int partition = _map!.PartitionOf(Encoding.UTF8.GetBytes(keys[_moves % keys.Count]));
-        string from = _owners[partition];
+        int slot = _map!.SlotOf(Encoding.UTF8.GetBytes(keys[_moves % keys.Count]));
+        string from = _owners[slot];
         string to = _ids[(Array.IndexOf(_ids, from) + 1) % _ids.Length];
         int via = Array.IndexOf(_ids, from);
-        var moved = EndToEnd.Tests.Cli.Run($"ucx://127.0.0.1:{_ucx[via]}", "cluster", "move", partition.ToString(System.Globalization.CultureInfo.InvariantCulture), to,
+        var moved = EndToEnd.Tests.Cli.Run($"ucx://127.0.0.1:{_ucx[via]}", "cluster", "move", slot.ToString(System.Globalization.CultureInfo.InvariantCulture), to,
             "--admin", $"http://127.0.0.1:{_admin[via]}", "--admin-token-file", AdminToken);
         _moves++;
-        if (moved.ExitCode != 0) return new($"move of partition {partition} from {from} to {to} failed", $"rdmakv cluster move: {moved}");
-        _owners[partition] = to;
-        return new($"moved partition {partition} from {from} to {to}");
+        if (moved.ExitCode != 0) return new($"move of slot {slot} from {from} to {to} failed", $"rdmakv cluster move: {moved}");
+        _owners[slot] = to;
+        return new($"moved slot {slot} from {from} to {to}");
     }
 
     public override string? Heal() =>
