@@ -13,9 +13,9 @@ using RdmaKv.Transport.Ucx;
 namespace RdmaKv.Benchmarks;
 
 /// <summary>
-/// What a partition move costs the clients: three nodes in this process (UCX over tcp on
+/// What a slot move costs the clients: three nodes in this process (UCX over tcp on
 /// loopback), one client thread doing half GETs and half PUTs over all keys, latency per phase:
-/// before, during and after moving one partition (of eight) to another node.
+/// before, during and after moving one slot (of eight, or slots=N) to another node.
 /// </summary>
 static class MoveLoad
 {
@@ -24,6 +24,7 @@ static class MoveLoad
         int keys = int.Parse(args.GetValueOrDefault("keys", "40000"), CultureInfo.InvariantCulture);
         int valueSize = int.Parse(args.GetValueOrDefault("value", "1024"), CultureInfo.InvariantCulture);
         double seconds = double.Parse(args.GetValueOrDefault("seconds", "3"), CultureInfo.InvariantCulture);
+        int slots = int.Parse(args.GetValueOrDefault("slots", "8"), CultureInfo.InvariantCulture);
         UcxEnvironment.SetDefault("UCX_TLS", "tcp");
         UcxEnvironment.SetDefault("UCX_NET_DEVICES", "lo");
         string dir = Directory.CreateTempSubdirectory("rdmakv-move-").FullName;
@@ -32,7 +33,7 @@ static class MoveLoad
         {
             int[] ports = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
             string file = Path.Combine(dir, "cluster.json");
-            File.WriteAllText(file, "{ \"epoch\": 1, \"slots\": 8, \"nodes\": [" +
+            File.WriteAllText(file, $"{{ \"epoch\": 1, \"slots\": {slots}, \"nodes\": [" +
                 string.Join(",", ports.Select((p, i) => $"{{ \"id\": \"node{i + 1}\", \"ucx\": \"127.0.0.1:{p}\" }}")) + "] }");
             string tokenFile = Path.Combine(dir, "client-token");
             string token = ClientTokenFile.LoadOrCreate(tokenFile, out _);
@@ -59,7 +60,7 @@ static class MoveLoad
             int slot = 0;
             string from = map.Owners[slot], to = map.Nodes.First(n => n.Id != from).Id;
             int inSlot = keyBytes.Count(k => map.SlotOf(k) == slot);
-            Console.WriteLine($"loaded {keys:N0} keys of {valueSize} B over 3 nodes; slot {slot} ({inSlot:N0} keys) moves from {from} to {to}");
+            Console.WriteLine($"loaded {keys:N0} keys of {valueSize} B over 3 nodes, {slots} slots; slot {slot} ({inSlot:N0} keys) moves from {from} to {to}");
 
             var phases = new Dictionary<string, List<long>> { ["before"] = [], ["during"] = [], ["after"] = [] };
             string phase = "before";
@@ -96,7 +97,7 @@ static class MoveLoad
             Thread.Sleep(TimeSpan.FromSeconds(seconds));
             stop.Cancel();
             load.Join();
-            Console.WriteLine($"move: {report.ElapsedMs:N0} ms, {report.KeysCopied:N0} keys copied, {report.KeysDropped:N0} dropped on {from}, epoch {report.Epoch}; client errors {errors}");
+            Console.WriteLine($"move: {report.ElapsedMs:N0} ms ({report.ScanMs:N0} ms scanning {from}'s store, {report.RetireMs:N0} ms retiring its regions), {report.KeysCopied:N0} keys copied, {report.KeysDropped:N0} dropped on {from}, epoch {report.Epoch}; client errors {errors}");
             foreach (var (name, list) in phases)
             {
                 if (list.Count == 0) continue;

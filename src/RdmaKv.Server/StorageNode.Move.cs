@@ -120,6 +120,7 @@ public sealed partial class StorageNode
             if (target.Id == Options.NodeId) throw new ArgumentException($"slot {slot} is already on node {targetId}", nameof(targetId));
 
             var clock = Stopwatch.StartNew();
+            var scans = new Stopwatch();
             string token = ClientTokenFile.LoadOrCreate(Options.ClientTokenFile ?? Path.Combine(Options.DataDirectory, ClientTokenFile.FileName), out _);
             var peer = PeerSession.Open(target, token, TimeSpan.FromSeconds(10));
             long copied;
@@ -129,7 +130,7 @@ public sealed partial class StorageNode
                 peer.MoveIn(slot);
                 _forwardFailure = null;
                 _outgoing[slot] = peer;
-                copied = CopySlot(slot, map, peer);
+                copied = CopySlot(slot, map, peer, scans);
                 moved = SwitchOwner(slot, target.Id);
             }
             catch (PeerConnectionException e)
@@ -145,10 +146,12 @@ public sealed partial class StorageNode
                 peer.Dispose();
                 throw;
             }
+            long retireStart = Stopwatch.GetTimestamp();
             foreach (var p in _partitions)
             {
                 lock (p.Lock) p.Writer.Grow(); // readers of the old generation refresh, and fetch the map
             }
+            double retireMs = Stopwatch.GetElapsedTime(retireStart).TotalMilliseconds;
             var notTold = new List<string>();
             try
             {
@@ -163,10 +166,14 @@ public sealed partial class StorageNode
                 peer.Dispose();
             }
             foreach (var node in moved.Nodes.Where(n => n.Id != Options.NodeId && n.Id != target.Id)) TellMap(node, moved, token, notTold);
-            long dropped = DropSlot(slot, moved);
-            _log.LogInformation("Slot {Slot} moved to node {Target} in {Ms} ms: {Copied} keys copied, {Dropped} dropped here, epoch {Epoch}",
-                slot, target.Id, clock.ElapsedMilliseconds, copied, dropped, moved.Epoch);
-            return new MoveReport(slot, Options.NodeId!, target.Id, moved.Epoch, copied, dropped, Math.Round(clock.Elapsed.TotalMilliseconds, 1), notTold);
+            long dropped = DropSlot(slot, moved, scans);
+            _log.LogInformation("Slot {Slot} moved to node {Target} in {Ms} ms ({ScanMs} ms scanning the store, {RetireMs} ms retiring regions): {Copied} keys copied, {Dropped} dropped here, epoch {Epoch}",
+                slot, target.Id, clock.ElapsedMilliseconds, scans.ElapsedMilliseconds, (long)retireMs, copied, dropped, moved.Epoch);
+            return new MoveReport(slot, Options.NodeId!, target.Id, moved.Epoch, copied, dropped, Math.Round(clock.Elapsed.TotalMilliseconds, 1), notTold)
+            {
+                ScanMs = Math.Round(scans.Elapsed.TotalMilliseconds, 1),
+                RetireMs = Math.Round(retireMs, 1),
+            };
         }
     }
 
@@ -177,9 +184,9 @@ public sealed partial class StorageNode
     const int ImportBatchBytes = Protocol.Wire.MaxFrameLength / 2;
 
     /// <summary>The slot's keys (a scan of the store), then each key's current value read under its lock, sent in batches.</summary>
-    long CopySlot(int slot, ClusterMap map, PeerSession peer)
+    long CopySlot(int slot, ClusterMap map, PeerSession peer, Stopwatch scans)
     {
-        var keys = KeysOf(slot, map);
+        var keys = KeysOf(slot, map, scans);
         long copied = 0;
         var batch = new List<(byte[] Key, byte[] Value)>(256);
         int batchBytes = 0;
@@ -215,8 +222,9 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Every key the store holds for <paramref name="slot"/> (and maybe some since deleted).</summary>
-    List<byte[]> KeysOf(int slot, ClusterMap map)
+    List<byte[]> KeysOf(int slot, ClusterMap map, Stopwatch? scans = null)
     {
+        scans?.Start();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var keys = new List<byte[]>();
         _store.ForEachKey(key =>
@@ -224,6 +232,7 @@ public sealed partial class StorageNode
             if (map.SlotOf(key) != slot) return;
             if (seen.Add(Convert.ToHexString(key))) keys.Add(key.ToArray());
         });
+        scans?.Stop();
         return keys;
     }
 
@@ -265,10 +274,10 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Deletes this node's old copy of a slot it no longer owns (not forwarded, not refused).</summary>
-    long DropSlot(int slot, ClusterMap map)
+    long DropSlot(int slot, ClusterMap map, Stopwatch? scans = null)
     {
         long dropped = 0;
-        foreach (byte[] key in KeysOf(slot, map))
+        foreach (byte[] key in KeysOf(slot, map, scans))
         {
             var partition = PartitionOf(key);
             long address;

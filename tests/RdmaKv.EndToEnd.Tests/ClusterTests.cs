@@ -188,6 +188,8 @@ public sealed class ClusterTests : IDisposable
         Assert.Empty(report.NodesNotTold);
         Assert.True(writesDuring > 0 && readsDuring > 0, $"writes during the move {writesDuring}, reads {readsDuring}: the load did not overlap the move");
         Assert.Equal(moving.Count, report.KeysCopied);
+        Assert.True(report.ScanMs > 0 && report.RetireMs > 0 && report.ScanMs + report.RetireMs <= report.ElapsedMs,
+            $"phases: scanning {report.ScanMs} ms and retiring {report.RetireMs} ms of {report.ElapsedMs} ms");
         Assert.All(_cluster.Nodes, n => Assert.Equal(2, n.Node.Node.Cluster!.Epoch));
         using var fresh = _cluster.Connect(_cluster.Seeds(1));
         using var node1 = _cluster.Nodes[0].Node.Connect();
