@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using RdmaKv.Bench.Ycsb;
 using RdmaKv.Client;
 using RdmaKv.Server;
 using RdmaKv.Storage;
@@ -49,7 +50,8 @@ static class HitRatioLoad
             Console.WriteLine($"loaded {keys:N0} keys of {valueSize} B ({(long)keys * valueSize >> 20} MiB, {factor}x the {region >> 20} MiB region budget) in {load.Elapsed.TotalSeconds:F1} s; " +
                 $"{stats["cold_keys"]:N0} not resident");
 
-            var zipf = new Zipfian(keys, seed: 5);
+            var zipf = new ScrambledZipfianGenerator(0, keys - 1);
+            var rng = new Rng(5);
             var buffer = new byte[valueSize];
             var reader = KvClient.ThreadReader;
             for (int w = 0; w < windows; w++)
@@ -59,7 +61,7 @@ static class HitRatioLoad
                 var window = Stopwatch.StartNew();
                 for (int i = 0; i < perWindow; i++)
                 {
-                    int k = (int)zipf.NextScrambled();
+                    int k = (int)zipf.Next(rng);
                     if (!client.TryGet(Key(k), buffer, out int length) || length != valueSize || BitConverter.ToInt32(buffer) != k)
                         throw new InvalidOperationException($"key {k} read back wrong");
                 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using RdmaKv.Bench.Ycsb;
 using RdmaKv.Client;
 using RdmaKv.Server;
 using RdmaKv.Storage;
@@ -131,8 +132,9 @@ static class LocalLoad
     {
         var order = new long[1 << 22];
         var random = new Random(11);
-        var zipf = distribution == "zipfian" ? new Zipfian(keys) : null;
-        for (int i = 0; i < order.Length; i++) order[i] = zipf?.NextScrambled() ?? random.NextInt64(keys);
+        var zipf = distribution == "zipfian" ? new ScrambledZipfianGenerator(0, keys - 1) : null;
+        var rng = new Rng(11);
+        for (int i = 0; i < order.Length; i++) order[i] = zipf?.Next(rng) ?? random.NextInt64(keys);
         return order;
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using RdmaKv.Tests;
 
@@ -8,14 +6,13 @@ namespace RdmaKv.Admin.Tests;
 /// <summary>
 /// An <c>rdmakv-server</c> child process (the binary the build copies next to this assembly) with
 /// its own name, temp data directory and admin plane on a free loopback port. Dispose kills it
-/// and removes the data directory. The pattern follows the end-to-end tests' ChildProcesses.cs.
+/// and removes the data directory.
 /// </summary>
 sealed partial class ServerProcess : IDisposable
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Patience = ChildProcess.DefaultPatience;
 
-    readonly Process _process;
-    readonly ProcessOutput _output;
+    readonly ChildProcess _child;
     readonly bool _ownsDataDirectory;
 
     public ServerProcess(string? dataDirectory = null, string adminUrls = "http://127.0.0.1:0", string? name = null, params string[] extra)
@@ -23,33 +20,17 @@ sealed partial class ServerProcess : IDisposable
         Name = name ?? "admin-e2e-" + Guid.NewGuid().ToString("N");
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("rdmakv-admin-e2e-").FullName;
-        string dll = ServerDll();
-        Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(ProcessOutput.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
         // Remote access (UCX) is off: its default port would be shared by parallel test nodes.
-        foreach (string a in (string[])[dll, "--name", Name, "--data-dir", DataDirectory, "--memory", "64m", "--partitions", "2", "--listen", "none", "--admin-urls", adminUrls, .. extra])
-            info.ArgumentList.Add(a);
-        info.Environment.Remove("RDMAKV_CONNECT");
-        info.Environment.Remove("ASPNETCORE_URLS");
-        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
-        _output = new ProcessOutput(_process);
-        _process.StandardInput.Close();
+        _child = new ChildProcess(ServerDll(), ["--name", Name, "--data-dir", DataDirectory, "--memory", "64m", "--partitions", "2", "--listen", "none", "--admin-urls", adminUrls, .. extra]);
     }
 
     public string Name { get; }
     public string DataDirectory { get; }
     public string ConnectUri => "local:" + Name;
 
-    public string Output => _output.Stdout;
+    public string Output => _child.Output;
 
-    public string Errors => _output.Stderr;
+    public string Errors => _child.Errors;
 
     /// <summary>Waits for "is up" and returns the admin plane's base URL, as the server printed it.</summary>
     public Uri WaitUntilUp()
@@ -60,16 +41,10 @@ sealed partial class ServerProcess : IDisposable
         return new Uri(match.Groups[1].Value + "/");
     }
 
-    public void WaitForOutput(string text) => _output.WaitFor(text, $"server '{Name}'", Patience);
+    public void WaitForOutput(string text) => _child.WaitForOutput(text, $"server '{Name}'");
 
     /// <summary>Waits for the process to exit and its output to drain; returns the exit code.</summary>
-    public int WaitForExit()
-    {
-        Assert.True(_process.WaitForExit(Patience), $"server '{Name}' did not exit within {Patience}:\n{Output}\n{Errors}");
-        _process.WaitForExit();
-        return _process.ExitCode;
-    }
-
+    public int WaitForExit() => _child.WaitForExit();
 
     /// <summary>
     /// The server as its own build left it (src/RdmaKv.Server/bin/CONFIG/net10.0), with the
@@ -85,14 +60,8 @@ sealed partial class ServerProcess : IDisposable
             string candidate = Path.Combine(dir.FullName, "src", "RdmaKv.Server", "bin", configuration, framework, "rdmakv-server.dll");
             if (File.Exists(Path.Combine(dir.FullName, "RdmaKv.sln")) && File.Exists(candidate)) return candidate;
         }
-        return Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
+        return "rdmakv-server.dll";
     }
-
-
-    const int SigTerm = 15;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 
     [GeneratedRegex(@"Admin plane listening on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex AdminUrl();
@@ -100,17 +69,9 @@ sealed partial class ServerProcess : IDisposable
     /// <summary>Stops the server as an operator would (SIGTERM), so it removes its shared memory; kills it if it hangs.</summary>
     public void Dispose()
     {
-        try
-        {
-            // A stopping node checkpoints its store, which takes a while on a loaded machine.
-            if (!_process.HasExited && kill(_process.Id, SigTerm) == 0) _process.WaitForExit(Patience);
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(Patience);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        // A stopping node checkpoints its store, which takes a while on a loaded machine.
+        _child.StopWithin(Patience);
+        _child.Dispose();
         // A node that had to be killed leaves its shared memory behind: remove it.
         string shm = Path.Combine(Environment.GetEnvironmentVariable("RDMAKV_SHM_DIR") ?? "/dev/shm", "rdmakv-" + Name);
         try

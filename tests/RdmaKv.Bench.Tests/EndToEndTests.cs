@@ -1,10 +1,14 @@
 using System.Text.Json;
+using RdmaKv.Tests;
 
 namespace RdmaKv.Bench.Tests;
 
 /// <summary>Short bounded runs of the whole benchmark against real nodes: in process, in another process, and through <c>rdmakv bench</c>.</summary>
 public sealed class EndToEndTests : IDisposable
 {
+    /// <summary>A benchmark child loads and runs workloads: more than the usual patience.</summary>
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     readonly string _directory = Directory.CreateTempSubdirectory("rdmakv-bench-test-").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -84,8 +88,8 @@ public sealed class EndToEndTests : IDisposable
     public void ALocalNodeInAnotherProcessRunsWorkloadD()
     {
         string name = "bench-test-" + Guid.NewGuid().ToString("N")[..12];
-        using var server = new ChildProcess("rdmakv-server.dll", "--name", name, "--data-dir", Path.Combine(_directory, "data"), "--memory", "128m",
-            "--listen", "none", "--admin-urls", "none");
+        using var server = new ChildProcess("rdmakv-server.dll", ["--name", name, "--data-dir", Path.Combine(_directory, "data"), "--memory", "128m",
+            "--listen", "none", "--admin-urls", "none"], patience: Patience);
         server.WaitForOutput("is up");
         string json = Path.Combine(_directory, "local.json");
         var stderr = new StringWriter();
@@ -101,8 +105,8 @@ public sealed class EndToEndTests : IDisposable
     public void RdmakvBenchRunsTheSameBenchmark()
     {
         string json = Path.Combine(_directory, "cli.json");
-        using var cli = new ChildProcess("rdmakv.dll", "bench", "--workload", "f", "--records", "1000", "--operations", "4000",
-            "--field-count", "4", "--field-length", "50", "--threads", "2", "--seed", "7", "--json", json);
+        using var cli = new ChildProcess("rdmakv.dll", ["bench", "--workload", "f", "--records", "1000", "--operations", "4000",
+            "--field-count", "4", "--field-length", "50", "--threads", "2", "--seed", "7", "--json", json], patience: Patience);
         int exit = cli.WaitForExit();
         Assert.True(exit == 0, $"exit {exit}: {cli.Errors}");
         var root = CheckReport(json, "F", 1000, 4000, "READ", "READ-MODIFY-WRITE");
@@ -115,7 +119,7 @@ public sealed class EndToEndTests : IDisposable
     public void RdmakvBenchWithoutTheBenchmarkBinarySaysHowToGetIt()
     {
         string missing = Path.Combine(_directory, "nowhere", "rdmakv-bench.dll");
-        using var cli = new ChildProcess(new Dictionary<string, string> { ["RDMAKV_BENCH"] = missing }, "rdmakv.dll", "bench", "--workload", "C");
+        using var cli = new ChildProcess("rdmakv.dll", ["bench", "--workload", "C"], environment: new Dictionary<string, string> { ["RDMAKV_BENCH"] = missing }, patience: Patience);
         Assert.Equal(127, cli.WaitForExit());
         Assert.Contains(missing, cli.Errors, StringComparison.Ordinal);
         Assert.Contains("dotnet publish bench/RdmaKv.Bench", cli.Errors, StringComparison.Ordinal);
@@ -126,7 +130,7 @@ public sealed class EndToEndTests : IDisposable
     [Fact]
     public void WorkloadEIsRefusedWithTheReason()
     {
-        using var cli = new ChildProcess("rdmakv.dll", "bench", "--workload", "E");
+        using var cli = new ChildProcess("rdmakv.dll", ["bench", "--workload", "E"], patience: Patience);
         Assert.Equal(Benchmark.ExitBadOptions, cli.WaitForExit());
         Assert.Contains("range scans", cli.Errors, StringComparison.Ordinal);
         Assert.Contains("hash store", cli.Errors, StringComparison.Ordinal);

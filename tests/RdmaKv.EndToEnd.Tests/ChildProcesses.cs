@@ -1,101 +1,49 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using RdmaKv.Tests;
 using RdmaKv.Transport;
 
 namespace RdmaKv.EndToEnd.Tests;
 
-/// <summary>Starts the repository's binaries, which the build copies next to this assembly, with the same dotnet host.</summary>
-static partial class Binaries
+/// <summary>The repository's binaries, which the build copies next to this assembly, started through <see cref="ChildProcess"/>.</summary>
+static class Binaries
 {
-    public const int SigKill = 9;
-    public const int SigTerm = 15;
+    public const int SigKill = ChildProcess.SigKill;
+    public const int SigTerm = ChildProcess.SigTerm;
 
-    /// <summary>How long a child may take for anything (startup on a loaded 2-core box included).</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Patience = ChildProcess.DefaultPatience;
 
-    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
-    public static string CliDll => Path.Combine(AppContext.BaseDirectory, "rdmakv.dll");
+    public const string ServerDll = "rdmakv-server.dll";
+    public const string CliDll = "rdmakv.dll";
 
-    /// <param name="prefix">a command the host runs under, e.g. <c>ip netns exec NS</c>.</param>
-    public static Process Start(string dll, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(prefix is { Length: > 0 } ? prefix[0] : ProcessOutput.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        if (prefix is { Length: > 0 })
-        {
-            foreach (string p in prefix[1..]) info.ArgumentList.Add(p);
-            info.ArgumentList.Add(ProcessOutput.DotnetHost());
-        }
-        info.ArgumentList.Add(dll);
-        foreach (string a in args) info.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) info.Environment[k] = v;
-        // UCX's default memory hooks patch libc's munmap in place when UCX starts; a thread inside
-        // munmap then returns into half-patched code. A node restarted while clients reconnect died
-        // so in about half the runs of the verification kill scenario, never with the hooks off.
-        // It is read when the library loads, so it must be in the environment (see README).
-        info.Environment.TryAdd("UCX_MEM_MMAP_HOOK_MODE", "none");
-        info.Environment.Remove("RDMAKV_CONNECT");
-        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
-    }
+    public static Process Start(string dll, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        ChildProcess.StartProcess(dll, args, prefix, environment);
 
-    /// <summary>Sends a signal; Process.Kill only sends SIGKILL.</summary>
-    public static void Signal(Process process, int signal)
-    {
-        if (kill(process.Id, signal) != 0)
-            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}");
-    }
+    public static void Signal(Process process, int signal) => ChildProcess.Signal(process, signal);
 
-    /// <summary>Kills a child that is still running, with everything it started.</summary>
-    public static void KillTree(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit(Patience);
-        }
-        catch (InvalidOperationException)
-        {
-            // It never started or already went away.
-        }
-    }
-
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
+    public static void KillTree(Process process) => ChildProcess.KillTree(process);
 }
 
 /// <summary>An <c>rdmakv-server</c> child process and what it has printed so far.</summary>
 sealed class ServerProcess : IDisposable
 {
-    readonly Process _process;
-    readonly ProcessOutput _output;
+    readonly ChildProcess _child;
 
     ServerProcess(string name, string dataDirectory, IEnumerable<string> args, string[]? prefix = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         DataDirectory = dataDirectory;
-        _process = Binaries.Start(Binaries.ServerDll, args, prefix, environment);
-        _output = new ProcessOutput(_process);
-        _process.StandardInput.Close();
+        _child = new ChildProcess(Binaries.ServerDll, args, prefix, environment);
     }
 
     public string Name { get; }
     public string DataDirectory { get; }
-    public Process Process => _process;
+    public Process Process => _child.Process;
     public string SharedMemoryPath => new NodeDirectory(Name).Path;
 
-    public string Output => _output.Stdout;
+    public string Output => _child.Output;
 
-    public string Errors => _output.Stderr;
+    public string Errors => _child.Errors;
 
     /// <summary>Starts a node of 64 MiB in 2 partitions; <see cref="WaitUntilUp"/> waits for it to serve.</summary>
     public static ServerProcess Start(string name, string dataDirectory) =>
@@ -153,35 +101,18 @@ sealed class ServerProcess : IDisposable
     public void WaitUntilUp() => WaitForOutput("is up");
 
     /// <summary>Waits until stdout holds <paramref name="text"/>; fails at once if the server exits first.</summary>
-    public void WaitForOutput(string text) => _output.WaitFor(text, $"server '{Name}'", Binaries.Patience);
+    public void WaitForOutput(string text) => _child.WaitForOutput(text, $"server '{Name}'");
 
     /// <summary>Waits for the process to exit and its output to drain; returns the exit code.</summary>
-    public int WaitForExit()
-    {
-        Assert.True(_process.WaitForExit(Binaries.Patience), $"server '{Name}' did not exit within {Binaries.Patience}:\n{Output}\n{Errors}");
-        _process.WaitForExit(); // drains the redirected streams
-        return _process.ExitCode;
-    }
+    public int WaitForExit() => _child.WaitForExit();
 
-    public void Signal(int signal) => Binaries.Signal(_process, signal);
-
+    public void Signal(int signal) => _child.Signal(signal);
 
     /// <summary>Stops the server (SIGTERM, then SIGKILL if it lingers) and removes what a killed one leaves in /dev/shm.</summary>
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                Binaries.Signal(_process, Binaries.SigTerm);
-                _process.WaitForExit(TimeSpan.FromSeconds(15));
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        Binaries.KillTree(_process);
-        _process.Dispose();
+        _child.StopWithin(TimeSpan.FromSeconds(15));
+        _child.Dispose();
         try
         {
             if (Directory.Exists(SharedMemoryPath)) Directory.Delete(SharedMemoryPath, recursive: true);

@@ -1,69 +1,41 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using RdmaKv.Tests;
 
 namespace RdmaKv.Storage.Tests;
 
 /// <summary>
 /// An <c>rdmakv-server</c> child process (the build copies it next to this assembly), started with
-/// the same dotnet host; the pattern of the end-to-end tests' ChildProcesses.cs. It serves local
+/// the same dotnet host (<see cref="ChildProcess"/>). It serves local
 /// clients only (remote access and the admin plane off) unless <see cref="StartWithAdmin"/> gives
 /// it an admin plane on a free port of its own: no test node touches the default ports.
 /// </summary>
-sealed partial class ServerProcess : IDisposable
+sealed class ServerProcess : IDisposable
 {
-    static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    readonly Process _process;
-    readonly ProcessOutput _output;
-
+    static readonly TimeSpan Patience = ChildProcess.DefaultPatience;
+    readonly ChildProcess _child;
     readonly string _sharedMemory;
 
     public ServerProcess(string name, string dataDirectory, params string[] extra)
     {
         _sharedMemory = new RdmaKv.Transport.NodeDirectory(name).Path;
-        string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv-server.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");
-        var info = new ProcessStartInfo(ProcessOutput.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(dll);
         string[] off = [.. (extra.Contains("--listen") ? [] : (string[])["--listen", "none"]), .. (extra.Contains("--admin-urls") ? [] : (string[])["--admin-urls", "none"])];
-        foreach (string a in (string[])["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. off, .. extra])
-            info.ArgumentList.Add(a);
-        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start rdmakv-server");
-        _output = new ProcessOutput(_process);
-        _process.StandardInput.Close();
+        _child = new ChildProcess("rdmakv-server.dll", ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. off, .. extra]);
     }
 
     /// <summary>Everything the server printed, standard output then standard error.</summary>
-    public string Output => _output.Stdout + _output.Stderr;
+    public string Output => _child.Output + _child.Errors;
 
     /// <summary>Waits until the output holds <paramref name="text"/>; fails at once if the server exits first.</summary>
-    public void WaitForOutput(string text) => _output.WaitFor(text, "the server", Patience);
+    public void WaitForOutput(string text) => _child.WaitForOutput(text, "the server");
 
     public void WaitUntilUp() => WaitForOutput("is up");
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _child.HasExited;
 
     /// <summary>Waits for the server to exit on its own (a start it refuses); returns its exit code.</summary>
-    public int WaitForExit()
-    {
-        Assert.True(_process.WaitForExit(Patience), $"the server did not exit; it printed: {Output}");
-        _process.WaitForExit(); // and its output is read to the end
-        return _process.ExitCode;
-    }
+    public int WaitForExit() => _child.WaitForExit();
 
     /// <summary>SIGTERM: a clean stop (drain, last checkpoint); returns the exit code.</summary>
-    public int Terminate()
-    {
-        Assert.Equal(0, kill(_process.Id, 15));
-        return WaitForExit();
-    }
+    public int Terminate() => _child.Stop();
 
     /// <summary>The admin plane's base address (http://127.0.0.1:PORT), when started by <see cref="StartWithAdmin"/>.</summary>
     public string? AdminUrl { get; private init; }
@@ -108,23 +80,11 @@ sealed partial class ServerProcess : IDisposable
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
-    public void Kill()
-    {
-        Assert.Equal(0, kill(_process.Id, 9));
-        Assert.True(_process.WaitForExit(Patience), "the killed server did not exit");
-    }
+    public void Kill() => _child.Kill();
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(Patience);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        _child.Dispose();
         // A killed node cannot remove its shared memory; the next start would sweep it, but the test ends here.
         try
         {
@@ -134,7 +94,4 @@ sealed partial class ServerProcess : IDisposable
         {
         }
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }
