@@ -10,7 +10,8 @@ namespace RdmaKv.Server;
 /// <remarks>
 /// The node sets its process's umask to 077, as PostgreSQL does, so what FASTER creates (whose
 /// file modes no option reaches) is private too. A directory from an earlier version, made
-/// 0755/0644, is tightened at start, which the log says once.
+/// 0755/0644, is tightened at start, which the log says once. The admin token is left as it is:
+/// the admin plane refuses one others could read, since it may have been read (rotate it).
 /// </remarks>
 static class PrivateDataDirectory
 {
@@ -36,6 +37,7 @@ static class PrivateDataDirectory
     {
         if (!(top ? UnixFiles.TryGetTargetStatus(path, out var status) : UnixFiles.TryGetStatus(path, out status))) return;
         if (status.Kind is not (UnixFileKind.Directory or UnixFileKind.RegularFile)) return;
+        if (status.Kind == UnixFileKind.RegularFile && Path.GetFileName(path) == Admin.AdminToken.FileName) return;
         if ((status.Mode & UnixFileStatus.GroupOrOthers) != 0)
         {
             File.SetUnixFileMode(path, status.Mode & ~UnixFileStatus.GroupOrOthers); // 0755 -> 0700, 0644 -> 0600
