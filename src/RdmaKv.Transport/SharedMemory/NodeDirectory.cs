@@ -77,6 +77,7 @@ public sealed partial class NodeDirectory
     public uint? VerifyOwner(uint? expectedOwner)
     {
         if (!UnixFiles.TryGetStatus(Path, out var status)) return null;
+        CheckRoot(); // without the sticky bit, the checked directory could be swapped before the connect
         bool trusted = expectedOwner is { } expected ? status.Uid == expected : status.Uid == UnixFiles.EffectiveUid || status.Uid == 0;
         string expectation = expectedOwner is { } uid
             ? UnixFiles.DescribeUser(uid)
