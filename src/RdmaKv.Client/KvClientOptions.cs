@@ -40,6 +40,13 @@ public sealed record KvClientOptions
 
     /// <summary>Where node directories are; null means $RDMAKV_SHM_DIR, else /dev/shm.</summary>
     public string? SharedMemoryRoot { get; init; }
+
+    /// <summary>
+    /// The uid a local node's directory, socket and regions must belong to; null means this
+    /// process's user or root. A node directory anyone else owns is refused: its owner could serve
+    /// forged values.
+    /// </summary>
+    public uint? NodeOwner { get; init; }
 }
 
 /// <summary>The two ways a local client's requests reach its node.</summary>

@@ -18,6 +18,7 @@ sealed class NodeSession : INodeSession
     bool _disposed;
     int _reconnects;
     Exception? _lastReconnectError;
+    uint? _nodeOwner; // the uid that owns the node's directory, checked at each connect
 
     NodeSession(NodeDirectory directory, KvClientOptions options)
     {
@@ -80,13 +81,26 @@ sealed class NodeSession : INodeSession
 
     void Connect()
     {
+        try
+        {
+            _nodeOwner = _directory.VerifyOwner(_options.NodeOwner)
+                ?? throw new KvConnectionException($"no node named '{_directory.Name}' is running here ({_directory.Path} does not exist)");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new KvConnectionException($"refusing node '{_directory.Name}': {e.Message}", e);
+        }
+        catch (IOException e) when (e is not KvConnectionException)
+        {
+            throw new KvConnectionException($"cannot check node '{_directory.Name}': {e.Message}", e);
+        }
         var channel = RequestChannel.Open(_directory.SocketPath, _directory.Name, _options.SpinBeforeBlock, _options.Timeout);
         try
         {
             var reply = channel.Call(_options.ClientName,
                 static (w, id, name) => MessageEncoder.Hello(w, id, name, credential: null), static m => m);
             if (reply.Status != StoreStatus.Ok || reply.Node is null) throw new KvException(reply.Status, reply.Text);
-            if (_options.LocalWrites == LocalWritePath.Mailbox) channel.UseMailbox(_options.SpinBeforeBlock);
+            if (_options.LocalWrites == LocalWritePath.Mailbox) channel.UseMailbox(_options.SpinBeforeBlock, _directory.Path);
             Map(reply.Node, sameNode: false);
         }
         catch
@@ -117,7 +131,7 @@ sealed class NodeSession : INodeSession
                     continue;
                 }
                 if (region.Path is null) throw new KvConnectionException($"node '{view.NodeName}' offers no local mapping of partition {region.Partition}");
-                next[region.Partition] = new MappedPartition(MappedRegionFile.Open(region.Path, region.Length), region.Generation);
+                next[region.Partition] = new MappedPartition(OpenRegion(region.Path, region.Length), region.Generation);
                 if (region.Partition < current.Length) replaced.Add(current[region.Partition]);
             }
         }
@@ -132,6 +146,18 @@ sealed class NodeSession : INodeSession
         if (current.Length != next.Length) replaced = [.. current.Where(p => Array.IndexOf(next, p) < 0)];
         // Readers still holding a lease keep the old mapping alive until they let go.
         foreach (var old in replaced) old.Dispose();
+    }
+
+    MappedRegionFile OpenRegion(string path, long length)
+    {
+        try
+        {
+            return MappedRegionFile.Open(path, length, _nodeOwner);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new KvConnectionException($"refusing node '{_directory.Name}': {e.Message}", e);
+        }
     }
 
     /// <summary>

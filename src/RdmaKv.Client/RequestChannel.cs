@@ -62,10 +62,12 @@ sealed class RequestChannel : IDisposable
     /// Moves requests and replies from socket writes to a shared-memory mailbox the node creates:
     /// no system call per request while both sides are busy.
     /// </summary>
-    public void UseMailbox(TimeSpan spin)
+    /// <param name="directory">the node's checked directory, the only place a mailbox may be.</param>
+    public void UseMailbox(TimeSpan spin, string directory)
     {
         string path = Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.OpenMailbox, id), static m =>
             m.Status == StoreStatus.Ok && m.Text is { } p ? p : throw new KvConnectionException($"the node offered no mailbox: {m.Text}"));
+        if (Path.GetDirectoryName(path) != directory) throw new KvConnectionException($"the node offered a mailbox outside its directory {directory}: {path}");
         _connection = SharedMailbox.Open(path, Wire.MaxFrameLength, _socket.Socket, spin);
     }
 

@@ -62,6 +62,15 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         AdminPlane? admin;
         try
         {
+            // Before the admin plane writes its token there: the data directory is private first.
+            PrivateDataDirectory.Prepare(options.DataDirectory, logs.CreateLogger<StorageNode>());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeStartException("node", e.Message, e);
+        }
+        try
+        {
             admin = await AdminPlaneHost.StartAsync(options, host.AdminRequired, logs, cancel);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)

@@ -30,7 +30,7 @@ public sealed partial class StorageNode : IDisposable
         options.Validate();
         Options = options;
         _log = log;
-        Directory.CreateDirectory(options.DataDirectory);
+        PrivateDataDirectory.Prepare(options.DataDirectory, log);
         _seed = HashSeedFile.LoadOrCreate(options.DataDirectory);
         LoadCluster();
         NodeDirectory = new NodeDirectory(options.Name, options.SharedMemoryRoot);

@@ -28,13 +28,21 @@ public sealed unsafe class MappedRegionFile : IDisposable
     public long Length { get; }
     public RegionHeader Header { get; }
 
-    /// <summary>Maps a region file read-only and checks its header.</summary>
-    public static MappedRegionFile Open(string path, long length)
+    /// <summary>
+    /// Maps a region file read-only and checks its header; with <paramref name="owner"/>, first
+    /// checks that the file opened is a regular file that user owns.
+    /// </summary>
+    public static MappedRegionFile Open(string path, long length, uint? owner = null)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         MemoryMappedFile? file = null;
         try
         {
+            if (owner is { } expected && UnixFiles.GetStatus(stream.SafeFileHandle) is var status && (status.Kind != UnixFileKind.RegularFile || status.Uid != expected))
+            {
+                throw new UnauthorizedAccessException(
+                    $"region file {path} is {status.Describe()} owned by {UnixFiles.DescribeUser(status.Uid)}, not the node's ({UnixFiles.DescribeUser(expected)}): it may be forged");
+            }
             if (stream.Length < length || length < RegionHeader.Size)
                 throw new InvalidDataException($"region file {path} is {stream.Length} bytes, expected {length}");
             file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);

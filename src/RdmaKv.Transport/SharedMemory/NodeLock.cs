@@ -16,12 +16,17 @@ public sealed class NodeLock : IDisposable
         _lock = lockFile;
     }
 
+    /// <summary>
+    /// Claims the node's directory (see <see cref="NodeDirectory.Claim"/>), locks the name, and
+    /// sweeps what a crashed node of this user left. No step follows a symbolic link.
+    /// </summary>
     public static NodeLock Acquire(NodeDirectory directory)
     {
-        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        Directory.CreateDirectory(directory.Path, Private);
-        // A directory left from before keeps its old mode; only the owner may read a node's memory.
-        File.SetUnixFileMode(directory.Path, Private);
+        directory.Claim();
+        // The directory is this user's and mode 0700 now: only this user (or root) put anything
+        // in it. A link at the lock's path is still removed rather than opened through.
+        if (UnixFiles.TryGetStatus(directory.LockPath, out var existing) && existing.Kind != UnixFileKind.RegularFile)
+            File.Delete(directory.LockPath);
         FileStream file;
         try
         {
@@ -30,7 +35,7 @@ public sealed class NodeLock : IDisposable
                 Mode = FileMode.OpenOrCreate,
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.None, // flock(LOCK_EX | LOCK_NB) on Unix
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                UnixCreateMode = UnixFiles.OwnerOnlyFile,
             });
         }
         catch (IOException e)
@@ -41,11 +46,13 @@ public sealed class NodeLock : IDisposable
         }
         // What a crashed node left behind: stale region files and socket. Its clients may still map
         // the regions and read them: retire each before it goes, so that none of them reads a dead
-        // node's values once this node accepts writes.
+        // node's values once this node accepts writes. Only a region file this user owns, with no
+        // other name, is opened; everything else (links included) is only unlinked.
         foreach (string stale in Directory.EnumerateFiles(directory.Path))
         {
-            if (stale == directory.LockPath) continue;
-            if (stale.EndsWith(".region", StringComparison.Ordinal)) StaleRegionFile.Retire(stale);
+            if (stale == directory.LockPath || !UnixFiles.TryGetStatus(stale, out var status)) continue;
+            if (stale.EndsWith(".region", StringComparison.Ordinal) && status is { Kind: UnixFileKind.RegularFile, Links: 1 } && status.Uid == UnixFiles.EffectiveUid)
+                StaleRegionFile.Retire(stale);
             File.Delete(stale);
         }
         return new NodeLock(directory, file);
