@@ -90,9 +90,22 @@ public sealed class UcxHandshakeListener : IDisposable
             {
                 return;
             }
-            catch (SocketException)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
             {
                 continue; // the peer went away between its SYN and the accept
+            }
+            catch (SocketException)
+            {
+                // Out of descriptors or buffers: back off instead of spinning on the same error.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
             }
             if (!_pending.Wait(0))
             {
