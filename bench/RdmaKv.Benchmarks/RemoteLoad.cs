@@ -37,7 +37,7 @@ static class RemoteLoad
         for (int i = 0; i < keys; i += 128) client.PutMany([.. keyBytes.Skip(i).Take(128).Select(k => (k, value))]);
 
         // Raw READs of a bucket and of an extent's size at the start of partition 0's region.
-        using var raw = UcxClientConnection.Connect("127.0.0.1", listener.EndPoint.Port);
+        using var raw = UcxClientConnection.Connect("127.0.0.1", listener.EndPoint.Port, new UcxClientOptions { Credential = token, ProtocolVersion = Protocol.Wire.ProtocolVersion });
         var hello = new System.Buffers.ArrayBufferWriter<byte>();
         Protocol.MessageEncoder.Hello(hello, 1, "bench", token);
         Protocol.MessageDecoder.TryDecode(raw.Call(hello.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var reply, out _);
@@ -51,7 +51,7 @@ static class RemoteLoad
         foreach (var (spin, progress) in new[] { (50, 0), (200, 0), (1000, 0), (1000, 200), (0, 0) })
         {
             using var tuned = UcxClientConnection.Connect("127.0.0.1", listener.EndPoint.Port,
-                new UcxClientOptions { Spin = TimeSpan.FromMicroseconds(spin), ProgressSpin = TimeSpan.FromMicroseconds(progress) });
+                new UcxClientOptions { Spin = TimeSpan.FromMicroseconds(spin), ProgressSpin = TimeSpan.FromMicroseconds(progress), Credential = token, ProtocolVersion = Protocol.Wire.ProtocolVersion });
             var h = new System.Buffers.ArrayBufferWriter<byte>();
             Protocol.MessageEncoder.Hello(h, 1, "bench", token);
             Protocol.MessageDecoder.TryDecode(tuned.Call(h.WrittenSpan[Protocol.Wire.LengthPrefix..], 1), out var r, out _);

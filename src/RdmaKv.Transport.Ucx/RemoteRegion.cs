@@ -58,6 +58,12 @@ public sealed record UcxClientOptions
     /// </summary>
     public TimeSpan ProgressSpin { get; init; } = TimeSpan.Zero;
 
+    /// <summary>What the client presents in the handshake (<see cref="UcxHandshake"/>): the node's client token, or null for none.</summary>
+    public string? Credential { get; init; }
+
+    /// <summary>The application's protocol version, which the node checks in the handshake.</summary>
+    public int ProtocolVersion { get; init; }
+
     /// <summary>Replies longer than this are dropped unread and fail the connection (the protocol's frame limit).</summary>
     public long MaxReplyLength { get; init; } = 4 << 20;
 }

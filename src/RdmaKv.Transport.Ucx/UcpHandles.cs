@@ -52,11 +52,6 @@ sealed class UcpWorkerHandle(nint handle, UcpContextHandle context) : UcpHandle(
     private protected override void Release(nint value) => Ucp.WorkerDestroy(value);
 }
 
-sealed class UcpListenerHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
-{
-    private protected override void Release(nint value) => Ucp.ListenerDestroy(value);
-}
-
 /// <summary>An endpoint; released by a forced close, which completes its outstanding operations with an error.</summary>
 sealed unsafe class UcpEndpointHandle(nint handle, UcpWorkerHandle worker) : UcpHandle(handle, worker)
 {

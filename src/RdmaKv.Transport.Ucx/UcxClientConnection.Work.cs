@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using RdmaKv.Transport.Ucx.Native;
 
@@ -22,7 +20,7 @@ public sealed unsafe partial class UcxClientConnection
         else if (Ucp.IsError(request)) op.Complete(Ucp.StatusOf(request));
     }
 
-    sealed class ConnectWork(UcxClientConnection connection, IPAddress ip, int port) : IUcxWork
+    sealed class ConnectWork(UcxClientConnection connection, byte[] node) : IUcxWork
     {
         public readonly ManualResetEventSlim Done = new();
         public string? Error;
@@ -34,19 +32,19 @@ public sealed unsafe partial class UcxClientConnection
                 UcxMessaging.Register(worker, UcxMessaging.ReplyId, connection, connection._options.MaxReplyLength);
                 UcxMessaging.Register(worker, MessageReads.ReplyId, new ReadReplies(connection), MessageReads.ReplyHeader + MessageReads.MaxReplyBytes);
                 connection._self = GCHandle.Alloc(connection);
-                var sa = new SockAddrIn { Family = (ushort)AddressFamily.InterNetwork, Port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
-                ip.TryWriteBytes(new Span<byte>(&sa.Address, 4), out _);
-                var p = new UcpEpParams
-                {
-                    FieldMask = Ucp.EpParamFlags | Ucp.EpParamSockAddr | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
-                    Flags = Ucp.EpFlagClientServer,
-                    SockAddr = new UcsSockAddr { Addr = (nint)(&sa), AddrLength = (uint)sizeof(SockAddrIn) },
-                    ErrMode = Ucp.ErrHandlingModePeer,
-                    ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnEndpointError,
-                    ErrArg = GCHandle.ToIntPtr(connection._self),
-                };
                 nint ep;
-                UcxException.Check(Ucp.EpCreate(worker.RawWorker, &p, &ep), "ucp_ep_create");
+                fixed (byte* address = node)
+                {
+                    var p = new UcpEpParams
+                    {
+                        FieldMask = Ucp.EpParamRemoteAddress | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
+                        Address = (nint)address,
+                        ErrMode = Ucp.ErrHandlingModePeer,
+                        ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnEndpointError,
+                        ErrArg = GCHandle.ToIntPtr(connection._self),
+                    };
+                    UcxException.Check(Ucp.EpCreate(worker.RawWorker, &p, &ep), "ucp_ep_create");
+                }
                 connection._endpoint = new UcpEndpointHandle(ep, worker.Worker);
                 connection._ep = ep;
                 worker.Stopping += _ => connection.CloseOnProgressThread();

@@ -54,7 +54,10 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         var connection = new UcxClientConnection(worker, address, options);
         try
         {
-            var connect = new ConnectWork(connection, ip, port);
+#pragma warning disable VSTHRD002 // connecting is synchronous by design; the handshake is bounded by the timeout
+            byte[] node = UcxHandshake.ConnectAsync(worker, new IPEndPoint(ip, port), address, options).GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+            var connect = new ConnectWork(connection, node);
             worker.Post(connect);
             if (!connect.Done.Wait(options.Timeout)) throw new IOException($"connecting to {address} timed out");
             if (connect.Error is not null) throw new IOException($"cannot connect to {address}: {connect.Error}");

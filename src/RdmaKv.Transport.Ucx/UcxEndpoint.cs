@@ -18,20 +18,31 @@ public sealed unsafe class UcxEndpoint : IDisposable
     /// <summary>Identifies the endpoint in <see cref="IFrameReceiver"/> calls (their reply endpoint) and error callbacks.</summary>
     public nint Id { get; private set; }
 
-    internal static UcxEndpoint? Accept(UcxWorker worker, nint request, Action<nint, int> onError, out string? error)
+    /// <summary>
+    /// Creates an endpoint to the worker at <paramref name="address"/> (a peer's
+    /// ucp_worker_get_address), with peer error handling: when the peer fails or goes away,
+    /// <paramref name="onError"/> gets the endpoint's <see cref="Id"/> and the UCX status (on the
+    /// progress thread, inside UCX: close the endpoint afterwards, not there). Returns null and the
+    /// reason when UCX cannot create it. While holding the worker.
+    /// </summary>
+    internal static UcxEndpoint? Connect(UcxWorker worker, ReadOnlySpan<byte> address, Action<nint, int> onError, out string? error)
     {
         var endpoint = new UcxEndpoint(onError);
         endpoint._self = GCHandle.Alloc(endpoint);
-        var p = new UcpEpParams
-        {
-            FieldMask = Ucp.EpParamConnRequest | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
-            ConnRequest = request,
-            ErrMode = Ucp.ErrHandlingModePeer,
-            ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnError,
-            ErrArg = GCHandle.ToIntPtr(endpoint._self),
-        };
         nint ep;
-        int status = Ucp.EpCreate(worker.RawWorker, &p, &ep);
+        int status;
+        fixed (byte* remote = address)
+        {
+            var p = new UcpEpParams
+            {
+                FieldMask = Ucp.EpParamRemoteAddress | Ucp.EpParamErrHandlingMode | Ucp.EpParamErrHandler,
+                Address = (nint)remote,
+                ErrMode = Ucp.ErrHandlingModePeer,
+                ErrCallback = (nint)(delegate* unmanaged<nint, nint, int, void>)&OnError,
+                ErrArg = GCHandle.ToIntPtr(endpoint._self),
+            };
+            status = Ucp.EpCreate(worker.RawWorker, &p, &ep);
+        }
         if (status != 0)
         {
             endpoint._self.Free();

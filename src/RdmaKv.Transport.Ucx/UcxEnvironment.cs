@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.NetworkInformation;
 using System.Text;
 using RdmaKv.Transport.Ucx.Native;
 
@@ -22,6 +24,33 @@ public static unsafe class UcxEnvironment
             SetDefault("UCX_ERROR_SIGNALS", "");
             s_prepared = true;
         }
+    }
+
+    /// <summary>
+    /// Makes UCX use, of the network devices, only the interface that holds
+    /// <paramref name="address"/> and the RDMA ports in <paramref name="rdmaDevices"/>
+    /// (UCX_NET_DEVICES), unless the user set UCX_NET_DEVICES. UCX's tcp transport opens a
+    /// listening socket on every device it uses, so without this a node told to listen on
+    /// 127.0.0.1 listens on every interface as well. An unspecified address (0.0.0.0), or one no
+    /// interface holds, leaves UCX's default. Returns what UCX_NET_DEVICES is now, or null.
+    /// </summary>
+    public static string? ConfineNetworkDevicesTo(IPAddress address, string rdmaDevices = "/sys/class/infiniband")
+    {
+        if (Get("UCX_NET_DEVICES") is { } set) return set;
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return null;
+        var device = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n =>
+            (IPAddress.IsLoopback(address) && n.NetworkInterfaceType == NetworkInterfaceType.Loopback)
+            || n.GetIPProperties().UnicastAddresses.Any(u => u.Address.Equals(address)));
+        if (device is null) return null;
+        // RDMA ports open no TCP listener; keeping them keeps one-sided READs where the NIC checks keys.
+        var ports = Directory.Exists(rdmaDevices)
+            ? Directory.GetDirectories(rdmaDevices).SelectMany(d => Directory.Exists(Path.Combine(d, "ports"))
+                ? Directory.GetDirectories(Path.Combine(d, "ports")).Select(p => $"{Path.GetFileName(d)}:{Path.GetFileName(p)}")
+                : [])
+            : [];
+        string devices = string.Join(',', new[] { device.Name }.Concat(ports.Order(StringComparer.Ordinal)));
+        SetDefault("UCX_NET_DEVICES", devices);
+        return devices;
     }
 
     /// <summary>The value UCX will see, or null.</summary>

@@ -149,6 +149,48 @@ public sealed unsafe class UcxWorker : IDisposable
         public void Dispose() => Interlocked.Decrement(ref worker._blocked);
     }
 
+    /// <summary>The worker's address, which a peer's endpoint is created with (see <see cref="UcxHandshake"/>); while holding the worker.</summary>
+    public byte[] Address()
+    {
+        Debug.Assert(IsDriving, "the address is read while holding the worker");
+        nint address;
+        nuint length;
+        UcxException.Check(Ucp.WorkerGetAddress(_workerRaw, &address, &length), "ucp_worker_get_address");
+        try
+        {
+            return new ReadOnlySpan<byte>((void*)address, checked((int)length)).ToArray();
+        }
+        finally
+        {
+            Ucp.WorkerReleaseAddress(_workerRaw, address);
+        }
+    }
+
+    /// <summary>Reads the worker's address on the progress thread.</summary>
+    public Task<byte[]> AddressAsync()
+    {
+        var work = new AddressWork();
+        Post(work);
+        return work.Done.Task;
+    }
+
+    sealed class AddressWork : IUcxWork
+    {
+        public readonly TaskCompletionSource<byte[]> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Run(UcxWorker worker)
+        {
+            try
+            {
+                Done.SetResult(worker.Address());
+            }
+            catch (Exception e)
+            {
+                Done.SetException(e);
+            }
+        }
+    }
+
     /// <summary>Keeps <paramref name="handle"/> until the worker stops, then releases it on the progress thread.</summary>
     public void Own(SafeHandle handle)
     {

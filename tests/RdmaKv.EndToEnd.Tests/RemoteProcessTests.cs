@@ -97,7 +97,7 @@ public sealed partial class RemoteProcessTests : IDisposable
     public void WrongVersionMalformedAndOversizedMessagesGetClearRepliesAndChangeNothing()
     {
         using (var client = Connect()) client.Put("kept", "value");
-        using var raw = UcxClientConnection.Connect("127.0.0.1", Port);
+        using var raw = UcxClientConnection.Connect("127.0.0.1", Port, new UcxClientOptions { Credential = Token, ProtocolVersion = Wire.ProtocolVersion });
 
         var hello = new ArrayBufferWriter<byte>();
         MessageEncoder.Hello(hello, 1, "old-client", Token, version: 99);

@@ -41,6 +41,10 @@ public sealed class RemoteReadTests : IDisposable
         return reply.Node ?? throw new Xunit.Sdk.XunitException($"no view in the Hello reply: {reply.Status} {reply.Text}");
     }
 
+    /// <summary>A connection through the handshake (with the token), before any Hello.</summary>
+    UcxClientConnection Raw(int timeoutSeconds = 5) =>
+        UcxClientConnection.Connect("127.0.0.1", _port, new UcxClientOptions { Timeout = TimeSpan.FromSeconds(timeoutSeconds), Credential = Token, ProtocolVersion = Wire.ProtocolVersion });
+
     static RemoteRegion Attach(UcxClientConnection connection, RegionDescriptor d) =>
         connection.Attach(d.Partition, d.Generation, d.Length, d.RemoteAddress, d.RemoteKey);
 
@@ -49,7 +53,7 @@ public sealed class RemoteReadTests : IDisposable
     {
         Start();
         Assert.Contains("remote reads messages", _server!.Output);
-        using var raw = UcxClientConnection.Connect("127.0.0.1", _port);
+        using var raw = Raw();
         var view = Hello(raw);
         Assert.All(view.Regions, r => Assert.True(r.RemoteKey is null && r.RemoteAddress == 0, $"partition {r.Partition} came with an rkey"));
 
@@ -87,7 +91,7 @@ public sealed class RemoteReadTests : IDisposable
     {
         Start();
         using (var client = Connect()) client.Put("kept", "value");
-        using var raw = UcxClientConnection.Connect("127.0.0.1", _port, new UcxClientOptions { Timeout = TimeSpan.FromSeconds(3) });
+        using var raw = Raw(3);
         var real = Hello(raw).Regions[0];
         var page = new byte[64];
 
@@ -98,7 +102,7 @@ public sealed class RemoteReadTests : IDisposable
         Assert.False(raw.Read(Attach(raw, real with { Partition = 999 }), 0, page), "a READ of a partition the node does not have was served");
         Assert.True(raw.Read(Attach(raw, real), 0, page), "the connection stopped working after refused READs");
 
-        using var stranger = UcxClientConnection.Connect("127.0.0.1", _port, new UcxClientOptions { Timeout = TimeSpan.FromSeconds(3) });
+        using var stranger = Raw(3);
         Assert.False(stranger.Read(Attach(stranger, real), 0, page), "a connection that never said Hello read a region");
 
         Assert.False(_server!.Process.HasExited, _server.Output + _server.Errors);
@@ -112,7 +116,7 @@ public sealed class RemoteReadTests : IDisposable
     {
         Start();
         using (var client = Connect()) client.Put("kept", "value");
-        using var raw = UcxClientConnection.Connect("127.0.0.1", _port, new UcxClientOptions { Timeout = TimeSpan.FromSeconds(2) });
+        using var raw = Raw(2);
         var real = Hello(raw).Regions[0];
         // The rkey UCX's tcp transport packs for every region, and an address no region has:
         // UCX's own emulation of READ copied from any such address and crashed the node on this one.

@@ -6,8 +6,8 @@ using RdmaKv.Transport.Ucx;
 namespace RdmaKv.Client;
 
 /// <summary>
-/// A client's session with a remote node over UCX: Hello with the credential, the rkey of every
-/// partition's region, requests as active messages. A failed connection is dropped and the next
+/// A client's session with a remote node over UCX: the handshake and then Hello with the
+/// credential, every partition's region, requests as active messages. A failed connection is dropped and the next
 /// request reconnects; a node that does not answer gives a <see cref="KvConnectionException"/>
 /// within <see cref="KvClientOptions.Timeout"/>.
 /// </summary>
@@ -104,7 +104,18 @@ sealed class RemoteSession : INodeSession
         UcxClientConnection connection;
         try
         {
-            connection = UcxClientConnection.Connect(_host, _port, new UcxClientOptions { Timeout = _options.Timeout, Spin = _options.RemoteSpin, MaxReplyLength = Wire.MaxFrameLength });
+            connection = UcxClientConnection.Connect(_host, _port, new UcxClientOptions
+            {
+                Timeout = _options.Timeout,
+                Spin = _options.RemoteSpin,
+                MaxReplyLength = Wire.MaxFrameLength,
+                Credential = _credential,
+                ProtocolVersion = Wire.ProtocolVersion,
+            });
+        }
+        catch (UcxRefusedException e) when (e.Verdict is UcxVerdict.Unauthorized or UcxVerdict.WrongVersion)
+        {
+            throw new KvException(e.Verdict == UcxVerdict.Unauthorized ? StoreStatus.Unauthorized : StoreStatus.UnsupportedVersion, e.Message);
         }
         catch (IOException e)
         {

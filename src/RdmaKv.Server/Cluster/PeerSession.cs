@@ -11,8 +11,8 @@ namespace RdmaKv.Server.Cluster;
 /// <summary>
 /// A node's session with another node of its cluster, for moving a slot: the owner opens
 /// the receiver's MoveIn, copies with Import, forwards the writes it applies meanwhile, and hands
-/// every node the new map. One UCX connection, authenticated in Hello with the cluster's client
-/// token. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
+/// every node the new map. One UCX connection, authenticated in the handshake and in Hello with
+/// the cluster's client token. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
 /// connection throws <see cref="PeerConnectionException"/>. Thread-safe.
 /// </summary>
 public sealed class PeerSession : IDisposable
@@ -35,7 +35,17 @@ public sealed class PeerSession : IDisposable
         UcxClientConnection connection;
         try
         {
-            connection = UcxClientConnection.Connect(host, port, new UcxClientOptions { Timeout = timeout, MaxReplyLength = Wire.MaxFrameLength });
+            connection = UcxClientConnection.Connect(host, port, new UcxClientOptions
+            {
+                Timeout = timeout,
+                MaxReplyLength = Wire.MaxFrameLength,
+                Credential = token,
+                ProtocolVersion = Wire.ProtocolVersion,
+            });
+        }
+        catch (UcxRefusedException e) when (e.Verdict is UcxVerdict.Unauthorized or UcxVerdict.WrongVersion)
+        {
+            throw new KvException(e.Verdict == UcxVerdict.Unauthorized ? StoreStatus.Unauthorized : StoreStatus.UnsupportedVersion, e.Message);
         }
         catch (IOException e)
         {

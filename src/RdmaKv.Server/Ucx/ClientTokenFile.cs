@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace RdmaKv.Server.Ucx;
 
 /// <summary>
-/// The shared secret remote clients present in Hello before they get any rkey: 32 random bytes
+/// The shared secret remote clients present in the handshake, before UCX makes anything for them, and again in Hello: 32 random bytes
 /// in hex, made on first start in the data directory with mode 0600. Clients read it from
 /// RDMAKV_TOKEN, --token or --token-file.
 /// </summary>
@@ -59,4 +59,8 @@ public static class ClientTokenFile
     public static bool Matches(string expected, string? presented) =>
         presented is not null && CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(presented));
+
+    /// <summary>Compares the UTF-8 bytes a handshake presented, in constant time.</summary>
+    public static bool Matches(string expected, ReadOnlySpan<byte> presented) =>
+        CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(expected), presented);
 }

@@ -10,13 +10,15 @@ using RdmaKv.Transport.Ucx;
 namespace RdmaKv.Server.Ucx;
 
 /// <summary>
-/// Serves remote clients over UCX: a listener on HOST:PORT, a Hello that must present the node's
-/// client token before any region is described, READs of each partition's region (one-sided with
+/// Serves remote clients over UCX: a handshake listener on HOST:PORT that checks the protocol
+/// version and the node's client token before UCX makes anything for a peer
+/// (<see cref="UcxHandshakeListener"/>), a Hello that must present the token again before any
+/// region is described, READs of each partition's region (one-sided with
 /// an rkey where the NIC checks it, else as messages this node checks: <see cref="RemoteReadPath"/>),
 /// and puts, deletes, multi-puts and fallback GETs as active messages answered on the progress
 /// thread by the same <see cref="RequestHandler"/> the local transport uses.
 /// </summary>
-public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiver
+public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiver, IUcxHandshakeHost
 {
     readonly StorageNode _node;
     readonly RequestHandler _handler;
@@ -26,7 +28,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
     readonly List<RegionRegistration>[] _registrations;            // progress thread only
     readonly ArrayBufferWriter<byte> _reply = new(1024);
     UcxWorker? _worker;
-    UcxListener? _listener;
+    UcxHandshakeListener? _handshakes;
 
     UcxNodeListener(StorageNode node, string token, ILogger log, RemoteReadPath reads)
     {
@@ -54,9 +56,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
     {
         if (endPoint.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("--listen takes an IPv4 address", nameof(endPoint));
         if (!UcxEnvironment.IsAvailable(out string? problem)) throw new InvalidOperationException(problem);
-        // A restarted node takes its port back although the old connections linger in TIME_WAIT.
-        UcxEnvironment.SetDefault("UCX_TCP_CM_REUSEADDR", "y");
-        UcxEnvironment.SetDefault("UCX_RDMA_CM_REUSEADDR", "y");
+        UcxEnvironment.ConfineNetworkDevicesTo(endPoint.Address);
         var reads = RemoteReadPaths.Resolve(node.Options.RemoteReads, UcxEnvironment.Get("UCX_TLS"));
         var listener = new UcxNodeListener(node, token, log ?? NullLogger.Instance, reads);
         string? error = null;
@@ -69,7 +69,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
                 {
                     try
                     {
-                        listener.Open(w, endPoint);
+                        listener.Open(w);
                     }
                     catch (Exception e)
                     {
@@ -79,6 +79,15 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
             });
             if (error is not null) throw new IOException($"cannot listen on {endPoint}: {error}");
             listener._worker.Stopping += _ => listener.CloseAll();
+            try
+            {
+                listener._handshakes = UcxHandshakeListener.Start(listener._worker, endPoint, listener);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"cannot listen on {endPoint}: {e.Message}", e);
+            }
+            listener.EndPoint = listener._handshakes.EndPoint;
             node.Stopping += listener.Dispose;
             return listener;
         }
@@ -89,31 +98,38 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
         }
     }
 
-    void Open(UcxWorker worker, IPEndPoint endPoint)
+    void Open(UcxWorker worker)
     {
         UcxMessaging.Register(worker, UcxMessaging.RequestId, this, Wire.MaxFrameLength);
         if (Reads == RemoteReadPath.Messages) UcxMessaging.Register(worker, MessageReads.RequestId, new ReadServer(this), MessageReads.RequestLength(MessageReads.MaxParts));
-        _listener = UcxListener.Open(worker, endPoint, Accept);
-        EndPoint = _listener.EndPoint;
     }
 
-    void Accept(UcxConnectionRequest request)
+    UcxRefusal? IUcxHandshakeHost.Check(in UcxHandshakeRequest request)
     {
-        var endpoint = request.Accept(OnEndpointError, out string? error);
-        if (endpoint is null)
-        {
-            _log.LogWarning("ucx: could not accept {Peer}: {Reason}", request.Peer, error);
-            return;
-        }
-        _connections[endpoint.Id] = new UcxConnection(request.Peer, endpoint);
+        if (request.ProtocolVersion != Wire.ProtocolVersion)
+            return new UcxRefusal(UcxVerdict.WrongVersion, $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.ProtocolVersion}");
+        if (request.Credential.IsEmpty)
+            return new UcxRefusal(UcxVerdict.Unauthorized, "this node needs a credential: set RDMAKV_TOKEN or pass --token (see the node's client-token file)");
+        return ClientTokenFile.Matches(_token, request.Credential.Span) ? null : new UcxRefusal(UcxVerdict.Unauthorized, "wrong credential");
+    }
+
+    void IUcxHandshakeHost.Refused(string peer, string reason)
+    {
+        _node.Counters.CountError("ucx", $"refused {peer}: {reason}");
+        _log.LogInformation("ucx: refused {Peer}: {Reason}", peer, reason);
+    }
+
+    void IUcxHandshakeHost.Connected(UcxEndpoint endpoint, string peer)
+    {
+        _connections[endpoint.Id] = new UcxConnection(peer, endpoint);
         ConnectionCount = _connections.Count;
         Interlocked.Increment(ref _node.Counters.Connections);
         Interlocked.Increment(ref _node.Counters.ConnectionsOpen);
-        _log.LogInformation("ucx: {Peer} connected", request.Peer);
+        _log.LogInformation("ucx: {Peer} connected", peer);
     }
 
     // Closing inside UCX's callback is not allowed: do it once the callback has returned.
-    void OnEndpointError(nint endpoint, int status) => _worker!.Post(new CloseWork(this, endpoint, status));
+    void IUcxHandshakeHost.EndpointFailed(nint endpoint, int status) => _worker!.Post(new CloseWork(this, endpoint, status));
 
     sealed class CloseWork(UcxNodeListener listener, nint endpoint, int status) : IUcxWork
     {
@@ -276,7 +292,6 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
     void CloseAll()
     {
         foreach (var c in _connections.Values.ToList()) Close(c);
-        _listener?.Dispose();
         foreach (var list in _registrations)
         {
             foreach (var r in list) r.Destroy();
@@ -287,6 +302,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
     public void Dispose()
     {
         _node.Stopping -= Dispose;
+        _handshakes?.Dispose(); // no new endpoints while the worker stops
         _worker?.Dispose();
     }
 }

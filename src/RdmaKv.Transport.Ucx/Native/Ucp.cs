@@ -32,19 +32,10 @@ static unsafe partial class Ucp
     public const uint WakeupTx = 1 << 10;
     public const uint WakeupRx = 1 << 11;
 
-    // ucp_listener_params_t
-    public const ulong ListenerParamSockAddr = 1 << 0;
-    public const ulong ListenerParamConnHandler = 1 << 2;
-    public const ulong ListenerAttrSockAddr = 1 << 0;
-    public const ulong ConnRequestAttrClientAddress = 1 << 0;
-
     // ucp_ep_params_t
+    public const ulong EpParamRemoteAddress = 1 << 0;
     public const ulong EpParamErrHandlingMode = 1 << 1;
     public const ulong EpParamErrHandler = 1 << 2;
-    public const ulong EpParamSockAddr = 1 << 4;
-    public const ulong EpParamFlags = 1 << 5;
-    public const ulong EpParamConnRequest = 1 << 6;
-    public const uint EpFlagClientServer = 1 << 0;
     public const int ErrHandlingModePeer = 1;
     public const uint EpCloseFlagForce = 1 << 0;
 
@@ -105,20 +96,11 @@ static unsafe partial class Ucp
     [LibraryImport(Library, EntryPoint = "ucp_worker_set_am_recv_handler")]
     public static partial int WorkerSetAmRecvHandler(nint worker, UcpAmHandlerParam* parameters);
 
-    [LibraryImport(Library, EntryPoint = "ucp_listener_create")]
-    public static partial int ListenerCreate(nint worker, UcpListenerParams* parameters, nint* listener);
+    [LibraryImport(Library, EntryPoint = "ucp_worker_get_address")]
+    public static partial int WorkerGetAddress(nint worker, nint* address, nuint* length);
 
-    [LibraryImport(Library, EntryPoint = "ucp_listener_destroy")]
-    public static partial void ListenerDestroy(nint listener);
-
-    [LibraryImport(Library, EntryPoint = "ucp_listener_query")]
-    public static partial int ListenerQuery(nint listener, UcpListenerAttr* attributes);
-
-    [LibraryImport(Library, EntryPoint = "ucp_listener_reject")]
-    public static partial int ListenerReject(nint listener, nint connRequest);
-
-    [LibraryImport(Library, EntryPoint = "ucp_conn_request_query")]
-    public static partial int ConnRequestQuery(nint connRequest, UcpConnRequestAttr* attributes);
+    [LibraryImport(Library, EntryPoint = "ucp_worker_release_address")]
+    public static partial void WorkerReleaseAddress(nint worker, nint address);
 
     [LibraryImport(Library, EntryPoint = "ucp_ep_create")]
     public static partial int EpCreate(nint worker, UcpEpParams* parameters, nint* endpoint);

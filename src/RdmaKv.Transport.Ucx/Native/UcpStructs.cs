@@ -44,17 +44,6 @@ struct UcsSockAddr
 }
 
 [StructLayout(LayoutKind.Sequential)]
-struct UcpListenerParams
-{
-    public ulong FieldMask;
-    public UcsSockAddr SockAddr;
-    public nint AcceptCallback;
-    public nint AcceptArg;
-    public nint ConnCallback;
-    public nint ConnArg;
-}
-
-[StructLayout(LayoutKind.Sequential)]
 struct UcpEpParams
 {
     public ulong FieldMask;
@@ -111,29 +100,4 @@ struct UcpAmRecvParam
 {
     public ulong RecvAttr;
     public nint ReplyEp;
-}
-
-[StructLayout(LayoutKind.Sequential)]
-unsafe struct UcpListenerAttr
-{
-    public ulong FieldMask;
-    public fixed byte SockAddr[128]; // struct sockaddr_storage
-}
-
-[StructLayout(LayoutKind.Sequential)]
-unsafe struct UcpConnRequestAttr
-{
-    public ulong FieldMask;
-    public fixed byte ClientAddress[128]; // struct sockaddr_storage
-    public ulong ClientId;
-}
-
-/// <summary>struct sockaddr_in, network byte order in port and address.</summary>
-[StructLayout(LayoutKind.Sequential)]
-unsafe struct SockAddrIn
-{
-    public ushort Family;
-    public ushort Port;
-    public uint Address;
-    public fixed byte Zero[8];
 }
