@@ -19,6 +19,7 @@ static class AdminFloodLoad
         int seconds = int.Parse(args.GetValueOrDefault("seconds", "5"), CultureInfo.InvariantCulture);
         int connections = int.Parse(args.GetValueOrDefault("connections", "16"), CultureInfo.InvariantCulture);
         string[] targets = args.GetValueOrDefault("paths", "/metrics,/health/live").Split(',');
+        int rounds = int.Parse(args.GetValueOrDefault("rounds", "1"), CultureInfo.InvariantCulture);
         string name = $"bench-flood-{Environment.ProcessId}";
         string data = Directory.CreateTempSubdirectory("rdmakv-bench-flood-").FullName;
         int port = FreePort();
@@ -31,13 +32,18 @@ static class AdminFloodLoad
             using var client = KvClient.Connect("local:" + name);
             var value = new byte[100];
             for (int i = 0; i < 100_000; i++) client.Put(Key(i), value); // warm up: JIT tiers, every key exists
-            Console.WriteLine($"phase            puts/s   p50 us   p99 us   max ms   flood");
-            Phase(client, value, seconds, "quiet", null);
-            foreach (string path in targets)
+            Console.WriteLine($"phase            puts/s   p50 us   p99 us   max ms  node CPU: data, other  flood");
+            var rates = new Dictionary<string, List<double>>();
+            void Record(string label, double rate) => (rates.TryGetValue(label, out var list) ? list : rates[label] = []).Add(rate);
+            for (int round = 0; round < rounds; round++)
             {
-                Phase(client, value, seconds, "flood " + path, Flooder($"http://127.0.0.1:{port}{path}", connections));
-                Phase(client, value, seconds, "quiet", null);
+                Record("quiet", Phase(client, value, seconds, "quiet", null, server.Id));
+                foreach (string path in targets)
+                    Record("flood " + path, Phase(client, value, seconds, "flood " + path, Flooder($"http://127.0.0.1:{port}{path}", connections), server.Id));
             }
+            // The machine's other load moves every phase; medians over rounds compare like with like.
+            foreach (var (label, list) in rates)
+                Console.WriteLine($"median of {list.Count} {label}: {list.Order().ElementAt(list.Count / 2):N0} puts/s");
             return 0;
         }
         finally
@@ -56,11 +62,12 @@ static class AdminFloodLoad
 
     static byte[] Key(long i) => Encoding.UTF8.GetBytes($"flood:{i % 5000}");
 
-    /// <summary>Puts for <paramref name="seconds"/> (while <paramref name="flood"/> runs, when given) and prints one line.</summary>
-    static void Phase(KvClient client, byte[] value, int seconds, string label, Process? flood)
+    /// <summary>Puts for <paramref name="seconds"/> (while <paramref name="flood"/> runs, when given), prints one line, returns puts/s.</summary>
+    static double Phase(KvClient client, byte[] value, int seconds, string label, Process? flood, int node)
     {
         var latencies = new List<long>(1 << 20);
         if (flood is not null) WaitFor(flood, "flooding");
+        var (data0, other0) = NodeCpu(node);
         var clock = Stopwatch.StartNew();
         long end = Stopwatch.Frequency * seconds;
         for (long i = 0; clock.ElapsedTicks < end; i++)
@@ -70,6 +77,7 @@ static class AdminFloodLoad
             latencies.Add(Stopwatch.GetTimestamp() - t0);
         }
         double elapsed = clock.Elapsed.TotalSeconds;
+        var (data1, other1) = NodeCpu(node);
         string floodReport = "";
         if (flood is not null)
         {
@@ -80,7 +88,35 @@ static class AdminFloodLoad
         }
         latencies.Sort();
         double Us(double q) => latencies[(int)(q * (latencies.Count - 1))] * 1e6 / Stopwatch.Frequency;
-        Console.WriteLine($"{label,-16} {latencies.Count / elapsed,7:N0} {Us(0.5),8:F1} {Us(0.99),8:F1} {Us(1) / 1000,8:F1}   {floodReport}");
+        Console.WriteLine($"{label,-16} {latencies.Count / elapsed,7:N0} {Us(0.5),8:F1} {Us(0.99),8:F1} {Us(1) / 1000,8:F1}  {(data1 - data0) / elapsed,8:P0} {(other1 - other0) / elapsed,6:P0}   {floodReport}");
+        return latencies.Count / elapsed;
+    }
+
+    /// <summary>
+    /// CPU seconds the node's threads have used, from /proc: its own threads (named rdmakv-*: the
+    /// local connections, the log committer) and the rest (thread pool, Kestrel, GC: the admin plane's share).
+    /// </summary>
+    static (double Data, double Other) NodeCpu(int pid)
+    {
+        double data = 0, other = 0;
+        foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue; // the thread ended
+            }
+            int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+            string[] fields = stat[(close + 2)..].Split(' ');
+            double seconds = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            if (stat[(open + 1)..close].StartsWith("rdmakv-", StringComparison.Ordinal)) data += seconds;
+            else other += seconds;
+        }
+        return (data, other);
     }
 
     static Process Flooder(string url, int connections)

@@ -8,7 +8,7 @@ using RdmaKv.Benchmarks;
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- recovery [keys=1000000] [tail=100000] [value=1024]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- hit-ratio [region=32m] [factor=8] [value=1024]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- move [keys=40000] [value=1024] [seconds=3]   (latency while a partition moves)
-// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- admin-flood [seconds=5] [connections=16] [paths=/metrics,/health/live] [server=path/to/rdmakv-server.dll]   (local puts while the admin plane is flooded)
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- admin-flood [seconds=5] [connections=16] [paths=/metrics,/health/live] [rounds=1] [server=path/to/rdmakv-server.dll]   (local puts while the admin plane is flooded)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- bdn   (BenchmarkDotNet, allocation check of TryGet)
 if (args.Length == 0)
 {
