@@ -94,7 +94,8 @@ static class AdminFloodLoad
 
     /// <summary>
     /// CPU seconds the node's threads have used, from /proc: its own threads (named rdmakv-*: the
-    /// local connections, the log committer) and the rest (thread pool, Kestrel, GC: the admin plane's share).
+    /// local connections, the log committer) and the rest (the thread pool, which runs Kestrel and
+    /// the admin plane and also FASTER's I/O completions; GC).
     /// </summary>
     static (double Data, double Other) NodeCpu(int pid)
     {
