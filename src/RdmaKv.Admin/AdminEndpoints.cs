@@ -15,15 +15,15 @@ static class AdminEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/node", (NodeSlot slot, AdminOptions options) => WithNode(slot, node => TypedResults.Ok(NodeInfo(node, options))));
+        api.MapGet("/node", (NodeSlot slot, AdminOptions options, HttpContext http) => WithNode(slot, node => TypedResults.Ok(NodeInfo(node, options, ShowsPaths(http)))));
         api.MapGet("/stats", (NodeSlot slot, StatsSampler sampler) => WithNode(slot, node => TypedResults.Ok(Stats(node, sampler))));
         api.MapGet("/partitions", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(Partitions(node))));
-        api.MapGet("/cluster", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(Cluster(node))));
+        api.MapGet("/cluster", (NodeSlot slot, HttpContext http) => WithNode(slot, node => TypedResults.Ok(Cluster(node, ShowsPaths(http)))));
         api.MapGet("/errors", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(node.RecentErrors.Snapshot())));
-        api.MapGet("/dashboard", (NodeSlot slot, StatsSampler sampler, AdminOptions options, long? since) =>
+        api.MapGet("/dashboard", (NodeSlot slot, StatsSampler sampler, AdminOptions options, HttpContext http, long? since) =>
             WithNode(slot, node => TypedResults.Ok(new
             {
-                node = NodeInfo(node, options),
+                node = NodeInfo(node, options, ShowsPaths(http)),
                 intervalMs = (long)options.SampleInterval.TotalMilliseconds,
                 samples = sampler.Since(since ?? 0),
                 partitions = Partitions(node),
@@ -56,7 +56,10 @@ static class AdminEndpoints
         }
     }
 
-    static object NodeInfo(IAdminNode node, AdminOptions options) => new
+    /// <summary>File system paths (data directory, region files) are shown only with the admin token.</summary>
+    static bool ShowsPaths(HttpContext http) => http.User.Identity?.IsAuthenticated == true;
+
+    static object NodeInfo(IAdminNode node, AdminOptions options, bool paths) => new
     {
         name = node.Name,
         version = Version,
@@ -64,7 +67,7 @@ static class AdminEndpoints
         startedAt = node.StartedAt,
         uptimeSeconds = Math.Round((DateTimeOffset.UtcNow - node.StartedAt).TotalSeconds, 1),
         partitions = node.View().PartitionCount,
-        dataDirectory = Path.GetFullPath(node.DataDirectory),
+        dataDirectory = paths ? Path.GetFullPath(node.DataDirectory) : null,
         adminUrls = options.Urls,
         ready = node.Readiness().All(c => c.Ready),
         readiness = node.Readiness(),
@@ -188,7 +191,7 @@ static class AdminEndpoints
     /// its own, itself and its local partitions. The hash seed is left out: whoever knows it can
     /// craft keys that collide; clients get it in their handshake.
     /// </summary>
-    static object Cluster(IAdminNode node)
+    static object Cluster(IAdminNode node, bool paths)
     {
         if (node.ClusterMap is { } map)
         {
@@ -211,7 +214,7 @@ static class AdminEndpoints
                     name = view.NodeName,
                     protocolVersion = view.ProtocolVersion,
                     partitionCount = view.PartitionCount,
-                    regions = view.Regions.Select(r => new { partition = r.Partition, generation = r.Generation, length = r.Length, path = r.Path }),
+                    regions = view.Regions.Select(r => new { partition = r.Partition, generation = r.Generation, length = r.Length, path = paths ? r.Path : null }),
                 },
             },
             partitions = view.Regions.Select(r => new { partition = r.Partition, node = view.NodeName }),

@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace RdmaKv.Admin;
 
@@ -67,6 +67,7 @@ public sealed class AdminPlane : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
         });
 
         var services = builder.Services;
@@ -77,6 +78,8 @@ public sealed class AdminPlane : IAsyncDisposable
         services.AddHostedService(sp => sp.GetRequiredService<StatsSampler>());
         services.AddSingleton<MetricsExporter>();
         services.AddProblemDetails();
+        AdminProtection.AddHostFilter(services, options);
+        AdminProtection.AddRateLimits(services, options);
         // The core of authentication only: AddAuthentication would bring in data protection, which
         // writes a key ring under the user's home directory that nothing here needs.
         services.AddWebEncoders();
@@ -93,15 +96,19 @@ public sealed class AdminPlane : IAsyncDisposable
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseHostFiltering();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        // After authentication: a request with the admin token is not limited.
+        app.UseRateLimiter();
         app.UseAuthorization();
         AdminEndpoints.Map(app);
         ClusterEndpoints.Map(app);
         HealthEndpoints.Map(app);
         DashboardEndpoints.Map(app);
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExporter>().Registry);
+        app.MapGet("/metrics", async (MetricsExporter metrics, CancellationToken cancel) =>
+            TypedResults.Bytes(await metrics.RenderAsync(cancel), "text/plain; version=0.0.4; charset=utf-8"));
         return new AdminPlane(app, options, token);
     }
 

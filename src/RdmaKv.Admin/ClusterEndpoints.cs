@@ -33,12 +33,15 @@ static class ClusterEndpoints
                     return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, true, counters.GetValueOrDefault(StatNames.Keys), counters.GetValueOrDefault(StatNames.Puts), null);
                 }
                 if (n.Admin is null) return new NodeRow(n.Id, n.Ucx, null, owned, false, false, null, null, "no admin URL in the cluster map");
+                // Whatever the map holds, only an http(s) URL is asked or linked.
+                if (!Uri.TryCreate(n.Admin, UriKind.Absolute, out var admin) || (admin.Scheme != Uri.UriSchemeHttp && admin.Scheme != Uri.UriSchemeHttps))
+                    return new NodeRow(n.Id, n.Ucx, null, owned, false, false, null, null, "the admin URL in the cluster map is not an http or https URL");
                 try
                 {
-                    var stats = await Peers.GetFromJsonAsync<JsonElement>(new Uri(new Uri(n.Admin), "api/stats"), cancel);
+                    var stats = await Peers.GetFromJsonAsync<JsonElement>(new Uri(admin, "api/stats"), cancel);
                     return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, false, stats.GetProperty("keys").GetInt64(), stats.GetProperty("operations").GetProperty("puts").GetInt64(), null);
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException or NotSupportedException or UriFormatException or FormatException)
                 {
                     return new NodeRow(n.Id, n.Ucx, n.Admin, owned, false, false, null, null, e.Message);
                 }

@@ -45,6 +45,8 @@ static class KeyEndpoints
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
         long limit = Math.Min(options.MaxRequestBodyBytes, Limits.MaxValueLength);
         if (http.Request.ContentLength > limit) return TooLarge(limit);
+        // Kestrel's own limit counts a chunked body's framing too; ReadBody counts value bytes.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit) bodyLimit.MaxRequestBodySize = null;
         byte[]? value;
         try
         {
@@ -94,21 +96,27 @@ static class KeyEndpoints
 
     /// <summary>
     /// The key from the raw request target (Request.Path has already decoded all but %2F, which
-    /// would make "a/b" and "a%2Fb" the same key), checked against the key limits.
+    /// would make "a/b" and "a%2Fb" the same key), checked against the key limits. The prefix is
+    /// matched ignoring case, as routing matches it: /API/KEYS/x names the key "x".
     /// </summary>
     static bool TryKey(HttpContext http, out byte[] key, out IResult bad)
     {
         string raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
-        int start = raw.IndexOf(Prefix, StringComparison.Ordinal);
+        int start = raw.IndexOf(Prefix, StringComparison.OrdinalIgnoreCase);
         if (start < 0)
         {
             raw = http.Request.PathBase + http.Request.Path.ToUriComponent();
-            start = raw.IndexOf(Prefix, StringComparison.Ordinal);
+            start = raw.IndexOf(Prefix, StringComparison.OrdinalIgnoreCase);
+        }
+        key = [];
+        if (start < 0)
+        {
+            bad = Problems.Result(StatusCodes.Status400BadRequest, $"the key must follow {Prefix} in the request target", "Bad key");
+            return false;
         }
         string encoded = raw[(start + Prefix.Length)..];
         int query = encoded.IndexOf('?');
         if (query >= 0) encoded = encoded[..query];
-        key = [];
         if (!TryPercentDecode(encoded, out key))
         {
             bad = Problems.Result(StatusCodes.Status400BadRequest, "the key has a '%' that is not followed by two hex digits", "Bad key");

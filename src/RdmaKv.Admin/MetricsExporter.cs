@@ -8,6 +8,9 @@ namespace RdmaKv.Admin;
 /// nodes may live in one test process). Nothing is counted twice: before each scrape, totals are
 /// copied from the node's counters and each latency histogram's new observations are replayed
 /// bucket by bucket at their exact mean, so bucket counts and _sum match what the node measured.
+/// A rendering is served again for <see cref="AdminOptions.MetricsCacheDuration"/>: a scrape
+/// reads every partition's stats under its writer's lock and the process's stats from /proc,
+/// so a flood of scrapes must not do that per request.
 /// </summary>
 public sealed class MetricsExporter
 {
@@ -24,19 +27,25 @@ public sealed class MetricsExporter
 
     readonly NodeSlot _slot;
     readonly Lock _lock = new();
-    readonly Counter _requests, _adminRequests, _errors, _badFrames, _bytesIn, _connections, _grows, _cuckooMoves, _evictions, _promotions, _recentErrors;
+    readonly Counter _renders, _requests, _adminRequests, _errors, _badFrames, _bytesIn, _connections, _grows, _cuckooMoves, _evictions, _promotions, _recentErrors;
     readonly Gauge _connectionsOpen, _keys, _ready, _info, _partitionKeys, _loadFactor, _buckets, _generation, _regionBytes,
         _extentCapacity, _extentLive, _fragmentation, _otherStats;
     readonly Histogram _latency;
     readonly Dictionary<string, LatencySnapshot> _exported = [];
     IAdminNode? _exportedNode;
+    readonly TimeSpan _cacheFor;
+    readonly SemaphoreSlim _rendering = new(1, 1);
+    byte[] _rendered = [];
+    long _renderedAt;
 
-    public MetricsExporter(NodeSlot slot)
+    public MetricsExporter(NodeSlot slot, AdminOptions options)
     {
         _slot = slot;
+        _cacheFor = options.MetricsCacheDuration;
         Registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
         var f = Metrics.WithCustomRegistry(Registry);
+        _renders = f.CreateCounter("rdmakv_metrics_renders_total", "Renderings of this text; scrapes within the cache duration of one get its text again.");
         _requests = f.CreateCounter("rdmakv_requests_total", "Requests the node answered over its transports, by operation.", "operation");
         _adminRequests = f.CreateCounter("rdmakv_admin_requests_total", "Key operations through the admin HTTP API, by operation.", "operation");
         _errors = f.CreateCounter("rdmakv_request_errors_total", "Requests that failed (not counting 'not found').");
@@ -72,6 +81,34 @@ public sealed class MetricsExporter
     }
 
     public CollectorRegistry Registry { get; }
+
+    /// <summary>The Prometheus text format (0.0.4): the last rendering while it is fresh, else a new one.</summary>
+    public async Task<byte[]> RenderAsync(CancellationToken cancel)
+    {
+        if (Fresh()) return Volatile.Read(ref _rendered);
+        // One rendering at a time; scrapes that waited for it take its result.
+        await _rendering.WaitAsync(cancel);
+        try
+        {
+            if (Fresh()) return _rendered;
+            using var text = new MemoryStream();
+            _renders.Inc();
+            await Registry.CollectAndExportAsTextAsync(text, cancel);
+            Volatile.Write(ref _rendered, text.ToArray());
+            Volatile.Write(ref _renderedAt, System.Diagnostics.Stopwatch.GetTimestamp());
+            return _rendered;
+        }
+        finally
+        {
+            _rendering.Release();
+        }
+    }
+
+    bool Fresh()
+    {
+        long at = Volatile.Read(ref _renderedAt);
+        return at != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(at) < _cacheFor;
+    }
 
     void Update()
     {

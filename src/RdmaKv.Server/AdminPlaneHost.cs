@@ -19,7 +19,7 @@ static class AdminPlaneHost
             log.LogInformation("Admin plane is off (--admin-urls none)");
             return null;
         }
-        var admin = AdminPlane.Create(new AdminOptions { Urls = options.AdminUrls, DataDirectory = options.DataDirectory, TokenFile = options.AdminTokenFile }, logs);
+        var admin = AdminPlane.Create(options.AdminPlaneOptions(), logs);
         try
         {
             await admin.StartAsync(cancel);

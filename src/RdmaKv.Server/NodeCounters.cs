@@ -30,20 +30,44 @@ public sealed class NodeCounters
     public long ClientChecksumFailures;
     public long ClientFallbacks;
 
-    /// <summary>Adds a client's report; unknown names and negative counts are ignored.</summary>
-    public void AddClientReport(IReadOnlyDictionary<string, long> report)
+    /// <summary>
+    /// The most one count of one report may be: far above what a reading thread does between
+    /// reports (about 10^7 lookups a second), far below what could overflow a total.
+    /// </summary>
+    public const long MaxReportedCount = 1L << 48;
+
+    /// <summary>
+    /// Adds a client's report; unknown names are ignored. A report with a negative count or one
+    /// above <see cref="MaxReportedCount"/> is refused whole (false) and adds nothing. Totals
+    /// saturate at <see cref="long.MaxValue"/> instead of wrapping.
+    /// </summary>
+    public bool AddClientReport(IReadOnlyDictionary<string, long> report)
     {
+        foreach (var (_, count) in report)
+            if (count is < 0 or > MaxReportedCount) return false;
         foreach (var (name, count) in report)
         {
-            if (count <= 0) continue;
             switch (name)
             {
-                case StatNames.Reported.Lookups: Interlocked.Add(ref ClientLookups, count); break;
-                case StatNames.Reported.CacheHits: Interlocked.Add(ref ClientCacheHits, count); break;
-                case StatNames.Reported.Retries: Interlocked.Add(ref ClientRetries, count); break;
-                case StatNames.Reported.ChecksumFailures: Interlocked.Add(ref ClientChecksumFailures, count); break;
-                case StatNames.Reported.Fallbacks: Interlocked.Add(ref ClientFallbacks, count); break;
+                case StatNames.Reported.Lookups: AddSaturating(ref ClientLookups, count); break;
+                case StatNames.Reported.CacheHits: AddSaturating(ref ClientCacheHits, count); break;
+                case StatNames.Reported.Retries: AddSaturating(ref ClientRetries, count); break;
+                case StatNames.Reported.ChecksumFailures: AddSaturating(ref ClientChecksumFailures, count); break;
+                case StatNames.Reported.Fallbacks: AddSaturating(ref ClientFallbacks, count); break;
             }
+        }
+        return true;
+    }
+
+    static void AddSaturating(ref long total, long count)
+    {
+        long seen = Volatile.Read(ref total);
+        while (true)
+        {
+            long next = seen > long.MaxValue - count ? long.MaxValue : seen + count;
+            long was = Interlocked.CompareExchange(ref total, next, seen);
+            if (was == seen) return;
+            seen = was;
         }
     }
 

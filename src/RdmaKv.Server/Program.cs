@@ -19,6 +19,12 @@ var root = new RootCommand("RdmaKv storage node: serves its partitions to local 
 };
 var adminUrls = new Option<string>("--admin-urls") { Description = "where the admin plane (HTTP API, /metrics, /health, dashboard) listens, ';'-separated, or 'none'", DefaultValueFactory = _ => defaults.AdminUrls };
 root.Options.Add(adminUrls);
+var adminHosts = new Option<string?>("--admin-hosts") { Description = "host names the admin plane answers besides localhost, 127.0.0.1, [::1], its --admin-urls hosts and this machine's name, ';'-separated, or '*' for any" };
+var adminRateLimit = new Option<int>("--admin-rate-limit") { Description = "admin requests per second each address may make without the admin token (twice that in a burst); beyond it 429", DefaultValueFactory = _ => defaults.AdminRateLimit };
+var adminMetricsCache = new Option<int>("--admin-metrics-cache-ms") { Description = "how long one rendering of /metrics is served again, in milliseconds (0: every scrape renders)", DefaultValueFactory = _ => (int)defaults.AdminMetricsCache.TotalMilliseconds };
+root.Options.Add(adminHosts);
+root.Options.Add(adminRateLimit);
+root.Options.Add(adminMetricsCache);
 var durability = DurabilityCommandLine.AddTo(root);
 var listen = RemoteAccess.AddTo(root, defaults);
 var remoteReads = RemoteAccess.AddReadsTo(root);
@@ -57,7 +63,13 @@ root.SetAction(async (parse, cancel) =>
         MemoryBytes = memoryBytes,
         Partitions = parse.GetValue(partitions),
     };
-    options = options with { AdminUrls = parse.GetValue(adminUrls)! };
+    options = options with
+    {
+        AdminUrls = parse.GetValue(adminUrls)!,
+        AdminHosts = parse.GetValue(adminHosts),
+        AdminRateLimit = parse.GetValue(adminRateLimit),
+        AdminMetricsCache = TimeSpan.FromMilliseconds(parse.GetValue(adminMetricsCache)),
+    };
     if (!durability.TryApply(parse, ref options, out string? durabilityError))
     {
         Console.Error.WriteLine(durabilityError);

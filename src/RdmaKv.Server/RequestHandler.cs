@@ -86,8 +86,8 @@ public sealed class RequestHandler(StorageNode node)
                 MultiPut(request, reply);
                 return;
             case MessageType.ClientReport:
-                node.Counters.AddClientReport(request.Stats!);
-                MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+                if (node.Counters.AddClientReport(request.Stats!)) MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok);
+                else MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"a reported count is negative or above {NodeCounters.MaxReportedCount}; the report was not added");
                 return;
             case MessageType.Stats:
                 MessageEncoder.StatsReply(reply, request.Id, node.Stats());

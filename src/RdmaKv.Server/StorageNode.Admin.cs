@@ -34,7 +34,8 @@ public sealed partial class StorageNode : IAdminNode
         [
             // The node exists only once Start has recovered the store and rebuilt the regions.
             new ReadinessCheck("recovery", true, $"finished: {Recovery.Describe()}"),
-            new ReadinessCheck("local transport", running, running ? $"listening on {NodeDirectory.SocketPath}" : "stopping"),
+            // The name, not the socket's path: readiness is shown without the admin token.
+            new ReadinessCheck("local transport", running, running ? $"listening for local:{Name}" : "stopping"),
         ];
     }
 

@@ -37,6 +37,15 @@ public sealed record StorageNodeOptions
     /// <summary>Where the admin plane (HTTP API, /metrics, /health, dashboard) listens, ';'-separated; "none" turns it off.</summary>
     public string AdminUrls { get; init; } = Admin.AdminOptions.DefaultUrls;
 
+    /// <summary>Host names the admin plane answers besides loopback, its own listen hosts and the machine's name, ';'-separated ("*": any).</summary>
+    public string? AdminHosts { get; init; }
+
+    /// <summary>Requests per second each address may make to the admin plane without the admin token (twice that in a burst).</summary>
+    public int AdminRateLimit { get; init; } = Admin.AdminOptions.DefaultUnauthenticatedPerSecond;
+
+    /// <summary>How long the admin plane serves one rendering of /metrics again.</summary>
+    public TimeSpan AdminMetricsCache { get; init; } = Admin.AdminOptions.DefaultMetricsCacheDuration;
+
     /// <summary>When a write is on disk relative to its reply: none, async (the default) or sync. See README "Durability".</summary>
     public Storage.DurabilityMode Durability { get; init; } = Storage.DurabilityMode.Async;
 
@@ -79,6 +88,19 @@ public sealed record StorageNodeOptions
         if ((ClusterFile is null) != (NodeId is null))
             throw new ArgumentException("--cluster and --node-id go together: the cluster file, and which of its nodes this is");
         if (!string.Equals(AdminUrls, "none", StringComparison.OrdinalIgnoreCase))
-            new Admin.AdminOptions { Urls = AdminUrls, DataDirectory = DataDirectory }.Validate();
+            AdminPlaneOptions().Validate();
     }
+
+    /// <summary>The admin plane's options as this node's options set them.</summary>
+    public Admin.AdminOptions AdminPlaneOptions() => new()
+    {
+        Urls = AdminUrls,
+        DataDirectory = DataDirectory,
+        TokenFile = AdminTokenFile,
+        AllowedHosts = AdminHosts,
+        UnauthenticatedPerSecond = AdminRateLimit,
+        UnauthenticatedBurst = 2 * AdminRateLimit,
+        UnauthenticatedTotalPerSecond = Math.Max(AdminRateLimit, Admin.AdminOptions.DefaultUnauthenticatedTotalPerSecond),
+        MetricsCacheDuration = AdminMetricsCache,
+    };
 }

@@ -45,8 +45,8 @@ sealed class InProcessNode : IAsyncDisposable
         StorageNode? node = null;
         try
         {
-            // Samples only when a test takes one, so rates are what the test did.
-            admin = AdminPlane.Create(new AdminOptions { DataDirectory = dataDirectory, SampleInterval = TimeSpan.FromMinutes(1) }, configure: b => b.WebHost.UseTestServer());
+            // Samples only when a test takes one, so rates are what the test did; every scrape renders.
+            admin = AdminPlane.Create(new AdminOptions { DataDirectory = dataDirectory, SampleInterval = TimeSpan.FromMinutes(1), MetricsCacheDuration = TimeSpan.Zero }, configure: b => b.WebHost.UseTestServer());
             await admin.StartAsync();
             node = StorageNode.Start(options);
             admin.Attach(node);

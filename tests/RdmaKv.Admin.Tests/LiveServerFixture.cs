@@ -17,8 +17,9 @@ public sealed class LiveServerFixture : IDisposable
 
     public LiveServerFixture()
     {
-        // No checkpoint timer: tests count the checkpoints they ask for.
-        Server = new ServerProcess(extra: ["--checkpoint-interval", "0"]);
+        // No checkpoint timer: tests count the checkpoints they ask for. No /metrics cache: tests
+        // scrape before and after a load.
+        Server = new ServerProcess(extra: ["--checkpoint-interval", "0", "--admin-metrics-cache-ms", "0"]);
         try
         {
             AdminUrl = Server.WaitUntilUp();

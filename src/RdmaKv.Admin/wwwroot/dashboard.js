@@ -277,7 +277,7 @@
         tr.dataset.node = n.id;
         const cell = (text) => { const td = document.createElement("td"); td.textContent = text; return td; };
         const link = document.createElement("td");
-        if (n.admin && !n.self) {
+        if (n.admin && !n.self && /^https?:\/\//i.test(n.admin)) {
           const a = document.createElement("a");
           a.href = n.admin;
           a.textContent = "open";
