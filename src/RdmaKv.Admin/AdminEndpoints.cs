@@ -15,13 +15,13 @@ static class AdminEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/node", (NodeSlot slot, AdminOptions options, HttpContext http) => WithNode(slot, node => TypedResults.Ok(NodeInfo(node, options, ShowsPaths(http)))));
-        api.MapGet("/stats", (NodeSlot slot, StatsSampler sampler) => WithNode(slot, node => TypedResults.Ok(Stats(node, sampler))));
-        api.MapGet("/partitions", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(Partitions(node))));
-        api.MapGet("/cluster", (NodeSlot slot, HttpContext http) => WithNode(slot, node => TypedResults.Ok(Cluster(node, ShowsPaths(http)))));
-        api.MapGet("/errors", (NodeSlot slot) => WithNode(slot, node => TypedResults.Ok(node.RecentErrors.Snapshot())));
-        api.MapGet("/dashboard", (NodeSlot slot, StatsSampler sampler, AdminOptions options, HttpContext http, long? since) =>
-            WithNode(slot, node => TypedResults.Ok(new
+        api.MapGet("/node", (NodeHolder holder, AdminOptions options, HttpContext http) => WithNode(holder, node => TypedResults.Ok(NodeInfo(node, options, ShowsPaths(http)))));
+        api.MapGet("/stats", (NodeHolder holder, StatsSampler sampler) => WithNode(holder, node => TypedResults.Ok(Stats(node, sampler))));
+        api.MapGet("/partitions", (NodeHolder holder) => WithNode(holder, node => TypedResults.Ok(Partitions(node))));
+        api.MapGet("/cluster", (NodeHolder holder, HttpContext http) => WithNode(holder, node => TypedResults.Ok(Cluster(node, ShowsPaths(http)))));
+        api.MapGet("/errors", (NodeHolder holder) => WithNode(holder, node => TypedResults.Ok(node.RecentErrors.Snapshot())));
+        api.MapGet("/dashboard", (NodeHolder holder, StatsSampler sampler, AdminOptions options, HttpContext http, long? since) =>
+            WithNode(holder, node => TypedResults.Ok(new
             {
                 node = NodeInfo(node, options, ShowsPaths(http)),
                 intervalMs = (long)options.SampleInterval.TotalMilliseconds,
@@ -29,15 +29,15 @@ static class AdminEndpoints
                 partitions = Partitions(node),
                 errors = node.RecentErrors.Snapshot(),
             })));
-        api.MapPost("/checkpoint", (NodeSlot slot) => WithNode(slot, Checkpoint)).RequireAuthorization(AdminPlane.TokenPolicy);
-        api.MapPost("/cluster/move", (NodeSlot slot, MoveRequest move) => WithNode(slot, node => Move(node, move))).RequireAuthorization(AdminPlane.TokenPolicy);
+        api.MapPost("/checkpoint", (NodeHolder holder) => WithNode(holder, Checkpoint)).RequireAuthorization(AdminPlane.TokenPolicy);
+        api.MapPost("/cluster/move", (NodeHolder holder, MoveRequest move) => WithNode(holder, node => Move(node, move))).RequireAuthorization(AdminPlane.TokenPolicy);
         KeyEndpoints.Map(api);
     }
 
     /// <summary>Runs <paramref name="answer"/> with the node, or answers 503 while there is none.</summary>
-    public static IResult WithNode(NodeSlot slot, Func<IAdminNode, IResult> answer)
+    public static IResult WithNode(NodeHolder holder, Func<IAdminNode, IResult> answer)
     {
-        var node = slot.Node;
+        var node = holder.Node;
         return node is null
             ? Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available")
             : answer(node);

@@ -31,7 +31,7 @@ public sealed class AdminPlane : IAsyncDisposable
 
     public AdminOptions Options { get; }
     public AdminToken Token { get; }
-    public NodeSlot Slot => _app.Services.GetRequiredService<NodeSlot>();
+    public NodeHolder Holder => _app.Services.GetRequiredService<NodeHolder>();
     public StatsSampler Sampler => _app.Services.GetRequiredService<StatsSampler>();
     public IServiceProvider Services => _app.Services;
 
@@ -73,7 +73,7 @@ public sealed class AdminPlane : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(token);
-        services.AddSingleton<NodeSlot>();
+        services.AddSingleton<NodeHolder>();
         services.AddSingleton<StatsSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<StatsSampler>());
         services.AddSingleton<MetricsExporter>();
@@ -117,12 +117,12 @@ public sealed class AdminPlane : IAsyncDisposable
 
     public void Attach(IAdminNode node)
     {
-        Slot.Attach(node);
+        Holder.Attach(node);
         Sampler.SampleOnce();
     }
 
     /// <summary>Lets go of the node: from now on, endpoints that need it answer 503.</summary>
-    public void Detach() => Slot.Detach();
+    public void Detach() => Holder.Detach();
 
     public async ValueTask DisposeAsync()
     {

@@ -18,9 +18,9 @@ static class ClusterEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/cluster/nodes", async (NodeSlot slot, CancellationToken cancel) =>
+        app.MapGet("/api/cluster/nodes", async (NodeHolder holder, CancellationToken cancel) =>
         {
-            var node = slot.Node;
+            var node = holder.Node;
             if (node is null) return Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available");
             var map = node.ClusterMap;
             if (map is null) return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster", "Not in a cluster");

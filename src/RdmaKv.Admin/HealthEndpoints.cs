@@ -52,11 +52,11 @@ sealed class LiveCheck : IHealthCheck
         Task.FromResult(HealthCheckResult.Healthy("the admin plane answers"));
 }
 
-sealed class ReadyCheck(NodeSlot slot) : IHealthCheck
+sealed class ReadyCheck(NodeHolder holder) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancel)
     {
-        var node = slot.Node;
+        var node = holder.Node;
         if (node is null) return Task.FromResult(HealthCheckResult.Unhealthy("the node is starting (recovering) or stopping"));
         var checks = node.Readiness();
         var missing = checks.Where(c => !c.Ready).ToList();

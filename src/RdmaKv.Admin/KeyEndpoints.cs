@@ -19,8 +19,8 @@ static class KeyEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var keys = api.MapGroup("/keys").RequireAuthorization(AdminPlane.TokenPolicy);
-        keys.MapGet("/{**key}", (HttpContext http, NodeSlot slot) => AdminEndpoints.WithNode(slot, node => Get(http, node)));
-        keys.MapDelete("/{**key}", (HttpContext http, NodeSlot slot) => AdminEndpoints.WithNode(slot, node => Delete(http, node)));
+        keys.MapGet("/{**key}", (HttpContext http, NodeHolder holder) => AdminEndpoints.WithNode(holder, node => Get(http, node)));
+        keys.MapDelete("/{**key}", (HttpContext http, NodeHolder holder) => AdminEndpoints.WithNode(holder, node => Delete(http, node)));
         keys.MapPut("/{**key}", Put);
     }
 
@@ -38,10 +38,10 @@ static class KeyEndpoints
         return status == StoreStatus.Ok ? TypedResults.NoContent() : Failure(node, status, "delete", key);
     }
 
-    static async Task<IResult> Put(HttpContext http, NodeSlot slot, AdminOptions options, CancellationToken cancel)
+    static async Task<IResult> Put(HttpContext http, NodeHolder holder, AdminOptions options, CancellationToken cancel)
     {
-        var node = slot.Node;
-        if (node is null) return AdminEndpoints.WithNode(slot, _ => TypedResults.Ok());
+        var node = holder.Node;
+        if (node is null) return AdminEndpoints.WithNode(holder, _ => TypedResults.Ok());
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
         long limit = Math.Min(options.MaxRequestBodyBytes, Limits.MaxValueLength);
         if (http.Request.ContentLength > limit) return TooLarge(limit);

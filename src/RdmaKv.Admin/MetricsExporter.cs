@@ -25,7 +25,7 @@ public sealed class MetricsExporter
         [StatNames.AdminDeletes] = ("rdmakv_admin_requests_total", "delete"),
     };
 
-    readonly NodeSlot _slot;
+    readonly NodeHolder _holder;
     readonly Lock _lock = new();
     readonly Counter _renders, _requests, _adminRequests, _errors, _badFrames, _bytesIn, _connections, _grows, _cuckooMoves, _evictions, _promotions, _recentErrors;
     readonly Gauge _connectionsOpen, _keys, _ready, _info, _partitionKeys, _loadFactor, _buckets, _generation, _regionBytes,
@@ -38,9 +38,9 @@ public sealed class MetricsExporter
     byte[] _rendered = [];
     long _renderedAt;
 
-    public MetricsExporter(NodeSlot slot, AdminOptions options)
+    public MetricsExporter(NodeHolder holder, AdminOptions options)
     {
-        _slot = slot;
+        _holder = holder;
         _cacheFor = options.MetricsCacheDuration;
         Registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
@@ -112,7 +112,7 @@ public sealed class MetricsExporter
 
     void Update()
     {
-        var node = _slot.Node;
+        var node = _holder.Node;
         if (node is null)
         {
             _ready.Set(0);

@@ -21,7 +21,7 @@ public sealed record Sample(
 /// histograms and keeps the differences as a bounded series: what the dashboard draws and what
 /// /api/stats reports as rates.
 /// </summary>
-public sealed class StatsSampler(NodeSlot slot, AdminOptions options) : BackgroundService
+public sealed class StatsSampler(NodeHolder holder, AdminOptions options) : BackgroundService
 {
     /// <summary>The counters that become per-second rates.</summary>
     public static readonly string[] RateCounters =
@@ -63,7 +63,7 @@ public sealed class StatsSampler(NodeSlot slot, AdminOptions options) : Backgrou
     /// <summary>Takes one sample now (the timer calls it; tests may too).</summary>
     public void SampleOnce()
     {
-        var node = slot.Node;
+        var node = holder.Node;
         if (node is null) return;
         lock (_lock)
         {

@@ -5,7 +5,7 @@ namespace RdmaKv.Admin;
 /// answers and /health/ready says "starting" during recovery) and lets go of it before the node
 /// stops; between those, endpoints that need the node answer 503.
 /// </summary>
-public sealed class NodeSlot
+public sealed class NodeHolder
 {
     volatile IAdminNode? _node;
 
