@@ -28,7 +28,7 @@ static class HitRatioLoad
         string data = Path.Combine(Path.GetTempPath(), name);
         try
         {
-            using var node = StorageNode.Start(new StorageNodeOptions
+            using var host = NodeHost.Start(new StorageNodeOptions
             {
                 Name = name,
                 DataDirectory = data,
@@ -39,6 +39,7 @@ static class HitRatioLoad
                 AdminUrls = "none",
                 Listen = "none",
             });
+            var node = host.Node;
             using var client = KvClient.Connect("local:" + name);
             var value = new byte[valueSize];
             var load = Stopwatch.StartNew();

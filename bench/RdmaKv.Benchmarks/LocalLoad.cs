@@ -46,7 +46,8 @@ static class LocalLoad
         };
         try
         {
-            using var node = StorageNode.Start(nodeOptions);
+            using var host = NodeHost.Start(nodeOptions);
+            var node = host.Node;
             return Measure(mode, node, name, durability, args);
         }
         finally

@@ -28,7 +28,7 @@ static class MoveLoad
         UcxEnvironment.SetDefault("UCX_TLS", "tcp");
         UcxEnvironment.SetDefault("UCX_NET_DEVICES", "lo");
         string dir = Directory.CreateTempSubdirectory("rdmakv-move-").FullName;
-        var nodes = new List<(StorageNode Node, UcxNodeListener Listener)>();
+        var nodes = new List<NodeHost>();
         try
         {
             int[] ports = [.. Enumerable.Range(0, 3).Select(_ => FreePort())];
@@ -39,7 +39,7 @@ static class MoveLoad
             string token = ClientTokenFile.LoadOrCreate(tokenFile, out _);
             for (int i = 0; i < 3; i++)
             {
-                var node = StorageNode.Start(new StorageNodeOptions
+                var host = NodeHost.Start(new StorageNodeOptions
                 {
                     Name = $"bench-move-{Environment.ProcessId}-{i}",
                     DataDirectory = Path.Combine(dir, $"node{i + 1}"),
@@ -50,7 +50,8 @@ static class MoveLoad
                     Listen = "none",
                     MemoryBytes = 512L << 20,
                 });
-                nodes.Add((node, UcxNodeListener.Start(node, new IPEndPoint(IPAddress.Loopback, ports[i]), token)));
+                host.AddRemote(new IPEndPoint(IPAddress.Loopback, ports[i]));
+                nodes.Add(host);
             }
             var map = ClusterMap.Load(file);
             using var client = KvClient.Connect($"ucx://127.0.0.1:{ports[0]}", new KvClientOptions { Credential = token });
@@ -109,11 +110,7 @@ static class MoveLoad
         }
         finally
         {
-            foreach (var (node, listener) in nodes)
-            {
-                listener.Dispose();
-                node.Dispose();
-            }
+            foreach (var host in nodes) host.Dispose();
             Directory.Delete(dir, recursive: true);
         }
     }

@@ -52,7 +52,8 @@ static class RecoveryLoad
     static void Report(string when, string name, string data, int keys, int valueSize)
     {
         var started = Stopwatch.StartNew();
-        using var node = StorageNode.Start(Options(name, data, keys, valueSize));
+        using var host = NodeHost.Start(Options(name, data, keys, valueSize));
+        var node = host.Node;
         var total = started.Elapsed;
         var (rebuilt, rebuildTime) = node.Rebuilt;
         Console.WriteLine($"start {when}: {total.TotalSeconds:F2} s until open for clients; store recovery {node.Recovery.Elapsed.TotalSeconds:F2} s " +
@@ -69,7 +70,8 @@ static class RecoveryLoad
     public static int Child(Dictionary<string, string> args)
     {
         int keys = int.Parse(args["keys"]), tail = int.Parse(args["tail"]), valueSize = int.Parse(args["value"]);
-        using var node = StorageNode.Start(Options(args["name"], args["data"], keys, valueSize));
+        using var host = NodeHost.Start(Options(args["name"], args["data"], keys, valueSize));
+        var node = host.Node;
         using var client = KvClient.Connect("local:" + args["name"]);
         var value = new byte[valueSize];
         new Random(3).NextBytes(value);

@@ -9,7 +9,7 @@ namespace RdmaKv.Benchmarks;
 [MemoryDiagnoser]
 public class TryGetBenchmark
 {
-    StorageNode _node = null!;
+    NodeHost _node = null!;
     KvClient _client = null!;
     byte[][] _keys = null!;
     readonly byte[] _buffer = new byte[1024];
@@ -19,7 +19,7 @@ public class TryGetBenchmark
     public void Setup()
     {
         string name = $"bdn-{Environment.ProcessId}";
-        _node = StorageNode.Start(new StorageNodeOptions { Name = name, DataDirectory = Path.Combine(Path.GetTempPath(), name), MemoryBytes = 1L << 30 });
+        _node = NodeHost.Start(new StorageNodeOptions { Name = name, DataDirectory = Path.Combine(Path.GetTempPath(), name), MemoryBytes = 1L << 30, AdminUrls = "none" });
         _client = KvClient.Connect("local:" + name);
         _keys = Enumerable.Range(0, 100_000).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}")).ToArray();
         var value = new byte[1024];

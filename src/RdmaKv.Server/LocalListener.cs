@@ -26,7 +26,10 @@ public sealed class LocalListener : INodeListener
 
     public string Address => $"local:{_node.Options.Name}";
 
-    public LocalListener(StorageNode node, string socketPath, ILogger log)
+    /// <summary>Listens on the node's socket (in its shared-memory directory); stops when its host or the node stops.</summary>
+    public static LocalListener Start(StorageNode node, ILogger log) => new(node, node.NodeDirectory.SocketPath, log);
+
+    LocalListener(StorageNode node, string socketPath, ILogger log)
     {
         _node = node;
         _log = log;
@@ -36,6 +39,7 @@ public sealed class LocalListener : INodeListener
         _listener.Listen(128);
         _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "rdmakv-accept" };
         _acceptThread.Start();
+        node.Stopping += Dispose; // a node disposed without its host still stops serving before it unmaps
     }
 
     void AcceptLoop()
@@ -144,6 +148,8 @@ public sealed class LocalListener : INodeListener
     /// <summary>Stops accepting, lets every connection finish the request it is on, and waits for them.</summary>
     public void Dispose()
     {
+        if (_stopping) return;
+        _node.Stopping -= Dispose;
         _stopping = true;
         _listener.Dispose();
         _acceptThread.Join(TimeSpan.FromSeconds(5));

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RdmaKv.Admin;
 using RdmaKv.Server.Ucx;
 
@@ -33,29 +34,53 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
 {
     readonly List<INodeListener> _listeners = [];
 
-    NodeHost(StorageNode node, AdminPlane? admin)
+    readonly ILoggerFactory _logs;
+
+    NodeHost(StorageNode node, AdminPlane? admin, ILoggerFactory logs)
     {
         Node = node;
         Admin = admin;
-        _listeners.Add(node.Local);
+        _logs = logs;
     }
 
     public StorageNode Node { get; }
     public AdminPlane? Admin { get; }
 
     /// <summary>Every way clients reach this node, local first.</summary>
-    public IReadOnlyList<INodeListener> Listeners => _listeners;
+    public IReadOnlyList<INodeListener> Listeners
+    {
+        get
+        {
+            lock (_listeners) return [.. _listeners];
+        }
+    }
 
     /// <summary>The UCX listener, when remote access is on.</summary>
-    public UcxNodeListener? Remote => _listeners.OfType<UcxNodeListener>().FirstOrDefault();
+    public UcxNodeListener? Remote => Listeners.OfType<UcxNodeListener>().FirstOrDefault();
 
-    /// <summary>Starts a host for a program that is not asynchronous (benchmarks, tools).</summary>
-    public static NodeHost Start(StorageNodeOptions options, NodeHostOptions host, ILoggerFactory logs)
+    /// <summary>
+    /// Starts a host for a program that is not asynchronous (tests, benchmarks, tools): with no
+    /// <paramref name="host"/> options, local clients only (and the admin plane if the node's
+    /// options name its URLs).
+    /// </summary>
+    public static NodeHost Start(StorageNodeOptions options, NodeHostOptions? host = null, ILoggerFactory? logs = null)
     {
 #pragma warning disable VSTHRD002 // start-up is synchronous for these callers by design
-        return StartAsync(options, host, logs, CancellationToken.None).GetAwaiter().GetResult();
+        return StartAsync(options, host ?? new NodeHostOptions(), logs ?? NullLoggerFactory.Instance, CancellationToken.None).GetAwaiter().GetResult();
 #pragma warning restore VSTHRD002
     }
+
+    /// <summary>Adds a listener made for this host's node (a transport started after the host, as tests do); it stops with the host.</summary>
+    public T Add<T>(Func<StorageNode, T> start) where T : INodeListener
+    {
+        var listener = start(Node);
+        lock (_listeners) _listeners.Add(listener);
+        return listener;
+    }
+
+    /// <summary>Starts UCX remote access at <paramref name="at"/> with the node's client token, and adds it.</summary>
+    public UcxNodeListener AddRemote(IPEndPoint at) =>
+        Add(node => RemoteAccess.Start(node, at, _logs.CreateLogger("RdmaKv.Server.Ucx")) ?? throw new InvalidOperationException("UCX is not available here; see the log"));
 
     public static async Task<NodeHost> StartAsync(StorageNodeOptions options, NodeHostOptions host, ILoggerFactory logs, CancellationToken cancel)
     {
@@ -87,7 +112,17 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
             if (admin is not null) await admin.DisposeAsync();
             throw new NodeStartException("node", e.Message, e);
         }
-        var started = new NodeHost(node, admin);
+        var started = new NodeHost(node, admin, logs);
+        var log = logs.CreateLogger<StorageNode>();
+        try
+        {
+            started._listeners.Add(LocalListener.Start(node, log));
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            await started.DisposeAsync();
+            throw new NodeStartException("node", $"the local socket {node.NodeDirectory.SocketPath} cannot listen: {e.Message}", e);
+        }
         try
         {
             var remote = RemoteAccess.Start(node, host.Listen, logs.CreateLogger("RdmaKv.Server.Ucx"));
@@ -104,6 +139,8 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
             logs.CreateLogger<StorageNode>().LogWarning("remote access is off: {Reason}; pass --listen HOST:PORT to choose another address", e.Message);
         }
         admin?.Attach(node);
+        log.LogInformation("RdmaKv node '{Name}' is up: local clients connect with local:{Name}{Remote}",
+            options.Name, options.Name, started.Remote is { } ucx ? $", remote clients with ucx://{ucx.EndPoint}" : "");
         return started;
     }
 
@@ -118,7 +155,8 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         Admin?.Detach();
-        for (int i = _listeners.Count - 1; i >= 1; i--) _listeners[i].Dispose();
+        var listeners = Listeners;
+        for (int i = listeners.Count - 1; i >= 0; i--) listeners[i].Dispose();
         Node.Dispose();
         if (Admin is not null) await Admin.DisposeAsync();
     }

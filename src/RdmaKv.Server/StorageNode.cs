@@ -17,10 +17,8 @@ public sealed partial class StorageNode : IDisposable
 {
     readonly NodePartition[] _partitions;
     readonly NodeLock _nameLock;
-    readonly LocalListener _local;
 
     /// <summary>The local socket and mailboxes, which every node serves (the node starts them itself).</summary>
-    public INodeListener Local => _local;
     readonly ILogger _log;
     readonly ulong _seed;
     int _disposed;
@@ -58,7 +56,6 @@ public sealed partial class StorageNode : IDisposable
             }
             _partitions = [.. partitions];
             RebuildRegions();
-            _local = new LocalListener(this, NodeDirectory.SocketPath, log);
             _checkpointTimer = StartCheckpointTimer();
         }
         catch
@@ -75,15 +72,15 @@ public sealed partial class StorageNode : IDisposable
     public NodeCounters Counters { get; } = new();
     public IReadOnlyList<NodePartition> Partitions => _partitions;
 
-    /// <summary>Starts a node: takes its name, lays out its regions, opens the local listener.</summary>
+    /// <summary>Starts a node: takes its name, recovers its store and lays out its regions. Clients reach it through the listeners a <see cref="NodeHost"/> adds.</summary>
     public static StorageNode Start(StorageNodeOptions options, ILogger<StorageNode>? log = null)
     {
         var started = Stopwatch.StartNew();
         var node = new StorageNode(options, log ?? NullLogger<StorageNode>.Instance);
         node.LogRecovery();
         node._log.LogInformation(
-            "RdmaKv node '{Name}' is up in {Ms} ms: {Partitions} partitions within {Memory} MiB, local clients connect with local:{Name} ({Directory}), data in {Data}",
-            options.Name, started.ElapsedMilliseconds, options.Partitions, options.MemoryBytes >> 20, options.Name,
+            "RdmaKv node '{Name}' started in {Ms} ms: {Partitions} partitions within {Memory} MiB in {Directory}, data in {Data}",
+            options.Name, started.ElapsedMilliseconds, options.Partitions, options.MemoryBytes >> 20,
             node.NodeDirectory.Path, Path.GetFullPath(options.DataDirectory));
         return node;
     }
@@ -222,12 +219,11 @@ public sealed partial class StorageNode : IDisposable
     /// <summary>Raised once when the node begins to stop, before it closes connections and unmaps regions.</summary>
     public event Action? Stopping;
 
-    /// <summary>Drains the listener, then unmaps every region and removes the node's shared-memory files.</summary>
+    /// <summary>Unmaps every region and removes the node's shared-memory files (its host has stopped the listeners first).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Stopping?.Invoke(); // remote transports let go of the regions before they are unmapped
-        _local.Dispose();
         CloseStore(); // a last checkpoint, so a restart replays nothing
         foreach (var p in _partitions) p.Dispose();
         _nameLock.Dispose();

@@ -13,16 +13,18 @@ namespace RdmaKv.Admin.Tests;
 /// </summary>
 sealed class InProcessNode : IAsyncDisposable
 {
-    InProcessNode(StorageNode node, AdminPlane admin, string dataDirectory)
+    readonly NodeHost _host;
+
+    InProcessNode(NodeHost host, AdminPlane admin, string dataDirectory)
     {
-        Node = node;
+        _host = host;
         Admin = admin;
         DataDirectory = dataDirectory;
         var server = (TestServer)admin.Services.GetService(typeof(IServer))!;
         Http = server.CreateClient();
     }
 
-    public StorageNode Node { get; }
+    public StorageNode Node => _host.Node;
     public AdminPlane Admin { get; }
     public string DataDirectory { get; }
     public HttpClient Http { get; }
@@ -42,14 +44,15 @@ sealed class InProcessNode : IAsyncDisposable
         };
         if (configure is not null) options = configure(options);
         AdminPlane? admin = null;
-        StorageNode? node = null;
+        NodeHost? node = null;
         try
         {
             // Samples only when a test takes one, so rates are what the test did; every scrape renders.
             admin = AdminPlane.Create(new AdminOptions { DataDirectory = dataDirectory, SampleInterval = TimeSpan.FromMinutes(1), MetricsCacheDuration = TimeSpan.Zero }, configure: b => b.WebHost.UseTestServer());
             await admin.StartAsync();
-            node = StorageNode.Start(options);
-            admin.Attach(node);
+            // The host serves local clients; this admin plane, on a test server, replaces the host's own.
+            node = NodeHost.Start(options with { AdminUrls = "none" });
+            admin.Attach(node.Node);
             return new InProcessNode(node, admin, dataDirectory);
         }
         catch
@@ -77,7 +80,7 @@ sealed class InProcessNode : IAsyncDisposable
     {
         Http.Dispose();
         await Admin.DisposeAsync();
-        Node.Dispose();
+        _host.Dispose();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -34,7 +34,7 @@ sealed class InProcessCluster : IDisposable
             {
                 string id = $"node{i + 1}";
                 var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
-                var listener = UcxNodeListener.Start(node.Node, new IPEndPoint(IPAddress.Loopback, ports[i]), Token);
+                var listener = node.Host.AddRemote(new IPEndPoint(IPAddress.Loopback, ports[i]));
                 _nodes.Add((node, listener));
             }
         }

@@ -20,10 +20,11 @@ sealed class TestNode : IDisposable
         Name = name ?? UniqueName();
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? NewDataDirectory();
-        var options = new StorageNodeOptions { Name = Name, DataDirectory = DataDirectory };
+        // No admin plane unless a test asks: the default port is shared by every test node.
+        var options = new StorageNodeOptions { Name = Name, DataDirectory = DataDirectory, AdminUrls = "none" };
         try
         {
-            Node = StorageNode.Start(configure is null ? options : configure(options));
+            Host = NodeHost.Start(configure is null ? options : configure(options));
         }
         catch
         {
@@ -34,7 +35,10 @@ sealed class TestNode : IDisposable
 
     public string Name { get; }
     public string DataDirectory { get; }
-    public StorageNode Node { get; }
+    /// <summary>The node with its listeners, started as the server binary starts them.</summary>
+    public NodeHost Host { get; }
+
+    public StorageNode Node => Host.Node;
     public string SharedMemoryPath => Node.NodeDirectory.Path;
     public string Uri => "local:" + Name;
 
@@ -55,12 +59,12 @@ sealed class TestNode : IDisposable
 
     UcxNodeListener? _remote;
 
-    /// <summary>Connects over UCX (tcp on loopback) to a listener this node starts on first use.</summary>
+    /// <summary>Connects over UCX (tcp on loopback) to a listener this node's host starts on first use.</summary>
     public KvClient ConnectRemote(KvClientOptions options)
     {
         lock (this)
         {
-            _remote ??= UcxNodeListener.Start(Node, new IPEndPoint(IPAddress.Loopback, 0), Token);
+            _remote ??= Host.AddRemote(new IPEndPoint(IPAddress.Loopback, 0));
         }
         return KvClient.Connect($"ucx://127.0.0.1:{_remote.EndPoint.Port}", options with { Credential = Token });
     }
@@ -113,7 +117,7 @@ sealed class TestNode : IDisposable
     /// <summary>Stops the node and checks that its shared-memory directory went with it.</summary>
     public void StopAndCheckRemoved()
     {
-        Node.Dispose();
+        Host.Dispose();
         Assert.False(Directory.Exists(SharedMemoryPath), $"{SharedMemoryPath} is still there after the node stopped");
     }
 
@@ -133,8 +137,7 @@ sealed class TestNode : IDisposable
     {
         try
         {
-            _remote?.Dispose();
-            Node.Dispose();
+            Host.Dispose();
         }
         finally
         {

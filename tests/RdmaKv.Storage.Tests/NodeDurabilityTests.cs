@@ -12,17 +12,18 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
     readonly TempDirectory _dir = new();
     readonly string _name = "dur-" + Guid.NewGuid().ToString("N")[..12];
 
-    StorageNode Start(DurabilityMode mode, Func<StorageNodeOptions, StorageNodeOptions>? configure = null)
+    NodeHost Start(DurabilityMode mode, Func<StorageNodeOptions, StorageNodeOptions>? configure = null)
     {
         var options = new StorageNodeOptions { Name = _name, DataDirectory = _dir.Path, Durability = mode, Partitions = 2, MemoryBytes = 64L << 20, StoreMemoryBytes = 16L << 20, AdminUrls = "none" };
-        return StorageNode.Start(configure is null ? options : configure(options));
+        return NodeHost.Start(configure is null ? options : configure(options));
     }
 
     [Fact]
     public void ASyncPutManyWaitsForOneCommitNotOnePerPair()
     {
-        using (var node = Start(DurabilityMode.Sync))
+        using (var host = Start(DurabilityMode.Sync))
         {
+            var node = host.Node;
             using var client = KvClient.Connect("local:" + _name);
             client.Put("before", "x");
             long commits = node.Stats()["aof_commits"];
@@ -31,8 +32,9 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
             Assert.True(used <= 4, $"256 pairs took {used} commits");
             for (int i = 0; i < 256; i++) Assert.Equal($"value-{i}", Encoding.UTF8.GetString(client.Get($"many-{i}")!));
         }
-        using (var node = Start(DurabilityMode.Sync))
+        using (var host = Start(DurabilityMode.Sync))
         {
+            var node = host.Node;
             using var client = KvClient.Connect("local:" + _name);
             for (int i = 0; i < 256; i++) Assert.Equal($"value-{i}", Encoding.UTF8.GetString(client.Get($"many-{i}")!));
         }
@@ -44,8 +46,9 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
     [InlineData(DurabilityMode.Sync)]
     public void RestartAfterACleanShutdownLosesNothing(DurabilityMode mode)
     {
-        using (var node = Start(mode))
+        using (var host = Start(mode))
         {
+            var node = host.Node;
             using var client = KvClient.Connect("local:" + _name);
             for (int i = 0; i < 500; i++) client.Put($"k{i}", $"v{i}");
             for (int i = 0; i < 500; i += 5) Assert.True(client.Delete($"k{i}"));
@@ -54,8 +57,9 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
             client.Put("k2", "v2-after-the-checkpoint");
             Assert.True(client.Delete("k3"));
         }
-        using (var node = Start(mode))
+        using (var host = Start(mode))
         {
+            var node = host.Node;
             Assert.Equal(0, node.Recovery.RecordsReplayed); // the shutdown checkpoint holds everything
             using var client = KvClient.Connect("local:" + _name);
             Assert.Equal(500 - 100 - 1, node.Stats()["keys"]);
@@ -73,7 +77,8 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
     {
         const int valueSize = 4096;
         const int keys = 65_536; // 256 MiB of values
-        using var node = Start(DurabilityMode.None, o => o with { MemoryBytes = 32L << 20, Partitions = 4 });
+        using var host = Start(DurabilityMode.None, o => o with { MemoryBytes = 32L << 20, Partitions = 4 });
+        var node = host.Node;
         using var client = KvClient.Connect("local:" + _name);
         var value = new byte[valueSize];
         for (int i = 0; i < keys; i += 64)

@@ -11,7 +11,9 @@ namespace RdmaKv.Bench.Stores;
 public sealed class EmbeddedStore : IBenchStore
 {
     readonly string _dataDirectory;
-    readonly StorageNode _node;
+    readonly NodeHost _host;
+
+    StorageNode _node => _host.Node;
     readonly RdmaKvStore _client;
 
     public EmbeddedStore(long recordBytes, long records)
@@ -20,7 +22,7 @@ public sealed class EmbeddedStore : IBenchStore
         NodeName = $"bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
         try
         {
-            _node = StorageNode.Start(new StorageNodeOptions
+            _host = NodeHost.Start(new StorageNodeOptions
             {
                 Name = NodeName,
                 DataDirectory = _dataDirectory,
@@ -33,7 +35,7 @@ public sealed class EmbeddedStore : IBenchStore
             }
             catch
             {
-                _node.Dispose();
+                _host.Dispose();
                 throw;
             }
         }
@@ -66,7 +68,7 @@ public sealed class EmbeddedStore : IBenchStore
         try
         {
             _client.Dispose();
-            _node.Dispose();
+            _host.Dispose();
         }
         finally
         {
