@@ -1,3 +1,4 @@
+using RdmaKv.Server;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core;
@@ -139,8 +140,10 @@ public abstract class BadInputTests : IDisposable
     [Fact]
     public void StartingASecondNodeWithTheSameNameFailsNamingItAndTheFirstKeepsServing()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => new TestNode(name: _node.Name));
+        var e = Assert.Throws<NodeStartException>(() => new TestNode(name: _node.Name));
 
+        Assert.Equal("node", e.Stage);
+        Assert.IsType<InvalidOperationException>(e.InnerException);
         Assert.Contains($"'{_node.Name}'", e.Message);
         Assert.Contains("already running", e.Message);
         AssertStoreIntact();
