@@ -185,10 +185,15 @@ start() {
   echo "$mode" >"$state/mode"
   echo "$publish" >"$state/publish-dir"
   cluster_json "$mode" >"$state/cluster.json"
-  # One client token for every node (--client-token-file); made here so it exists before any node.
-  if [ ! -s "$state/client-token" ]; then
-    (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$state/client-token" && echo >>"$state/client-token")
-  fi
+  # One client token for every node (--client-token-file) and one cluster credential
+  # (--cluster-token-file, for moves and maps between nodes; never given to clients), different
+  # tokens, made here so they exist before any node.
+  local secret
+  for secret in client-token cluster-token; do
+    if [ ! -s "$state/$secret" ]; then
+      (umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$state/$secret" && echo >>"$state/$secret")
+    fi
+  done
 
   if [ "$mode" = netns ]; then
     remove_network
@@ -212,7 +217,7 @@ start() {
     # shellcheck disable=SC2086
     ( cd "$state/$id" && exec "${prefix[@]}" env "${env[@]}" setsid dotnet "$publish/rdmakv-server.dll" \
         --cluster "$state/cluster.json" --node-id "$id" --name "$id" \
-        --data-dir "$state/$id/data" --client-token-file "$state/client-token" --admin-token-file "$state/admin-token" $node_args \
+        --data-dir "$state/$id/data" --client-token-file "$state/client-token" --cluster-token-file "$state/cluster-token" --admin-token-file "$state/admin-token" $node_args \
         </dev/null >"$state/$id/log" 2>&1 ) &
     echo $! >"$state/$id/pid"
   done
@@ -245,7 +250,7 @@ start() {
   echo "cluster up ($mode):"
   status_lines
   echo "seeds: $(seeds "$mode")"
-  echo "token file: $state/client-token (clients), $state/admin-token (admin planes, shared)"
+  echo "token file: $state/client-token (clients), $state/cluster-token (nodes only), $state/admin-token (admin planes, shared)"
   echo "operator: dotnet $publish/rdmakv.dll cluster show --admin $(first_admin "$mode") --admin-token-file $state/admin-token"
   echo "client: RDMAKV_TOKEN_FILE=$state/client-token UCX_TLS=tcp UCX_NET_DEVICES=$([ "$mode" = netns ] && echo "$bridge" || echo lo) dotnet $publish/rdmakv.dll --connect $(seeds "$mode") put KEY VALUE"
 }

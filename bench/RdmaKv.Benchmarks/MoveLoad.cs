@@ -46,6 +46,7 @@ static class MoveLoad
                     ClusterFile = file,
                     NodeId = $"node{i + 1}",
                     ClientTokenFile = tokenFile,
+                    ClusterTokenFile = Path.Combine(dir, "cluster-token"),
                     AdminUrls = "none",
                     Listen = "none",
                     MemoryBytes = 512L << 20,

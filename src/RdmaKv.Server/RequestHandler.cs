@@ -7,22 +7,37 @@ namespace RdmaKv.Server;
 
 /// <summary>
 /// Answers one decoded request. The same handler serves every transport; a connection must say
-/// Hello (with a protocol version this node speaks) before anything else.
+/// Hello (with a protocol version this node speaks) before anything else. Node-to-node messages
+/// (<see cref="IsNodeToNode"/>) are answered only for a <paramref name="peer"/> session, one whose
+/// Hello presented the cluster credential; anyone else gets Unauthorized and keeps the session.
 /// </summary>
 public sealed class RequestHandler(StorageNode node)
 {
-    public void Handle(in Message request, ref bool greeted, ArrayBufferWriter<byte> reply)
+    public void Handle(in Message request, ref bool greeted, ArrayBufferWriter<byte> reply, bool peer = false)
     {
         long started = Stopwatch.GetTimestamp();
-        Dispatch(in request, ref greeted, reply);
+        Dispatch(in request, ref greeted, peer, reply);
         node.Counters.RecordLatency(request.Type, started);
     }
 
-    void Dispatch(in Message request, ref bool greeted, ArrayBufferWriter<byte> reply)
+    /// <summary>The messages one node sends another during a move: never accepted on a client's credential.</summary>
+    public static bool IsNodeToNode(MessageType type) =>
+        type is MessageType.MoveIn or MessageType.Import or MessageType.MovePut or MessageType.MoveDelete or MessageType.AdoptMap;
+
+    void Dispatch(in Message request, ref bool greeted, bool peer, ArrayBufferWriter<byte> reply)
     {
         if (!greeted && request.Type != MessageType.Hello)
         {
             MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, "say Hello first");
+            return;
+        }
+        if (!peer && IsNodeToNode(request.Type))
+        {
+            // Counted and logged, but the session stays: its client credential still holds for
+            // data, and closing would only make a probing client reconnect.
+            node.Counters.CountError("cluster", $"refused {request.Type} from a session without the cluster credential");
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.Unauthorized,
+                $"{request.Type} is a node-to-node message: it needs the cluster credential in Hello, and this session presented a client's");
             return;
         }
         switch (request.Type)
@@ -159,7 +174,7 @@ public sealed class RequestHandler(StorageNode node)
             MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"the cluster map is not valid: {e.Message}");
             return;
         }
-        if (node.Cluster is { } current && map.Epoch <= current.Epoch)
+        if (node.Cluster is { } current && map.Epoch == current.Epoch && map.ToJson() == current.ToJson())
         {
             MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok, $"this node already has epoch {current.Epoch}");
             return;
@@ -171,7 +186,8 @@ public sealed class RequestHandler(StorageNode node)
         }
         catch (InvalidOperationException e)
         {
-            MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, e.Message);
+            node.Counters.CountError("cluster", $"refused a map: {e.Message}");
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"the cluster map was refused: {e.Message}");
         }
     }
 

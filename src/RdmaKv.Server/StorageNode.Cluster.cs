@@ -11,6 +11,14 @@ public sealed partial class StorageNode
     /// <summary>The cluster map, or null for a node on its own.</summary>
     public ClusterMap? Cluster => _cluster;
 
+    /// <summary>
+    /// The cluster credential (see <see cref="StorageNodeOptions.ClusterTokenFile"/>): a session
+    /// that presents it in Hello is a peer and may send node-to-node messages. Null off a cluster.
+    /// </summary>
+    public string? ClusterToken { get; private set; }
+
+    public const string ClusterTokenFileName = "cluster-token";
+
     /// <summary>The newest map this node took (after moves), kept in its data directory across restarts.</summary>
     string SavedMapPath => Path.Combine(Options.DataDirectory, "cluster-map.json");
 
@@ -23,16 +31,32 @@ public sealed partial class StorageNode
             var saved = ClusterMap.Load(SavedMapPath);
             if (saved.Epoch > map.Epoch)
             {
+                // The saved map came from moves, which never change membership: it must fit the file.
+                if (map.SuccessorProblem(saved) is { } problem)
+                    throw new InvalidDataException($"the saved cluster map {SavedMapPath} does not fit {Options.ClusterFile}: {problem}. Moves never change the nodes, so one of the two was edited; remove {SavedMapPath} to start from the file, or fix the file");
                 _log.LogInformation("Cluster map epoch {Saved} from {Path} is newer than {File}'s epoch {Epoch} (slots were moved): using it", saved.Epoch, SavedMapPath, Options.ClusterFile, map.Epoch);
                 map = saved;
             }
         }
         if (map.Node(Options.NodeId!) is null)
             throw new InvalidDataException($"--node-id '{Options.NodeId}' is not one of the nodes in {Options.ClusterFile} ({string.Join(", ", map.Nodes.Select(n => n.Id))})");
+        LoadClusterToken();
         _cluster = map;
         int owned = map.Owners.Count(o => o == Options.NodeId);
         _log.LogInformation("Cluster map epoch {Epoch}: node {Node} owns {Owned} of {Slots} slots; {Nodes} nodes",
             map.Epoch, Options.NodeId, owned, map.SlotCount, map.Nodes.Count);
+    }
+
+    void LoadClusterToken()
+    {
+        string path = Options.ClusterTokenFile ?? Path.Combine(Options.DataDirectory, ClusterTokenFileName);
+        string token = Ucx.ClientTokenFile.LoadOrCreate(path, out bool created);
+        string clientPath = Options.ClientTokenFile ?? Path.Combine(Options.DataDirectory, Ucx.ClientTokenFile.FileName);
+        // Equal tokens would make every client a peer, able to move slots and hand out maps.
+        if (File.Exists(clientPath) && Ucx.ClientTokenFile.Matches(Ucx.ClientTokenFile.LoadOrCreate(clientPath, out _), token))
+            throw new InvalidDataException($"the cluster token ({path}) equals the client token ({clientPath}): clients could then act as nodes. Give the cluster its own token (delete {path} to make one, then copy it to every node)");
+        ClusterToken = token;
+        _log.LogInformation("Node-to-node messages need the cluster token in {Path}{Created}; every node of the cluster must have the same file", path, created ? " (made now)" : "");
     }
 
     /// <summary>
@@ -49,14 +73,15 @@ public sealed partial class StorageNode
     }
 
     /// <summary>
-    /// Takes a newer map (an operator's move); an older or equal epoch is refused. From then on
+    /// Takes a newer map (an operator's move) when it is a successor of this node's
+    /// (<see cref="ClusterMap.SuccessorProblem"/>): a newer epoch, not absurdly far ahead, the same
+    /// nodes and slot count; anything else is refused and nothing is saved. From then on
     /// requests for slots this node no longer owns get WrongSlot.
     /// </summary>
     public void AdoptCluster(ClusterMap map)
     {
         var current = _cluster ?? throw new InvalidOperationException("this node is not in a cluster (start it with --cluster and --node-id)");
-        if (map.Epoch <= current.Epoch) throw new InvalidOperationException($"the map's epoch {map.Epoch} is not newer than this node's {current.Epoch}");
-        if (map.Node(Options.NodeId!) is null) throw new InvalidOperationException($"the new map does not list this node ({Options.NodeId})");
+        if (current.SuccessorProblem(map) is { } problem) throw new InvalidOperationException(problem);
         Adopt(map);
     }
 

@@ -121,7 +121,8 @@ public sealed partial class StorageNode
 
             var clock = Stopwatch.StartNew();
             var scans = new Stopwatch();
-            string token = ClientTokenFile.LoadOrCreate(Options.ClientTokenFile ?? Path.Combine(Options.DataDirectory, ClientTokenFile.FileName), out _);
+            string token = ClusterToken!; // set with the map
+
             var peer = PeerSession.Open(target, token, TimeSpan.FromSeconds(10));
             long copied;
             ClusterMap moved;

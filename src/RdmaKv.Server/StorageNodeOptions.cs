@@ -73,6 +73,12 @@ public sealed record StorageNodeOptions
     /// <summary>The remote clients' token file; default DATA_DIR/client-token. A cluster's nodes share one.</summary>
     public string? ClientTokenFile { get; init; }
 
+    /// <summary>
+    /// The cluster credential's file, for node-to-node messages (moves, maps); default
+    /// DATA_DIR/cluster-token. Every node of a cluster shares one, and it differs from the client token.
+    /// </summary>
+    public string? ClusterTokenFile { get; init; }
+
     public void Validate()
     {
         if (!Transport.NodeDirectory.IsValidName(Name))

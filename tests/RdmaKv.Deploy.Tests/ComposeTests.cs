@@ -78,6 +78,7 @@ public sealed class ComposeTests(PublishedBuild build)
     {
         var dataVolumes = new HashSet<string>();
         var tokenFiles = new HashSet<string>();
+        var clusterTokenFiles = new HashSet<string>();
         foreach (var service in Nodes)
         {
             string[] command = Strings(service.Value.GetProperty("command"));
@@ -90,11 +91,20 @@ public sealed class ComposeTests(PublishedBuild build)
             string tokenFile = After(command, "--client-token-file");
             string token = Assert.Single(volumes, v => v.Split(':')[1] == Path.GetDirectoryName(tokenFile));
             tokenFiles.Add($"{token.Split(':')[0]}:{tokenFile}");
+            string clusterTokenFile = After(command, "--cluster-token-file");
+            string clusterToken = Assert.Single(volumes, v => v.Split(':')[1] == Path.GetDirectoryName(clusterTokenFile));
+            clusterTokenFiles.Add($"{clusterToken.Split(':')[0]}:{clusterTokenFile}");
             Assert.Equal(service.Name, After(command, "--name"));
         }
         Assert.Equal(3, dataVolumes.Count);
         Assert.Single(tokenFiles);
-        foreach (string volume in dataVolumes.Append(tokenFiles.Single().Split(':')[0]))
+        Assert.Single(clusterTokenFiles);
+        // The cluster credential is the nodes' alone: no other service mounts its volume.
+        string clusterVolume = clusterTokenFiles.Single().Split(':')[0];
+        Assert.NotEqual(tokenFiles.Single().Split(':')[0], clusterVolume);
+        foreach (var other in Services.EnumerateObject().Where(s => !Nodes.Any(n => n.Name == s.Name)))
+            Assert.False(other.Value.TryGetProperty("volumes", out var v) && Strings(v).Any(m => m.Split(':')[0] == clusterVolume), $"{other.Name} mounts the cluster credential");
+        foreach (string volume in dataVolumes.Append(tokenFiles.Single().Split(':')[0]).Append(clusterVolume))
             Assert.True(Config.Value.GetProperty("volumes").TryGetProperty(volume, out _), $"volume {volume} is not declared");
     }
 

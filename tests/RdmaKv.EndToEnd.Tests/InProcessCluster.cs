@@ -33,7 +33,7 @@ sealed class InProcessCluster : IDisposable
             for (int i = 0; i < 3; i++)
             {
                 string id = $"node{i + 1}";
-                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
+                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, ClusterTokenFile = ClusterTokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
                 var listener = node.Host.AddRemote(new IPEndPoint(IPAddress.Loopback, ports[i]));
                 _nodes.Add((node, listener));
             }
@@ -51,6 +51,11 @@ sealed class InProcessCluster : IDisposable
     public ClusterMap Map { get; }
 
     public string Token { get; }
+
+    /// <summary>The cluster credential's file, shared by the three nodes (each makes or reads it at start).</summary>
+    public string ClusterTokenFile => Path.Combine(Directory, "cluster-token");
+
+    public string ClusterToken => File.ReadAllText(ClusterTokenFile).Trim();
 
     public IReadOnlyList<(TestNode Node, UcxNodeListener Listener)> Nodes => _nodes;
 

@@ -57,6 +57,9 @@ sealed class ProcessCluster : IDisposable
 
     public string ClientToken => Path.Combine(_dir, "client-token");
 
+    /// <summary>One cluster credential for every node, as an operator copies one file to each.</summary>
+    public string ClusterToken => Path.Combine(_dir, "cluster-token");
+
     public string AdminToken => Path.Combine(_dir, "admin-token");
 
     public ServerProcess Server(int index) => _servers[index] ?? throw new InvalidOperationException($"node{index + 1} is not running");
@@ -117,7 +120,7 @@ sealed class ProcessCluster : IDisposable
     void StartNode(int index) =>
         _servers[index] = ServerProcess.Start(_names[index], DataDirectory(index), [
             "--cluster", File, "--node-id", $"node{index + 1}",
-            "--client-token-file", ClientToken, "--admin-token-file", AdminToken, .. _extra]);
+            "--client-token-file", ClientToken, "--cluster-token-file", ClusterToken, "--admin-token-file", AdminToken, .. _extra]);
 
     void StopAll()
     {

@@ -99,7 +99,7 @@ public sealed class ClusterMap
             if (string.IsNullOrWhiteSpace(n.Id) || n.Id.Length > 64) throw new InvalidDataException("every node needs an id of 1 to 64 characters");
             if (!seen.Add(n.Id)) throw new InvalidDataException($"node id '{n.Id}' appears twice");
             if (!TrySplitAddress(n.Ucx, out _, out _)) throw new InvalidDataException($"node '{n.Id}' has ucx address '{n.Ucx}'; it must be HOST:PORT");
-            if (n.Admin is not null && !Uri.TryCreate(n.Admin, UriKind.Absolute, out _)) throw new InvalidDataException($"node '{n.Id}' has admin URL '{n.Admin}', which is not an absolute URL");
+            if (n.Admin is not null && !IsAdminUrl(n.Admin)) throw new InvalidDataException($"node '{n.Id}' has admin URL '{n.Admin}'; it must be an absolute http or https URL");
         }
         string[] owners;
         if (file.Owners is null)
@@ -125,6 +125,37 @@ public sealed class ClusterMap
         Nodes = [.. Nodes.Select(n => new ClusterFileNode { Id = n.Id, Ucx = n.Ucx, Admin = n.Admin })],
         Owners = [.. Owners],
     }, ClusterJson.Default.ClusterFile);
+
+    /// <summary>
+    /// Epochs grow by one per move; a node that missed some maps is behind by the moves it missed.
+    /// A map further ahead than this is refused: no operator makes a million moves between two
+    /// maps a node sees, and a near-maximal epoch would overflow the next move's epoch + 1.
+    /// </summary>
+    public const long MaxEpochStep = 1_000_000;
+
+    /// <summary>
+    /// Null when <paramref name="next"/> may replace this map; otherwise why not. A successor has
+    /// a newer epoch (at most <see cref="MaxEpochStep"/> ahead), the same slot count and the same
+    /// nodes with the same addresses: maps move slots, they do not change membership.
+    /// </summary>
+    public string? SuccessorProblem(ClusterMap next)
+    {
+        if (next.Epoch <= Epoch) return $"the map's epoch {next.Epoch} is not newer than this node's {Epoch}";
+        if (next.Epoch - Epoch > MaxEpochStep) return $"the map's epoch {next.Epoch} is more than {MaxEpochStep} ahead of this node's {Epoch}";
+        if (next.SlotCount != SlotCount) return $"the map has {next.SlotCount} slots; this cluster has {SlotCount}";
+        foreach (var node in next.Nodes)
+        {
+            if (Node(node.Id) is not { } known) return $"the map names node '{node.Id}', which is not in this node's map";
+            if (known != node) return $"the map gives node '{node.Id}' ucx '{node.Ucx}' and admin '{node.Admin}'; this node's map says ucx '{known.Ucx}' and admin '{known.Admin}'";
+        }
+        if (next.Nodes.Count != Nodes.Count)
+            return $"the map lists {next.Nodes.Count} nodes; this node's map lists {Nodes.Count} ({string.Join(", ", Nodes.Select(n => n.Id))})";
+        return null;
+    }
+
+    /// <summary>Admin URLs are links on the dashboard and addresses nodes call: absolute http or https only.</summary>
+    public static bool IsAdminUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     public static bool TrySplitAddress(string? address, out string host, out int port)
     {

@@ -12,7 +12,7 @@ namespace RdmaKv.Server.Cluster;
 /// A node's session with another node of its cluster, for moving a slot: the owner opens
 /// the receiver's MoveIn, copies with Import, forwards the writes it applies meanwhile, and hands
 /// every node the new map. One UCX connection, authenticated in the handshake and in Hello with
-/// the cluster's client token. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
+/// the cluster credential (never the client token), which makes the session a peer on the other node. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
 /// connection throws <see cref="PeerConnectionException"/>. Thread-safe.
 /// </summary>
 public sealed class PeerSession : IDisposable

@@ -6,7 +6,8 @@ using RdmaKv.Core.Cluster;
 namespace RdmaKv.Server;
 
 /// <summary>
-/// The server's cluster options: --cluster FILE, --node-id ID, --client-token-file PATH. In a
+/// The server's cluster options: --cluster FILE, --node-id ID, --client-token-file PATH,
+/// --cluster-token-file PATH, --admin-token-file PATH. In a
 /// cluster the node listens on its own ucx address and admin URL from the file unless --listen or
 /// --admin-urls say otherwise.
 /// </summary>
@@ -15,6 +16,7 @@ sealed class ClusterCommandLine
     readonly Option<string?> _cluster = new("--cluster") { Description = "the cluster file (JSON: epoch, slots, nodes with id, ucx and admin); see README, Cluster" };
     readonly Option<string?> _nodeId = new("--node-id") { Description = "which node of the cluster file this is" };
     readonly Option<string?> _tokenFile = new("--client-token-file") { Description = "remote clients' token file (made when missing); default DATA_DIR/client-token; a cluster's nodes share one" };
+    readonly Option<string?> _clusterTokenFile = new("--cluster-token-file") { Description = "the cluster credential's file for node-to-node messages (made when missing); default DATA_DIR/cluster-token; every node of a cluster shares one, never the client token" };
     readonly Option<string?> _adminTokenFile = new("--admin-token-file") { Description = "admin token file (made when missing); default DATA_DIR/admin-token; a cluster's nodes may share one" };
 
     public static ClusterCommandLine AddTo(RootCommand root)
@@ -23,6 +25,7 @@ sealed class ClusterCommandLine
         root.Options.Add(options._cluster);
         root.Options.Add(options._nodeId);
         root.Options.Add(options._tokenFile);
+        root.Options.Add(options._clusterTokenFile);
         root.Options.Add(options._adminTokenFile);
         return options;
     }
@@ -36,6 +39,7 @@ sealed class ClusterCommandLine
             ClusterFile = parse.GetValue(_cluster),
             NodeId = parse.GetValue(_nodeId),
             ClientTokenFile = parse.GetValue(_tokenFile),
+            ClusterTokenFile = parse.GetValue(_clusterTokenFile),
             AdminTokenFile = parse.GetValue(_adminTokenFile),
         };
         if (options.ClusterFile is null) return true;

@@ -8,5 +8,8 @@ sealed class UcxConnection(string peer, UcxEndpoint endpoint)
     public string Peer { get; } = peer;
     public UcxEndpoint Endpoint { get; } = endpoint;
     public bool Greeted;
+
+    /// <summary>Its Hello presented the cluster credential: it may send node-to-node messages.</summary>
+    public bool IsPeerNode;
     public readonly Dictionary<int, RegionRegistration> Held = [];
 }

@@ -110,7 +110,10 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
             return new UcxRefusal(UcxVerdict.WrongVersion, $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.ProtocolVersion}");
         if (request.Credential.IsEmpty)
             return new UcxRefusal(UcxVerdict.Unauthorized, "this node needs a credential: set RDMAKV_TOKEN or pass --token (see the node's client-token file)");
-        return ClientTokenFile.Matches(_token, request.Credential.Span) ? null : new UcxRefusal(UcxVerdict.Unauthorized, "wrong credential");
+        // A peer node presents the cluster credential here and in Hello; either token lets a connection reach Hello.
+        bool client = ClientTokenFile.Matches(_token, request.Credential.Span);
+        bool peer = _node.ClusterToken is { } cluster && ClientTokenFile.Matches(cluster, request.Credential.Span);
+        return client || peer ? null : new UcxRefusal(UcxVerdict.Unauthorized, "wrong credential");
     }
 
     void IUcxHandshakeHost.Refused(string peer, string reason)
@@ -173,6 +176,13 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
                 MessageEncoder.Refusal(_reply, request.Id, StoreStatus.UnsupportedVersion,
                     $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.Version}");
                 return;
+            case MessageType.Hello when _node.ClusterToken is { } cluster && ClientTokenFile.Matches(cluster, request.Credential):
+                // Only the cluster credential makes a peer; the node refuses to start when it equals the client token.
+                connection.Greeted = true;
+                connection.IsPeerNode = true;
+                _log.LogInformation("ucx: {Peer} said Hello with the cluster credential: a peer node", connection.Peer);
+                MessageEncoder.NodeView(_reply, MessageType.HelloReply, request.Id, View(connection));
+                return;
             case MessageType.Hello when !ClientTokenFile.Matches(_token, request.Credential):
                 _node.Counters.CountError("ucx", $"refused {connection.Peer}: {(request.Credential is null ? "no" : "wrong")} credential");
                 MessageEncoder.Refusal(_reply, request.Id, StoreStatus.Unauthorized,
@@ -181,6 +191,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
                 return;
             case MessageType.Hello:
                 connection.Greeted = true;
+                connection.IsPeerNode = false;
                 MessageEncoder.NodeView(_reply, MessageType.HelloReply, request.Id, View(connection));
                 return;
             case MessageType.Regions when connection.Greeted:
@@ -190,7 +201,9 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
                 MessageEncoder.Reply(_reply, request.Id, StoreStatus.BadRequest, "mailboxes are for local clients");
                 return;
             default:
-                _handler.Handle(in request, ref connection.Greeted, _reply);
+                if (!connection.IsPeerNode && RequestHandler.IsNodeToNode(request.Type))
+                    _log.LogWarning("ucx: refused {Type} from {Peer}: node-to-node messages need the cluster credential", request.Type, connection.Peer);
+                _handler.Handle(in request, ref connection.Greeted, _reply, connection.IsPeerNode);
                 return;
         }
     }

@@ -25,6 +25,7 @@ sealed class SlotMove : Nemesis
 
     string ClusterFile => Path.Combine(_directory, "cluster.json");
     string ClientToken => Path.Combine(_directory, "client-token");
+    string ClusterToken => Path.Combine(_directory, "cluster-token");
     string AdminToken => Path.Combine(_directory, "admin-token");
     string Seeds => "ucx://" + string.Join(",", _ucx.Select(p => $"127.0.0.1:{p}"));
 
@@ -44,7 +45,7 @@ sealed class SlotMove : Nemesis
         _map = ClusterMap.Load(ClusterFile);
         for (int i = 0; i < _ids.Length; i++)
             _servers.Add(ServerProcess.Start("verify-" + Guid.NewGuid().ToString("N")[..12], Path.Combine(_directory, _ids[i]), "--cluster", ClusterFile, "--node-id", _ids[i],
-                "--client-token-file", ClientToken, "--admin-token-file", AdminToken, "--durability", scenario.Durability));
+                "--client-token-file", ClientToken, "--cluster-token-file", ClusterToken, "--admin-token-file", AdminToken, "--durability", scenario.Durability));
         foreach (var s in _servers)
         {
             Leftovers.Record("pid", $"{s.Process.Id} {s.Name}");
