@@ -12,7 +12,7 @@ namespace RdmaKv.Server.Cluster;
 /// A node's session with another node of its cluster, for moving a slot: the owner opens
 /// the receiver's MoveIn, copies with Import, forwards the writes it applies meanwhile, and hands
 /// every node the new map. One UCX connection, authenticated in Hello with the cluster's client
-/// token. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
+/// token. A call whose reply is a failure status throws <see cref="PeerRefusedException"/>; a lost
 /// connection throws <see cref="PeerConnectionException"/>. Thread-safe.
 /// </summary>
 public sealed class PeerSession : IDisposable
@@ -110,7 +110,7 @@ public sealed class PeerSession : IDisposable
             throw new PeerConnectionException($"{Address} sent a malformed reply: {error}");
         if (message.Type is not (MessageType.Reply or MessageType.ValueReply or MessageType.HelloReply))
             throw new PeerConnectionException($"{Address}: unexpected {message.Type} in answer to a request");
-        if (message.Status is not (StoreStatus.Ok or StoreStatus.NotFound)) throw new KvException(message.Status, message.Text);
+        if (message.Status is not (StoreStatus.Ok or StoreStatus.NotFound)) throw new PeerRefusedException(message.Status, message.Text);
     }
 
     string Address => $"ucx://{Node.Ucx}";
