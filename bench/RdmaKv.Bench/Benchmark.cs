@@ -1,6 +1,6 @@
 using RdmaKv.Bench.Results;
 using RdmaKv.Bench.Stores;
-using RdmaKv.Core;
+using RdmaKv.Client;
 
 namespace RdmaKv.Bench;
 

@@ -54,10 +54,9 @@ static class HitRatioLoad
             var zipf = new ScrambledZipfianGenerator(0, keys - 1);
             var rng = new Rng(5);
             var buffer = new byte[valueSize];
-            var reader = KvClient.ThreadReader;
             for (int w = 0; w < windows; w++)
             {
-                long lookups = reader.Lookups, fallbacks = reader.Fallbacks;
+                var before = KvClient.ThreadReads;
                 long promotions = node.Stats()["promotions"];
                 var window = Stopwatch.StartNew();
                 for (int i = 0; i < perWindow; i++)
@@ -67,8 +66,9 @@ static class HitRatioLoad
                         throw new InvalidOperationException($"key {k} read back wrong");
                 }
                 double seconds = window.Elapsed.TotalSeconds;
-                long misses = reader.Fallbacks - fallbacks;
-                long gets = reader.Lookups - lookups;
+                var reads = KvClient.ThreadReads - before;
+                long misses = reads.Fallbacks;
+                long gets = reads.Lookups;
                 Console.WriteLine($"window {w + 1}: {perWindow:N0} zipfian GETs, region hit ratio {1 - (double)misses / gets:P1} " +
                     $"({misses:N0} answered by the node from the store), {perWindow / seconds:N0} GETs/s, {node.Stats()["promotions"] - promotions:N0} promotions");
             }

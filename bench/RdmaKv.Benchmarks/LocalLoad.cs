@@ -113,7 +113,7 @@ static class LocalLoad
         }
         Array.Sort(latencies);
         double us(double q) => latencies[(int)(q * (latencies.Length - 1))] * 1e6 / Stopwatch.Frequency;
-        var reader = KvClient.ThreadReader;
+        var reader = KvClient.ThreadReads;
         Console.WriteLine($"{mode} {distribution} durability={durability.Name()} writes={writes} keys={keys} value={valueSize}B: median {rates[rates.Count / 2]:N0} ops/s " +
             $"(min {rates[0]:N0}, max {rates[^1]:N0}); latency p50 {us(0.5):F2} us, p99 {us(0.99):F2} us, p99.9 {us(0.999):F2} us");
         Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, " +

@@ -70,7 +70,7 @@ static class RemoteLoad
         Report("MultiGet of 32 (per batch)", multi);
         Console.WriteLine($"  MultiGet throughput {32 / Latencies.Median(multi) * 1e6:N0} keys/s");
         Report("PUT", Latencies.Time(count, i => client.Put(keyBytes[i % keys], value)));
-        var reader = KvClient.ThreadReader;
+        var reader = KvClient.ThreadReads;
         Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, fallbacks {reader.Fallbacks}; node fallback GETs {node.Stats()["fallback_gets"]}");
         return 0;
     }

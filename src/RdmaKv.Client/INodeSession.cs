@@ -24,6 +24,9 @@ interface INodeSession : IDisposable
 
     byte[]? FallbackGet(ReadOnlySpan<byte> key);
 
+    /// <summary>Values of several keys, in order; <paramref name="single"/> resolves each key this session does not batch.</summary>
+    byte[]?[] MultiGet(IReadOnlyList<byte[]> keys, LocationCache cache, ReaderContext context, Func<byte[], byte[]?> single);
+
     void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 
     bool Delete(ReadOnlySpan<byte> key);
@@ -31,6 +34,9 @@ interface INodeSession : IDisposable
     void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs);
 
     IReadOnlyDictionary<string, long> Stats();
+
+    /// <summary>The node's cluster map (its JSON), or null when the node is on its own.</summary>
+    string? ClusterMapJson();
 
     /// <summary>Sends a client's counters (ClientReport) to the node.</summary>
     void Report(IReadOnlyDictionary<string, long> counters);

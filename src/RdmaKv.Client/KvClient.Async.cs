@@ -14,15 +14,13 @@ public sealed partial class KvClient
     public async ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel = default)
     {
         Check(StoreStatusText.Validate(key.Length, value.Length));
-        if (_cluster is not null) await Task.Run(() => ClusterPut(key.Span, value.Span), cancel).ConfigureAwait(false);
-        else await _session.PutAsync(key, value, cancel).ConfigureAwait(false);
+        await OnOwnerAsync(key, route => route.Session.PutAsync(key, value, cancel)).ConfigureAwait(false);
     }
 
     public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel = default)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
-        if (_cluster is not null) return await Task.Run(() => ClusterDelete(key.Span), cancel).ConfigureAwait(false);
-        return await _session.DeleteAsync(key, cancel).ConfigureAwait(false);
+        return await OnOwnerAsync(key, route => route.Session.DeleteAsync(key, cancel)).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()

@@ -1,5 +1,5 @@
 using System.Text;
-using RdmaKv.Client.Cluster;
+using RdmaKv.Client.Routing;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
 
@@ -14,20 +14,19 @@ namespace RdmaKv.Client;
 /// URIs: <c>local:NAME</c>, a node on this host by its name (GETs read shared memory);
 /// <c>ucx://HOST:PORT</c>, a node anywhere (GETs are one-sided UCX READs, RDMA on InfiniBand/RoCE);
 /// <c>ucx://HOST:PORT,HOST:PORT</c> or <c>cluster:FILE</c>, a cluster through seeds (see README, Cluster).
-/// The client routes every key by its partition, so several nodes plug in below this API.
+/// Every call goes through a router: one node is a router of one route, a cluster routes each key
+/// to its slot's owner, so several nodes plug in below this API.
 /// </remarks>
 public sealed partial class KvClient : IDisposable
 {
     [ThreadStatic] static ReaderContext? t_reader;
 
-    readonly INodeSession _session;
-    readonly LocationCache _cache;
-    readonly ClusterRouter? _cluster;
+    readonly IRouter _router;
+    readonly long _reportMilliseconds;
 
-    KvClient(INodeSession session, KvClientOptions options)
+    KvClient(IRouter router, KvClientOptions options)
     {
-        _session = session;
-        _cache = new LocationCache(options.LocationCacheEntries);
+        _router = router;
         _reportMilliseconds = options.ReportInterval == Timeout.InfiniteTimeSpan ? long.MaxValue / 2 : (long)options.ReportInterval.TotalMilliseconds;
     }
 
@@ -39,7 +38,7 @@ public sealed partial class KvClient : IDisposable
         if (uri.StartsWith(local, StringComparison.Ordinal))
         {
             string name = uri[local.Length..].TrimStart('/');
-            return new KvClient(NodeSession.Open(name, options), options);
+            return new KvClient(new OneNodeRouter(NodeSession.Open(name, options), options), options);
         }
         const string ucx = "ucx://";
         if (uri.StartsWith(ucx, StringComparison.Ordinal))
@@ -48,8 +47,7 @@ public sealed partial class KvClient : IDisposable
             var seeds = uri[ucx.Length..].TrimEnd('/').Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => RemoteSession.ParseAddress(s.StartsWith(ucx, StringComparison.Ordinal) ? s[ucx.Length..] : s)).ToList();
             if (seeds.Count == 0) throw new ArgumentException($"'{uri}' names no node; use ucx://HOST:PORT[,HOST:PORT...]", nameof(uri));
-            var router = ClusterRouter.Open(seeds, options, out var single);
-            return router is null ? new KvClient(single!, options) : new KvClient(router, options);
+            return new KvClient(ClusterRouter.Open(seeds, options), options);
         }
         const string cluster = "cluster:";
         if (uri.StartsWith(cluster, StringComparison.Ordinal))
@@ -64,22 +62,25 @@ public sealed partial class KvClient : IDisposable
     public static Task<KvClient> ConnectAsync(string uri, KvClientOptions? options = null, CancellationToken cancel = default) =>
         Task.Run(() => Connect(uri, options), cancel);
 
-    public string NodeName => _cluster is null ? _session.View.NodeName : $"cluster of {_cluster.Map.Nodes.Count} nodes (epoch {_cluster.Map.Epoch})";
+    public string NodeName => _router.NodeName;
 
-    /// <summary>Counters of this thread's lookups (retries, checksum failures, cache hits, fallbacks).</summary>
-    public static ReaderContext ThreadReader => t_reader ??= new ReaderContext();
+    /// <summary>The cluster map's epoch this client routes by (0 for a single node).</summary>
+    public long ClusterEpoch => _router.Epoch;
+
+    /// <summary>This thread's lookup state: its scratch buffer and counters, shared by every client the thread uses.</summary>
+    internal static ReaderContext ThreadReader => t_reader ??= new ReaderContext();
+
+    /// <summary>
+    /// What this thread's GETs have counted so far, over every client it used: a snapshot (subtract
+    /// two to see what happened in between).
+    /// </summary>
+    public static ReadStatistics ThreadReads => ReadStatistics.Of(ThreadReader);
 
     /// <summary>The value of <paramref name="key"/>, or null when it is absent.</summary>
     public byte[]? Get(ReadOnlySpan<byte> key)
     {
         var reader = ThreadReader;
-        if (_cluster is not null) return ClusterGet(key, reader);
-        return Lookup(key, reader, _session, _cache) switch
-        {
-            LookupResult.Found => reader.LastValue.ToArray(),
-            LookupResult.NotFound => null,
-            _ => _session.FallbackGet(key),
-        };
+        return Find(key, reader, out byte[]? fromNode) ? reader.LastValue.ToArray() : fromNode;
     }
 
     public byte[]? Get(string key) => Get(Encoding.UTF8.GetBytes(key));
@@ -92,33 +93,18 @@ public sealed partial class KvClient : IDisposable
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {
         var reader = ThreadReader;
-        if (_cluster is not null)
+        ReadOnlySpan<byte> value;
+        if (Find(key, reader, out byte[]? fromNode)) value = reader.LastValue;
+        else if (fromNode is not null) value = fromNode;
+        else
         {
-            byte[]? found = ClusterGet(key, reader);
-            valueLength = found?.Length ?? 0;
-            if (found is null) return false;
-            if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
-            found.CopyTo(destination);
-            return true;
+            valueLength = 0;
+            return false;
         }
-        switch (Lookup(key, reader, _session, _cache))
-        {
-            case LookupResult.Found:
-                valueLength = reader.LastValue.Length;
-                if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
-                reader.LastValue.CopyTo(destination);
-                return true;
-            case LookupResult.NotFound:
-                valueLength = 0;
-                return false;
-            default:
-                byte[]? value = _session.FallbackGet(key);
-                valueLength = value?.Length ?? 0;
-                if (value is null) return false;
-                if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
-                value.CopyTo(destination);
-                return true;
-        }
+        valueLength = value.Length;
+        if (valueLength > destination.Length) ThrowTooSmall(valueLength, destination.Length);
+        value.CopyTo(destination);
+        return true;
     }
 
     /// <summary>
@@ -128,19 +114,18 @@ public sealed partial class KvClient : IDisposable
     public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys)
     {
         foreach (var k in keys) Check(StoreStatusText.Validate(k.Length, 0));
-        if (_cluster is not null) return ClusterMultiGet(keys);
-        if (_session is RemoteSession remote) return remote.MultiGet(keys, _cache, ThreadReader, k => Get(k));
-        var values = new byte[]?[keys.Count];
-        for (int i = 0; i < values.Length; i++) values[i] = Get(keys[i]);
-        return values;
+        return RoutedMultiGet(keys);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; returns once the node has published it.</summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         Check(StoreStatusText.Validate(key.Length, value.Length));
-        if (_cluster is not null) ClusterPut(key, value);
-        else _session.Put(key, value);
+        OnOwner(key, new KeyValue(key, value), static (route, kv) =>
+        {
+            route.Session.Put(kv.Key, kv.Value);
+            return true;
+        });
     }
 
     public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
@@ -158,8 +143,7 @@ public sealed partial class KvClient : IDisposable
         {
             try
             {
-                if (_cluster is not null) ClusterPutMany(batch);
-                else _session.PutMany(batch);
+                RoutedPutMany(batch);
             }
             catch (KvException e) when (start > 0)
             {
@@ -196,17 +180,16 @@ public sealed partial class KvClient : IDisposable
     public bool Delete(ReadOnlySpan<byte> key)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
-        return _cluster is not null ? ClusterDelete(key) : _session.Delete(key);
+        return OnOwner(key, new KeyValue(key, default), static (route, kv) => route.Session.Delete(kv.Key));
     }
 
     public bool Delete(string key) => Delete(Encoding.UTF8.GetBytes(key));
 
-    /// <summary>The node's counters.</summary>
-    public IReadOnlyDictionary<string, long> Stats() => _cluster is not null ? ClusterStats() : _session.Stats();
+    /// <summary>The node's counters; for a cluster, every node's that answers, added up.</summary>
+    public IReadOnlyDictionary<string, long> Stats() => _router.Stats();
 
     LookupResult Lookup(ReadOnlySpan<byte> key, ReaderContext reader, INodeSession session, LocationCache cache)
     {
-        Check(StoreStatusText.Validate(key.Length, 0));
         if (Environment.TickCount64 - reader.LastReport >= _reportMilliseconds) Report(reader, session);
         var hash = KeyHash.Compute(key, session.View.HashSeed);
         int partition = hash.Partition(session.View.PartitionCount);
@@ -214,12 +197,10 @@ public sealed partial class KvClient : IDisposable
         {
             LookupResult result = session.Partition(partition).Lookup(key, hash, cache, reader);
             if (result != LookupResult.Stale || refresh == 3) return result;
-            reader.Refreshes++;
+            reader.CountRefresh();
             session.Refresh();
         }
     }
-
-    readonly long _reportMilliseconds;
 
     /// <summary>Sends this thread's reader counters; a failed report is dropped, never the GET.</summary>
     void Report(ReaderContext reader, INodeSession session)
@@ -237,11 +218,7 @@ public sealed partial class KvClient : IDisposable
     }
 
     /// <summary>Sends what this thread's reads have counted since the last report now (tests, shutdown).</summary>
-    public void ReportNow()
-    {
-        if (_cluster is null) Report(ThreadReader, _session);
-        else Report(ThreadReader, _cluster.RouteTo(_cluster.Map.Nodes[0]).Session);
-    }
+    public void ReportNow() => Report(ThreadReader, _router.Home.Session);
 
     static void Check(StoreStatus status)
     {
@@ -251,9 +228,5 @@ public sealed partial class KvClient : IDisposable
     static void ThrowTooSmall(int needed, int given) =>
         throw new ArgumentException($"the value is {needed} bytes; the destination holds {given}", "destination");
 
-    public void Dispose()
-    {
-        if (_cluster is null) _session.Dispose();
-        else _cluster.Dispose();
-    }
+    public void Dispose() => _router.Dispose();
 }

@@ -227,6 +227,10 @@ sealed class NodeSession : INodeSession
         Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key),
             static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? m.Value.ToArray() : null);
 
+    /// <summary>One key at a time: each local GET is a memory read already, there is no round trip to save.</summary>
+    public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys, LocationCache cache, ReaderContext context, Func<byte[], byte[]?> single) =>
+        [.. keys.Select(single)];
+
     public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
         Call(pairs, static (w, id, p) => MessageEncoder.MultiPut(w, id, p), Replies.Status);
 
@@ -236,6 +240,9 @@ sealed class NodeSession : INodeSession
     public IReadOnlyDictionary<string, long> Stats() =>
         Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.Stats, id),
             static m => m.Stats ?? throw new KvConnectionException("the node sent no stats"));
+
+    public string? ClusterMapJson() =>
+        Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.ClusterMap, id), Replies.ClusterMapJson);
 
     public ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel) =>
         CallAsync((w, id) => MessageEncoder.Put(w, id, key.Span, value.Span), Replies.Status, cancel);

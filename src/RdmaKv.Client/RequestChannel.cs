@@ -192,18 +192,3 @@ sealed class RequestChannel : IDisposable
         }
     }
 }
-
-/// <summary>The client lost (or never had) its connection to a node.</summary>
-public sealed class KvConnectionException(string message, Exception? inner = null) : IOException(message, inner);
-
-/// <summary>Checks replies and turns failures into exceptions.</summary>
-static class Replies
-{
-    public static StoreStatus Status(Message reply)
-    {
-        if (reply.Type is not (MessageType.Reply or MessageType.ValueReply))
-            throw new KvConnectionException($"unexpected {reply.Type} in answer to a request");
-        if (reply.Status is StoreStatus.Ok or StoreStatus.NotFound) return reply.Status;
-        throw new KvException(reply.Status, reply.Text);
-    }
-}

@@ -39,6 +39,9 @@ public static class StoreStatusText
         _ => $"status {(byte)status}",
     };
 
+    /// <summary>The status described, followed by what the node said about it when it said something.</summary>
+    public static string Describe(StoreStatus status, string? detail) => detail is null ? Describe(status) : $"{Describe(status)}: {detail}";
+
     /// <summary>Checks a key and value against <see cref="Limits"/>; returns <see cref="StoreStatus.Ok"/> when they fit.</summary>
     public static StoreStatus Validate(int keyLength, int valueLength)
     {
@@ -47,11 +50,4 @@ public static class StoreStatusText
         if (valueLength > Limits.MaxValueLength) return StoreStatus.ValueTooLong;
         return StoreStatus.Ok;
     }
-}
-
-/// <summary>A store operation failed with a status other than ok or not found.</summary>
-public sealed class KvException(StoreStatus status, string? detail = null)
-    : Exception(detail is null ? StoreStatusText.Describe(status) : $"{StoreStatusText.Describe(status)}: {detail}")
-{
-    public StoreStatus Status { get; } = status;
 }

@@ -51,7 +51,7 @@ public sealed partial class StorageNode
             if (delete) target.MoveDelete(key);
             else target.MovePut(key, value);
         }
-        catch (Exception e) when (e is PeerConnectionException or KvException)
+        catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
         {
             // The write stands here; the move cannot finish without it on the target.
             _forwardFailure = $"forwarding a write to node {target.Node.Id} failed: {e.Message}";
@@ -158,7 +158,7 @@ public sealed partial class StorageNode
             {
                 peer.AdoptMap(moved);
             }
-            catch (Exception e) when (e is PeerConnectionException or KvException)
+            catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
             {
                 notTold.Add($"{target.Id}: {e.Message}");
             }
@@ -267,7 +267,7 @@ public sealed partial class StorageNode
             using var peer = PeerSession.Open(node, token, TimeSpan.FromSeconds(5));
             peer.AdoptMap(map);
         }
-        catch (Exception e) when (e is PeerConnectionException or KvException)
+        catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
         {
             notTold.Add($"{node.Id}: {e.Message}");
             _log.LogWarning("Node {Node} did not take the map of epoch {Epoch}: {Reason}; it learns it when it next asks", node.Id, map.Epoch, e.Message);

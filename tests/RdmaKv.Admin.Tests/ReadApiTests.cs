@@ -132,7 +132,7 @@ public sealed class ReadApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         await using var small = await InProcessNode.StartAsync(o => o with { Partitions = 1, MemoryBytes = 2L << 20, ColdTier = false });
         using var client = small.Connect();
         var value = new byte[Core.Limits.MaxValueLength];
-        var failure = Assert.Throws<Core.KvException>(() =>
+        var failure = Assert.Throws<Client.KvException>(() =>
         {
             for (int i = 0; i < 4; i++) client.Put(System.Text.Encoding.UTF8.GetBytes($"big{i}"), value);
         });

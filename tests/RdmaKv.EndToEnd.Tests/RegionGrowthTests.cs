@@ -21,7 +21,7 @@ public abstract class RegionGrowthTests(TestTransport writes)
     {
         using var node = new TestNode(o => o with { Partitions = 4, InitialBucketCount = 64, InitialExtentBytes = 64 << 10 });
         using var client = node.Connect(writes);
-        long refreshes = KvClient.ThreadReader.Refreshes;
+        long refreshes = KvClient.ThreadReads.Refreshes;
 
         for (int start = 0; start < KeyCount; start += Batch)
         {
@@ -42,7 +42,7 @@ public abstract class RegionGrowthTests(TestTransport writes)
         var stats = node.Node.Stats();
         Assert.Equal(KeyCount, stats["keys"]);
         Assert.True(stats["grows"] >= 8, $"expected every partition to grow at least twice, saw {stats["grows"]} grows");
-        Assert.True(KvClient.ThreadReader.Refreshes > refreshes, "the client never refreshed its view of the regions");
+        Assert.True(KvClient.ThreadReads.Refreshes > refreshes, "the client never refreshed its view of the regions");
         Assert.Null(client.Get(Key(KeyCount)));
 
         node.StopAndCheckRemoved();
@@ -59,10 +59,10 @@ public abstract class RegionGrowthTests(TestTransport writes)
         Assert.True(node.Stat("grows") > 0, "the node never grew");
 
         using var reader = node.Connect(writes);
-        long refreshes = KvClient.ThreadReader.Refreshes;
+        long refreshes = KvClient.ThreadReads.Refreshes;
         for (int i = 0; i < 5_000; i++) Assert.Equal(Value(i), reader.Get(Key(i)));
 
-        Assert.Equal(refreshes, KvClient.ThreadReader.Refreshes);
+        Assert.Equal(refreshes, KvClient.ThreadReads.Refreshes);
         node.StopAndCheckRemoved();
     }
 }

@@ -93,8 +93,7 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
         Assert.True(stats["region_bytes"] <= 32L << 20, $"the regions use {stats["region_bytes"]} bytes, more than the 32 MiB budget");
         Assert.True(stats["cold_keys"] > keys / 2, $"only {stats["cold_keys"]} keys were evicted");
 
-        var reader = KvClient.ThreadReader;
-        long fallbacksBefore = reader.Fallbacks;
+        var before = KvClient.ThreadReads;
         var read = new byte[valueSize];
         // Newest first: the keys written last are resident (one-sided); the rest come from the store.
         // (A scan in write order would promote each cold key just before evicting the next hot one.)
@@ -104,7 +103,7 @@ public sealed class NodeDurabilityTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(valueSize, n);
             Assert.True(read.AsSpan().SequenceEqual(Fill(value, i)), $"key {i} has the wrong value");
         }
-        long fallbacks = reader.Fallbacks - fallbacksBefore;
+        long fallbacks = (KvClient.ThreadReads - before).Fallbacks;
         var after = node.Stats();
         output.WriteLine($"read back {keys} keys: {keys - fallbacks} one-sided, {fallbacks} through the node ({after["cold_reads"]} from the store, {after["promotions"]} promoted)");
         Assert.True(keys - fallbacks > 1000, "hardly any key was read one-sided");

@@ -34,8 +34,8 @@ public sealed class RdmaKvStore : IBenchStore
             get
             {
                 // The counters are per thread; a session is used by its own thread only.
-                var reader = KvClient.ThreadReader;
-                return reader.Retries + reader.Refreshes + reader.Fallbacks;
+                var reads = KvClient.ThreadReads;
+                return reads.Retries + reads.Refreshes + reads.Fallbacks;
             }
         }
 

@@ -232,7 +232,7 @@ sealed class RemoteSession : INodeSession
     /// <summary>The node's cluster map (its JSON), or null when the node is on its own.</summary>
     public string? ClusterMapJson() =>
         Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.ClusterMap, id), 0,
-            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? System.Text.Encoding.UTF8.GetString(m.Value.Span) : null);
+            Replies.ClusterMapJson);
 
     public IReadOnlyDictionary<string, long> Stats() =>
         Call(static (w, id, _) => MessageEncoder.Empty(w, MessageType.Stats, id), 0,

@@ -28,16 +28,21 @@ public sealed class ReaderContext
     /// <summary>The write sequence number of the last extent that validated.</summary>
     public ulong LastSequence { get; internal set; }
 
-    public long Lookups;
-    public long Retries;
-    public long ChecksumFailures;
-    public long SupersededSeen;
-    public long CacheHits;
-    public long Refreshes;
-    public long Fallbacks;
+    // Counted by TableReader; read by anyone.
+    public long Lookups { get; internal set; }
+    public long Retries { get; internal set; }
+    public long ChecksumFailures { get; internal set; }
+    public long SupersededSeen { get; internal set; }
+    public long CacheHits { get; internal set; }
+    public long Fallbacks { get; internal set; }
+
+    /// <summary>How often the caller refreshed its view of the regions after a stale lookup (<see cref="CountRefresh"/>).</summary>
+    public long Refreshes { get; private set; }
+
+    public void CountRefresh() => Refreshes++;
 
     /// <summary>When this thread last reported its counters to a node (Environment.TickCount64).</summary>
-    public long LastReport;
+    public long LastReport { get; set; }
 
     long _reportedLookups, _reportedCacheHits, _reportedRetries, _reportedChecksumFailures, _reportedFallbacks;
 

@@ -12,7 +12,8 @@ namespace RdmaKv.Server.Cluster;
 /// A node's session with another node of its cluster, for moving a slot: the owner opens
 /// the receiver's MoveIn, copies with Import, forwards the writes it applies meanwhile, and hands
 /// every node the new map. One UCX connection, authenticated in the handshake and in Hello with
-/// the cluster credential (never the client token), which makes the session a peer on the other node. A call whose reply is a failure status throws <see cref="KvException"/>; a lost
+/// the cluster credential (never the client token), which makes the session a peer on the other
+/// node. A call whose reply is a failure status throws <see cref="PeerRefusedException"/>; a lost
 /// connection throws <see cref="PeerConnectionException"/>. Thread-safe.
 /// </summary>
 public sealed class PeerSession : IDisposable
@@ -45,7 +46,7 @@ public sealed class PeerSession : IDisposable
         }
         catch (UcxRefusedException e) when (e.Verdict is UcxVerdict.Unauthorized or UcxVerdict.WrongVersion)
         {
-            throw new KvException(e.Verdict == UcxVerdict.Unauthorized ? StoreStatus.Unauthorized : StoreStatus.UnsupportedVersion, e.Message);
+            throw new PeerRefusedException(e.Verdict == UcxVerdict.Unauthorized ? StoreStatus.Unauthorized : StoreStatus.UnsupportedVersion, e.Message);
         }
         catch (IOException e)
         {
@@ -120,7 +121,7 @@ public sealed class PeerSession : IDisposable
             throw new PeerConnectionException($"{Address} sent a malformed reply: {error}");
         if (message.Type is not (MessageType.Reply or MessageType.ValueReply or MessageType.HelloReply))
             throw new PeerConnectionException($"{Address}: unexpected {message.Type} in answer to a request");
-        if (message.Status is not (StoreStatus.Ok or StoreStatus.NotFound)) throw new KvException(message.Status, message.Text);
+        if (message.Status is not (StoreStatus.Ok or StoreStatus.NotFound)) throw new PeerRefusedException(message.Status, message.Text);
     }
 
     string Address => $"ucx://{Node.Ucx}";

@@ -1,14 +1,14 @@
 using RdmaKv.Core;
 using RdmaKv.Core.Cluster;
 
-namespace RdmaKv.Client.Cluster;
+namespace RdmaKv.Client.Routing;
 
 /// <summary>
 /// Routes each key to the node that owns its slot under the newest cluster map the client
 /// has seen. A node that answers WrongSlot makes the client fetch the map again (from that
 /// node first, then any other) and retry.
 /// </summary>
-sealed class ClusterRouter : IDisposable
+sealed class ClusterRouter : IRouter
 {
     readonly KvClientOptions _options;
     readonly Lock _gate = new();
@@ -23,11 +23,20 @@ sealed class ClusterRouter : IDisposable
 
     public ClusterMap Map => _map;
 
+    public object Version => _map;
+
+    public long Epoch => _map.Epoch;
+
+    public string NodeName => $"cluster of {_map.Nodes.Count} nodes (epoch {_map.Epoch})";
+
+    /// <summary>The first node of the map.</summary>
+    public NodeRoute Home => RouteTo(_map.Nodes[0]);
+
     /// <summary>
-    /// Connects to the first seed that answers, asks it for the cluster map, and returns a router;
-    /// null (with the seed's session) when that node is on its own.
+    /// Connects to the first seed that answers and asks it for the cluster map: a router over the
+    /// cluster, or a one-node router when that node is on its own.
     /// </summary>
-    public static ClusterRouter? Open(IReadOnlyList<(string Host, int Port)> seeds, KvClientOptions options, out RemoteSession? single)
+    public static IRouter Open(IReadOnlyList<(string Host, int Port)> seeds, KvClientOptions options)
     {
         var failures = new List<string>();
         foreach (var (host, port) in seeds)
@@ -59,14 +68,19 @@ sealed class ClusterRouter : IDisposable
                     session.Dispose();
                     throw new KvConnectionException($"ucx://{host}:{port} is a node on its own, not a cluster member; connect to it alone");
                 }
-                single = session;
-                return null;
+                return new OneNodeRouter(session, options);
             }
             var router = new ClusterRouter(ParseMap(json, $"ucx://{host}:{port}"), options);
             var seedNode = router._map.Nodes.FirstOrDefault(n => n.Ucx == $"{host}:{port}");
-            if (seedNode is not null) router._routes[seedNode.Id] = new NodeRoute(seedNode, options, new LocationCache(options.LocationCacheEntries), router.NewRegions, session);
-            else session.Dispose();
-            single = null;
+            if (seedNode is not null)
+            {
+                session.BeforeNewRegions = router.NewRegions;
+                router._routes[seedNode.Id] = router.NewRoute(seedNode, session);
+            }
+            else
+            {
+                session.Dispose();
+            }
             return router;
         }
         throw new KvConnectionException($"no seed node answered: {string.Join("; ", failures)}");
@@ -92,8 +106,29 @@ sealed class ClusterRouter : IDisposable
         {
             if (_routes.TryGetValue(node.Id, out var route) && route.Node == node) return route;
             route?.Dispose();
-            return _routes[node.Id] = new NodeRoute(node, _options, new LocationCache(_options.LocationCacheEntries), NewRegions);
+            return _routes[node.Id] = NewRoute(node);
         }
+    }
+
+    NodeRoute NewRoute(ClusterNode node, RemoteSession? session = null) =>
+        new(node, new LocationCache(_options.LocationCacheEntries), Connect, session);
+
+    /// <summary>A session with <paramref name="node"/> that tells this router when it fetched new regions.</summary>
+    RemoteSession Connect(ClusterNode node)
+    {
+        if (!ClusterMap.TrySplitAddress(node.Ucx, out string host, out int port))
+            throw new KvConnectionException($"node {node.Id} has no usable ucx address ('{node.Ucx}')");
+        RemoteSession session;
+        try
+        {
+            session = RemoteSession.Open(host, port, _options);
+        }
+        catch (KvConnectionException e)
+        {
+            throw new KvConnectionException($"node {node.Id} (ucx://{node.Ucx}) is unreachable: {e.Message}", e);
+        }
+        session.BeforeNewRegions = NewRegions;
+        return session;
     }
 
     /// <summary>Takes <paramref name="map"/> when it is newer than the one held.</summary>
@@ -127,10 +162,10 @@ sealed class ClusterRouter : IDisposable
     /// first (it knows a newer epoch), then from the others. Keeps the newest epoch seen; true
     /// when it is newer than before.
     /// </summary>
-    public bool Refresh(NodeRoute from)
+    bool Refresh(NodeRoute from)
     {
         var current = _map;
-        foreach (var node in current.Nodes.OrderBy(n => n.Id == from.Node.Id ? 0 : 1))
+        foreach (var node in current.Nodes.OrderBy(n => n.Id == from.Node!.Id ? 0 : 1))
         {
             try
             {
@@ -156,7 +191,7 @@ sealed class ClusterRouter : IDisposable
     public bool Rerouted(NodeRoute failed)
     {
         var current = _map;
-        foreach (var node in current.Nodes.Where(n => n.Id != failed.Node.Id))
+        foreach (var node in current.Nodes.Where(n => n.Id != failed.Node!.Id))
         {
             try
             {
@@ -183,34 +218,24 @@ sealed class ClusterRouter : IDisposable
     }
 
     /// <summary>How often a call follows WrongSlot to a newer map before the caller sees it.</summary>
-    public const int MovedRetries = 10;
+    public int MovedRetries => 10;
 
-    /// <summary>
-    /// Runs <paramref name="call"/> on the key's owner. On WrongSlot fetches the map and
-    /// retries; on a connection failure retries when another node has a newer map (see
-    /// <see cref="Rerouted"/>), else fails naming the node.
-    /// </summary>
-    public T OnOwner<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
+    /// <summary>Every node's counters added up; a node that does not answer is left out.</summary>
+    public IReadOnlyDictionary<string, long> Stats()
     {
-        for (int attempt = 0; ; attempt++)
+        var sum = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var node in _map.Nodes)
         {
-            var route = Route(key);
             try
             {
-                return call(route, state);
+                foreach (var (name, n) in RouteTo(node).Call(s => s.Stats())) sum[name] = sum.GetValueOrDefault(name) + n;
             }
-            catch (KvException e) when (e.Status == StoreStatus.WrongSlot && attempt < MovedRetries)
+            catch (KvConnectionException)
             {
-                Redirected(route, attempt);
-            }
-            catch (KvConnectionException) when (attempt < MovedRetries && Rerouted(route))
-            {
-            }
-            catch (KvConnectionException e)
-            {
-                throw route.Failed(e);
+                sum["nodes_unreachable"] = sum.GetValueOrDefault("nodes_unreachable") + 1;
             }
         }
+        return sum;
     }
 
     public void Dispose()
