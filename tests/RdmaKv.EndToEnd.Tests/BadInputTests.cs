@@ -1,7 +1,7 @@
-using RdmaKv.Server;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core;
+using RdmaKv.Server;
 
 namespace RdmaKv.EndToEnd.Tests;
 
