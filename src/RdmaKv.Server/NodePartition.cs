@@ -6,7 +6,7 @@ namespace RdmaKv.Server;
 /// <summary>
 /// One partition on a node: its writer, its session on the node's store, and the lock that makes
 /// it the only writer. The thread that received a request applies it under the lock; handing it
-/// to a writer thread would cost a cross-core wake-up (~40 us here) per write.
+/// to a writer thread would cost a cross-core wake-up per write (docs/measurements.md).
 /// </summary>
 public sealed class NodePartition(PartitionWriter writer, StoreSession store) : IDisposable
 {
