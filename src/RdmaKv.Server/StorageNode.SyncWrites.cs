@@ -15,7 +15,7 @@ namespace RdmaKv.Server;
 public sealed partial class StorageNode
 {
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool moved, int slot)
+    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, bool moved, int slot)
     {
         byte[]? previous = CurrentValue(partition, key);
         StoreStatus durable = _store.WaitDurable(partition.Store.Put(key, value));
@@ -26,7 +26,7 @@ public sealed partial class StorageNode
             Restore(partition, key, previous);
             return durable;
         }
-        StoreStatus status = partition.Writer.Put(key, value);
+        StoreStatus status = partition.Writer.Put(key, hash, value);
         if (status != StoreStatus.Ok)
         {
             // The region refused it (full): the log and the store must not keep what the client is told failed.
@@ -39,7 +39,7 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, bool moved, int slot)
+    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, bool moved, int slot)
     {
         if (moved) NoteMoved(slot, key, deleted: true);
         byte[]? previous = CurrentValue(partition, key);
@@ -50,7 +50,7 @@ public sealed partial class StorageNode
             Restore(partition, key, previous);
             return durable;
         }
-        StoreStatus status = partition.Writer.Delete(key);
+        StoreStatus status = partition.Writer.Delete(key, hash);
         if (status != StoreStatus.Ok) return status;
         if (!moved) Forward(slot, key, default, delete: true);
         return StoreStatus.Ok;

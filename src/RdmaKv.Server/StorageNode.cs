@@ -85,7 +85,14 @@ public sealed partial class StorageNode : IDisposable
         return node;
     }
 
-    NodePartition PartitionOf(ReadOnlySpan<byte> key) => _partitions[KeyHash.Compute(key, _seed).Partition(_partitions.Length)];
+    NodePartition PartitionOf(ReadOnlySpan<byte> key) => PartitionOf(key, out _);
+
+    /// <summary>The key's partition, and its hash for that partition's writer (the same seed), so a write hashes it once.</summary>
+    NodePartition PartitionOf(ReadOnlySpan<byte> key, out KeyHash hash)
+    {
+        hash = KeyHash.Compute(key, _seed);
+        return _partitions[hash.Partition(_partitions.Length)];
+    }
 
     /// <summary>Applies a put to the region and the store; in sync mode returns once the log holding it is committed.</summary>
     public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
@@ -101,16 +108,16 @@ public sealed partial class StorageNode : IDisposable
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
-        var partition = PartitionOf(key);
+        var partition = PartitionOf(key, out var hash);
         lock (partition.Lock)
         {
             // In a cluster, whether this node may apply it is decided under the lock, so a
             // slot move's switch (which takes every lock) falls before or after it.
             StoreStatus admitted = Admit(key, moved, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            if (_store.Durability == DurabilityMode.Sync) return PutDurableFirst(partition, key, value, moved, slot);
+            if (_store.Durability == DurabilityMode.Sync) return PutDurableFirst(partition, key, hash, value, moved, slot);
             // The region first: a put it refuses leaves no trace in the log or the store.
-            StoreStatus status = partition.Writer.Put(key, value);
+            StoreStatus status = partition.Writer.Put(key, hash, value);
             if (status != StoreStatus.Ok) return status;
             address = partition.Store.Put(key, value);
             if (moved) NoteMoved(slot, key, deleted: false);
@@ -125,15 +132,15 @@ public sealed partial class StorageNode : IDisposable
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, 0);
         if (valid != StoreStatus.Ok) return valid;
-        var partition = PartitionOf(key);
+        var partition = PartitionOf(key, out var hash);
         long address;
         lock (partition.Lock)
         {
             StoreStatus admitted = Admit(key, moved, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, moved, slot);
+            if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, hash, moved, slot);
             if (moved) NoteMoved(slot, key, deleted: true);
-            StoreStatus status = partition.Writer.Delete(key);
+            StoreStatus status = partition.Writer.Delete(key, hash);
             if (status != StoreStatus.Ok) return status;
             address = partition.Store.Delete(key);
             if (!moved) Forward(slot, key, default, delete: true);

@@ -30,6 +30,22 @@ public class PartitionWriterTests
     }
 
     [Fact]
+    public void APutAndADeleteGivenTheCallersHashFileTheKeyWhereTheWritersOwnLookupFindsIt()
+    {
+        using PartitionWriter writer = TestKit.NewWriter();
+        byte[] key = TestKit.Key("hashed-once");
+        var hash = TestKit.Hash(key);
+
+        Assert.Equal(StoreStatus.Ok, writer.Put(key, hash, "v1"u8));
+        Assert.Equal("v1"u8.ToArray(), TestKit.WriterValue(writer, key));
+        Assert.Equal(StoreStatus.Ok, writer.Put(key, "v2"u8)); // the unhashed overload finds the same entry
+        Assert.Equal(1, writer.Count);
+        Assert.Equal(StoreStatus.Ok, writer.Delete(key, hash));
+        Assert.Null(TestKit.WriterValue(writer, key));
+        Assert.Equal(0, writer.Count);
+    }
+
+    [Fact]
     public void ManyKeysKeepTheirOwnValuesThroughOverwritesAndDeletes()
     {
         using PartitionWriter writer = TestKit.NewWriter();

@@ -51,17 +51,28 @@ public sealed unsafe partial class PartitionWriter : IDisposable
     /// its budget evicts cold values to make room, and a value that still does not fit is kept
     /// only in the store (its entry marked not resident).
     /// </summary>
-    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, evict: true);
+    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, Hash(key), value, evict: true);
+
+    /// <summary>A put whose key the caller has hashed already with this writer's seed (the node hashes once to pick the partition).</summary>
+    public StoreStatus Put(ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value) => Put(key, CheckHash(key, hash), value, evict: true);
 
     /// <summary>A put for rebuilding a region from the store: it never evicts; what does not fit stays cold.</summary>
-    public StoreStatus Load(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, evict: false);
+    public StoreStatus Load(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, Hash(key), value, evict: false);
 
-    StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool evict)
+    KeyHash Hash(ReadOnlySpan<byte> key) => KeyHash.Compute(key, _options.HashSeed);
+
+    /// <summary>A hash made with another seed would file the key where no reader looks: debug builds check it.</summary>
+    KeyHash CheckHash(ReadOnlySpan<byte> key, KeyHash hash)
+    {
+        System.Diagnostics.Debug.Assert(hash.Value == Hash(key).Value, "the key was hashed with another seed than the writer's");
+        return hash;
+    }
+
+    StoreStatus Put(ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, bool evict)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
         FreeRetired();
-        var hash = KeyHash.Compute(key, _options.HashSeed);
         int length = ExtentHeader.ExtentLength(key.Length, value.Length);
         bool indexCanGrow = true;
         bool cold = false;
@@ -126,12 +137,17 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         }
     }
 
-    public StoreStatus Delete(ReadOnlySpan<byte> key)
+    public StoreStatus Delete(ReadOnlySpan<byte> key) => Delete(key, key.Length is > 0 and <= Limits.MaxKeyLength ? Hash(key) : default, hashed: false);
+
+    /// <summary>A delete whose key the caller has hashed already with this writer's seed.</summary>
+    public StoreStatus Delete(ReadOnlySpan<byte> key, KeyHash hash) => Delete(key, hash, hashed: true);
+
+    StoreStatus Delete(ReadOnlySpan<byte> key, KeyHash hash, bool hashed)
     {
         if (key.Length == 0) return StoreStatus.KeyEmpty;
         if (key.Length > Limits.MaxKeyLength) return StoreStatus.KeyTooLong;
+        if (hashed) CheckHash(key, hash);
         FreeRetired();
-        var hash = KeyHash.Compute(key, _options.HashSeed);
         if (Resolve(Find(_region, key, hash, out ulong bucket, out int index, out IndexEntry old), key) == Match.None) return StoreStatus.NotFound;
         if (old.IsResident) Retire(_region, old); // superseded first, as in a put
         else _coldCount--;
