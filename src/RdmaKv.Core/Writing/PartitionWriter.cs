@@ -137,16 +137,16 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         }
     }
 
-    public StoreStatus Delete(ReadOnlySpan<byte> key) => Delete(key, key.Length is > 0 and <= Limits.MaxKeyLength ? Hash(key) : default, hashed: false);
+    public StoreStatus Delete(ReadOnlySpan<byte> key) => InvalidKey(key) ?? Remove(key, Hash(key));
 
     /// <summary>A delete whose key the caller has hashed already with this writer's seed.</summary>
-    public StoreStatus Delete(ReadOnlySpan<byte> key, KeyHash hash) => Delete(key, hash, hashed: true);
+    public StoreStatus Delete(ReadOnlySpan<byte> key, KeyHash hash) => InvalidKey(key) ?? Remove(key, CheckHash(key, hash));
 
-    StoreStatus Delete(ReadOnlySpan<byte> key, KeyHash hash, bool hashed)
+    static StoreStatus? InvalidKey(ReadOnlySpan<byte> key) =>
+        key.Length == 0 ? StoreStatus.KeyEmpty : key.Length > Limits.MaxKeyLength ? StoreStatus.KeyTooLong : null;
+
+    StoreStatus Remove(ReadOnlySpan<byte> key, KeyHash hash)
     {
-        if (key.Length == 0) return StoreStatus.KeyEmpty;
-        if (key.Length > Limits.MaxKeyLength) return StoreStatus.KeyTooLong;
-        if (hashed) CheckHash(key, hash);
         FreeRetired();
         if (Resolve(Find(_region, key, hash, out ulong bucket, out int index, out IndexEntry old), key) == Match.None) return StoreStatus.NotFound;
         if (old.IsResident) Retire(_region, old); // superseded first, as in a put
