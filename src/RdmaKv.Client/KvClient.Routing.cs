@@ -11,7 +11,12 @@ namespace RdmaKv.Client;
 /// </summary>
 public sealed partial class KvClient
 {
-    bool Moved(KvException e, int attempt) => e.Status == StoreStatus.WrongSlot && attempt < _router.MovedRetries;
+    /// <summary>
+    /// WrongSlot (the slot moved or failed over, or its node lost its lease) and Unavailable (a
+    /// replica failed mid-write; the write may have been applied, and applying it again is
+    /// harmless) are worth a retry under the newest map.
+    /// </summary>
+    bool Moved(KvException e, int attempt) => e.Status is StoreStatus.WrongSlot or StoreStatus.Unavailable && attempt < _router.MovedRetries;
 
     /// <summary>
     /// Looks <paramref name="key"/> up on its owner: true when the value is in the reader's

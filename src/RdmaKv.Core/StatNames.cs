@@ -24,6 +24,12 @@ public static class StatNames
     public const string RegionBytes = "region_bytes";
     public const string Grows = "grows";
 
+    /// <summary>Writes this node applied as a backup, sent by their slots' primaries.</summary>
+    public const string ReplicaWrites = "replica_writes";
+
+    /// <summary>Client writes this node could not replicate (a backup unreachable or refusing): answered Unavailable or WrongSlot.</summary>
+    public const string ReplicaFailures = "replica_failures";
+
     /// <summary>What each reading thread reports (<c>ClientReport</c>), by these names.</summary>
     public static class Reported
     {

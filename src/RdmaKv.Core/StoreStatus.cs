@@ -16,6 +16,9 @@ public enum StoreStatus : byte
     WrongSlot = 10,
     InternalError = 11,
     DiskFull = 12,
+
+    /// <summary>A write's replication did not complete: its outcome is unknown (a backup may have applied it).</summary>
+    Unavailable = 13,
 }
 
 /// <summary>Describes statuses for people.</summary>
@@ -36,6 +39,7 @@ public static class StoreStatusText
         StoreStatus.WrongSlot => "the slot is not served by this node",
         StoreStatus.InternalError => "the node hit an internal error",
         StoreStatus.DiskFull => "the node's data directory is out of space: the write was not applied; retry once space is freed",
+        StoreStatus.Unavailable => "a replica of the key's slot could not be reached or refused the write: it may have been applied there and may still take effect; retry it (the cluster's controller replaces a dead replica within the lease time)",
         _ => $"status {(byte)status}",
     };
 

@@ -17,8 +17,11 @@ public readonly struct Message
     /// <summary>Hello: the protocol version the client speaks.</summary>
     public int Version { get; init; }
 
-    /// <summary>Hello: the client's name. Replies: the error detail, if any.</summary>
+    /// <summary>Hello: the client's name. Replies: the error detail, if any. Replication messages: a node id.</summary>
     public string? Text { get; init; }
+
+    /// <summary>Replication messages: the sender's (or for Fence, the fenced node's) map epoch.</summary>
+    public long Epoch { get; init; }
 
     /// <summary>Hello: the credential presented.</summary>
     public string? Credential { get; init; }

@@ -56,6 +56,28 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
+    /// <summary>
+    /// A replication message: an epoch and a node id, then for ReplicaPut a key and a value, for
+    /// ReplicaDelete and AddBackup a key, for Grant and Fence nothing more.
+    /// </summary>
+    public static void Replica(ArrayBufferWriter<byte> output, MessageType type, ulong id, long epoch, string node, ReadOnlySpan<byte> key = default, ReadOnlySpan<byte> value = default)
+    {
+        int count = type switch
+        {
+            MessageType.ReplicaPut => 6,
+            MessageType.ReplicaDelete or MessageType.AddBackup => 5,
+            MessageType.Grant or MessageType.Fence => 4,
+            _ => throw new ArgumentException($"{type} is not a replication message", nameof(type)),
+        };
+        int start = Prefix(output);
+        var w = Begin(output, type, id, count);
+        w.Write(epoch);
+        w.Write(node);
+        if (count >= 5) w.Write(key);
+        if (count == 6) w.Write(value);
+        End(output, ref w, start);
+    }
+
     /// <summary>Delete and Get carry only a key.</summary>
     public static void KeyOnly(ArrayBufferWriter<byte> output, MessageType type, ulong id, ReadOnlySpan<byte> key)
     {

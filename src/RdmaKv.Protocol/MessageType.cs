@@ -41,6 +41,24 @@ public enum MessageType : byte
 
     /// <summary>Value: a cluster map's JSON; the receiver takes it when its epoch is newer.</summary>
     AdoptMap = 19,
+
+    // Replication (see docs/replication.md): sent by a slot's primary, or by the controller, to
+    // other nodes of the cluster on the cluster credential. Each is answered with Reply.
+
+    /// <summary>Epoch, sender, key, value: a put the primary is about to apply, applied by a backup first.</summary>
+    ReplicaPut = 20,
+
+    /// <summary>Epoch, sender, key: a delete likewise.</summary>
+    ReplicaDelete = 21,
+
+    /// <summary>Epoch, sender: a primary asks a backup for a read lease; Ok grants it for the lease time from the request's sending.</summary>
+    Grant = 22,
+
+    /// <summary>Epoch, node: the controller tells a backup to grant the node nothing more and take no more of its writes at that epoch or older.</summary>
+    Fence = 23,
+
+    /// <summary>Epoch, target node, key: the slots (UTF-8 "1,2,3") the primary is to copy to the target, which then becomes their backup.</summary>
+    AddBackup = 24,
 }
 
 /// <summary>Protocol constants shared by clients and nodes.</summary>

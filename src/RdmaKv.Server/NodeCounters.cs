@@ -22,6 +22,8 @@ public sealed class NodeCounters
     public long AdminGets;
     public long AdminPuts;
     public long AdminDeletes;
+    public long ReplicaWrites;
+    public long ReplicaFailures;
 
     // What clients report of their one-sided reads (the node never sees those): see ClientReport.
     public long ClientLookups;
@@ -119,6 +121,8 @@ public sealed class NodeCounters
         [StatNames.AdminGets] = Volatile.Read(ref AdminGets),
         [StatNames.AdminPuts] = Volatile.Read(ref AdminPuts),
         [StatNames.AdminDeletes] = Volatile.Read(ref AdminDeletes),
+        [StatNames.ReplicaWrites] = Volatile.Read(ref ReplicaWrites),
+        [StatNames.ReplicaFailures] = Volatile.Read(ref ReplicaFailures),
         [StatNames.ClientLookups] = Volatile.Read(ref ClientLookups),
         [StatNames.ClientOneSidedGets] = Volatile.Read(ref ClientLookups) - Volatile.Read(ref ClientFallbacks),
         [StatNames.ClientCacheHits] = Volatile.Read(ref ClientCacheHits),

@@ -22,7 +22,8 @@ public sealed class RequestHandler(StorageNode node)
 
     /// <summary>The messages one node sends another during a move: never accepted on a client's credential.</summary>
     public static bool IsNodeToNode(MessageType type) =>
-        type is MessageType.MoveIn or MessageType.Import or MessageType.MovePut or MessageType.MoveDelete or MessageType.AdoptMap;
+        type is MessageType.MoveIn or MessageType.Import or MessageType.MovePut or MessageType.MoveDelete or MessageType.AdoptMap
+            or MessageType.ReplicaPut or MessageType.ReplicaDelete or MessageType.Grant or MessageType.Fence or MessageType.AddBackup;
 
     void Dispatch(in Message request, ref bool greeted, bool peer, ArrayBufferWriter<byte> reply)
     {
@@ -49,8 +50,19 @@ public sealed class RequestHandler(StorageNode node)
                         $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.Version}");
                     return;
                 }
+                if (node.IsFenced && !peer)
+                {
+                    // Its regions may hold what another node now leads: a client learns the map elsewhere.
+                    MessageEncoder.Refusal(reply, request.Id, StoreStatus.WrongSlot, $"node {node.Options.NodeId} is not serving: {node.FenceReason}");
+                    return;
+                }
                 greeted = true;
                 MessageEncoder.NodeView(reply, MessageType.HelloReply, request.Id, node.View());
+                return;
+            case MessageType.Regions when node.IsFenced:
+            case MessageType.Get when node.IsFenced:
+                Interlocked.Increment(ref node.Counters.WrongSlot);
+                MessageEncoder.Reply(reply, request.Id, StoreStatus.WrongSlot, $"node {node.Options.NodeId} is not serving: {node.FenceReason}");
                 return;
             case MessageType.Regions:
                 MessageEncoder.NodeView(reply, MessageType.Regions, request.Id, node.View());
@@ -69,13 +81,29 @@ public sealed class RequestHandler(StorageNode node)
             case MessageType.MovePut:
                 {
                     long address = -1;
-                    StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, moved: true);
+                    StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, WriteOrigin.Move);
                     if (status == StoreStatus.Ok) status = node.WaitDurable(address);
                     Reply(reply, request.Id, status);
                     return;
                 }
             case MessageType.MoveDelete:
-                Reply(reply, request.Id, node.Delete(request.Key.Span, moved: true));
+                Reply(reply, request.Id, node.Delete(request.Key.Span, WriteOrigin.Move));
+                return;
+            case MessageType.ReplicaPut or MessageType.ReplicaDelete:
+                {
+                    StoreStatus status = node.ApplyReplica(request.Epoch, request.Text ?? "", request.Key.Span, request.Value.Span, request.Type == MessageType.ReplicaDelete);
+                    if (status is StoreStatus.Ok or StoreStatus.NotFound) Interlocked.Increment(ref node.Counters.ReplicaWrites);
+                    ReplicaReply(reply, request, status);
+                    return;
+                }
+            case MessageType.Grant:
+                ReplicaReply(reply, request, node.GrantLease(request.Text ?? "", request.Epoch));
+                return;
+            case MessageType.Fence:
+                ReplicaReply(reply, request, node.FenceOut(request.Text ?? "", request.Epoch));
+                return;
+            case MessageType.AddBackup:
+                ReplicaReply(reply, request, node.AddBackup(request.Epoch, request.Text ?? "", Cluster.PeerSession.ParseSlots(request.Key.Span)));
                 return;
             case MessageType.AdoptMap:
                 AdoptMap(request, reply);
@@ -125,7 +153,8 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             }
         }
-        if (node.Durability == Storage.DurabilityMode.Sync)
+        // A replicated cluster applies pair by pair (each replicated first), below.
+        if (node.Durability == Storage.DurabilityMode.Sync && !node.Replicates)
         {
             StoreStatus done = node.PutManyDurableFirst(pairs, out int applied);
             if (done == StoreStatus.Ok)
@@ -189,6 +218,19 @@ public sealed class RequestHandler(StorageNode node)
             node.Counters.CountError("cluster", $"refused a map: {e.Message}");
             MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"the cluster map was refused: {e.Message}");
         }
+    }
+
+    /// <summary>A replication message's answer; a refusal says why, from this node's side.</summary>
+    void ReplicaReply(ArrayBufferWriter<byte> reply, in Message request, StoreStatus status)
+    {
+        if (status is StoreStatus.Ok or StoreStatus.NotFound)
+        {
+            MessageEncoder.Reply(reply, request.Id, status);
+            return;
+        }
+        string why = $"node {node.Options.NodeId} (map epoch {node.Cluster?.Epoch}) refused {request.Type} from {request.Text} at epoch {request.Epoch}: {StoreStatusText.Describe(status)}";
+        node.Counters.CountError("replication", why);
+        MessageEncoder.Reply(reply, request.Id, status, why);
     }
 
     /// <summary>A key's WrongSlot says who owns it now.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RdmaKv.Core.Cluster;
+using RdmaKv.Server.Cluster;
 
 namespace RdmaKv.Server;
 
@@ -42,6 +43,7 @@ public sealed partial class StorageNode
             throw new InvalidDataException($"--node-id '{Options.NodeId}' is not one of the nodes in {Options.ClusterFile} ({string.Join(", ", map.Nodes.Select(n => n.Id))})");
         LoadClusterToken();
         _cluster = map;
+        _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout) { Sender = Options.NodeId! };
         int owned = map.Owners.Count(o => o == Options.NodeId);
         _log.LogInformation("Cluster map epoch {Epoch}: node {Node} owns {Owned} of {Slots} slots; {Nodes} nodes",
             map.Epoch, Options.NodeId, owned, map.SlotCount, map.Nodes.Count);
@@ -69,7 +71,9 @@ public sealed partial class StorageNode
         if (map is null) return null;
         int slot = map.SlotOf(key);
         string owner = map.Owners[slot];
-        return owner == Options.NodeId ? null : $"slot {slot} is owned by node {owner} (epoch {map.Epoch})";
+        if (owner != Options.NodeId) return $"slot {slot} is owned by node {owner} (epoch {map.Epoch})";
+        if (_fenced) return $"node {owner} leads slot {slot} (epoch {map.Epoch}) but is not serving: {FenceReason}";
+        return Leads(map, slot) ? null : $"node {owner} leads slot {slot} (epoch {map.Epoch}) but cannot be sure of its lease: it waits for etcd or its backups";
     }
 
     /// <summary>
@@ -93,7 +97,7 @@ public sealed partial class StorageNode
         File.Move(temporary, SavedMapPath, overwrite: true);
         _cluster = map;
         foreach (int p in _incoming.Keys)
-            if (map.Owners[p] == Options.NodeId) _incoming.TryRemove(p, out _);
+            if (map.Holds(p, Options.NodeId!)) _incoming.TryRemove(p, out _);
         _log.LogInformation("Cluster map epoch {Epoch} adopted: node {Node} owns {Owned} of {Slots} slots",
             map.Epoch, Options.NodeId, map.Owners.Count(o => o == Options.NodeId), map.SlotCount);
     }

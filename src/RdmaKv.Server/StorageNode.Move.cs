@@ -27,10 +27,11 @@ public sealed partial class StorageNode
     volatile string? _forwardFailure;
 
     /// <summary>
-    /// Under the key's partition lock: may this node apply a write of <paramref name="key"/>?
-    /// <paramref name="moved"/> writes come from the slot's owner during a move.
+    /// Under the key's partition lock: may this node apply a write of <paramref name="key"/> from
+    /// <paramref name="origin"/>? A client's, when it leads the slot and holds its lease; a moved
+    /// one, while the slot moves in; a replicated one, see <see cref="AdmitReplica"/>.
     /// </summary>
-    StoreStatus Admit(ReadOnlySpan<byte> key, bool moved, out int slot)
+    StoreStatus Admit(ReadOnlySpan<byte> key, WriteOrigin origin, out int slot)
     {
         slot = -1;
         // A store that cannot make writes durable refuses them before anything is applied.
@@ -38,8 +39,13 @@ public sealed partial class StorageNode
         var map = _cluster;
         if (map is null) return StoreStatus.Ok;
         slot = map.SlotOf(key);
-        if (map.Owners[slot] == Options.NodeId) return StoreStatus.Ok;
-        return moved && _incoming.ContainsKey(slot) ? StoreStatus.Ok : StoreStatus.WrongSlot;
+        if (!Incarnated(map)) return StoreStatus.WrongSlot;
+        return origin.Source switch
+        {
+            WriteSource.Client => map.Owners[slot] == Options.NodeId && Leads(map, slot) ? StoreStatus.Ok : StoreStatus.WrongSlot,
+            WriteSource.Move => map.Owners[slot] == Options.NodeId || _incoming.ContainsKey(slot) ? StoreStatus.Ok : StoreStatus.WrongSlot,
+            _ => AdmitReplica(map, slot, origin),
+        };
     }
 
     /// <summary>After a write applied under the lock: while its slot moves, the target applies it too.</summary>
@@ -185,9 +191,13 @@ public sealed partial class StorageNode
     const int ImportBatchBytes = Protocol.Wire.MaxFrameLength / 2;
 
     /// <summary>The slot's keys (a scan of the store), then each key's current value read under its lock, sent in batches.</summary>
-    long CopySlot(int slot, ClusterMap map, PeerSession peer, Stopwatch scans)
+    long CopySlot(int slot, ClusterMap map, PeerSession peer, Stopwatch scans) => CopySlots(new HashSet<int> { slot }, map, peer, scans);
+
+    /// <summary>As <see cref="CopySlot"/> for several slots, with one scan of the store.</summary>
+    long CopySlots(IReadOnlySet<int> slots, ClusterMap map, PeerSession peer, Stopwatch scans)
     {
-        var keys = KeysOf(slot, map, scans);
+        string what = slots.Count == 1 ? $"the move of slot {slots.First()}" : $"the copy of {slots.Count} slots";
+        var keys = KeysOf(slots, map, scans);
         long copied = 0;
         var batch = new List<(byte[] Key, byte[] Value)>(256);
         int batchBytes = 0;
@@ -214,23 +224,26 @@ public sealed partial class StorageNode
             }
             batch.Add((key, value));
             batchBytes += key.Length + value.Length;
-            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
+            if (_forwardFailure is { } failure) throw new InvalidOperationException($"{what} stopped: {failure}");
         }
         if (batch.Count > 0) peer.Import(batch);
         copied += batch.Count;
-        if (_forwardFailure is { } late) throw new InvalidOperationException($"the move of slot {slot} stopped: {late}");
+        if (_forwardFailure is { } late) throw new InvalidOperationException($"{what} stopped: {late}");
         return copied;
     }
 
     /// <summary>Every key the store holds for <paramref name="slot"/> (and maybe some since deleted).</summary>
-    List<byte[]> KeysOf(int slot, ClusterMap map, Stopwatch? scans = null)
+    List<byte[]> KeysOf(int slot, ClusterMap map, Stopwatch? scans = null) => KeysOf(new HashSet<int> { slot }, map, scans);
+
+    /// <summary>Every key the store holds for any of <paramref name="slots"/>, from one scan.</summary>
+    List<byte[]> KeysOf(IReadOnlySet<int> slots, ClusterMap map, Stopwatch? scans = null)
     {
         scans?.Start();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var keys = new List<byte[]>();
         _store.ForEachKey(key =>
         {
-            if (map.SlotOf(key) != slot) return;
+            if (!slots.Contains(map.SlotOf(key))) return;
             if (seen.Add(Convert.ToHexString(key))) keys.Add(key.ToArray());
         });
         scans?.Stop();

@@ -15,7 +15,7 @@ namespace RdmaKv.Server;
 public sealed partial class StorageNode
 {
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, bool moved, int slot)
+    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot)
     {
         byte[]? previous = CurrentValue(partition, key);
         StoreStatus durable = _store.WaitDurable(partition.Store.Put(key, value));
@@ -33,15 +33,15 @@ public sealed partial class StorageNode
             Restore(partition, key, previous);
             return status;
         }
-        if (moved) NoteMoved(slot, key, deleted: false);
-        else Forward(slot, key, value, delete: false);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, value, delete: false);
+        else NoteMoved(slot, key, deleted: false);
         return StoreStatus.Ok;
     }
 
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, bool moved, int slot)
+    StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, WriteOrigin origin, int slot)
     {
-        if (moved) NoteMoved(slot, key, deleted: true);
+        if (origin.Source != WriteSource.Client) NoteMoved(slot, key, deleted: true);
         byte[]? previous = CurrentValue(partition, key);
         if (previous is null) return StoreStatus.NotFound;
         StoreStatus durable = _store.WaitDurable(partition.Store.Delete(key));
@@ -52,7 +52,7 @@ public sealed partial class StorageNode
         }
         StoreStatus status = partition.Writer.Delete(key, hash);
         if (status != StoreStatus.Ok) return status;
-        if (!moved) Forward(slot, key, default, delete: true);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, default, delete: true);
         return StoreStatus.Ok;
     }
 
@@ -79,7 +79,7 @@ public sealed partial class StorageNode
             for (; logged < pairs.Length; logged++)
             {
                 var (key, value) = pairs[logged];
-                admitted = Admit(key.Span, moved: false, out slots[logged]);
+                admitted = Admit(key.Span, WriteOrigin.Client, out slots[logged]);
                 if (admitted != StoreStatus.Ok) break;
                 previous[logged] = CurrentValue(owners[logged], key.Span);
                 last = owners[logged].Store.Put(key.Span, value.Span);

@@ -104,7 +104,7 @@ public sealed partial class StorageNode : IDisposable
     }
 
     /// <summary>A put that does not wait for the log: <paramref name="address"/> becomes its log address, for <see cref="WaitDurable"/>.</summary>
-    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address, bool moved = false)
+    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address, WriteOrigin origin = default)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
@@ -113,22 +113,32 @@ public sealed partial class StorageNode : IDisposable
         {
             // In a cluster, whether this node may apply it is decided under the lock, so a
             // slot move's switch (which takes every lock) falls before or after it.
-            StoreStatus admitted = Admit(key, moved, out int slot);
+            StoreStatus admitted = Admit(key, origin, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            if (_store.Durability == DurabilityMode.Sync) return PutDurableFirst(partition, key, hash, value, moved, slot);
-            // The region first: a put it refuses leaves no trace in the log or the store.
-            StoreStatus status = partition.Writer.Put(key, hash, value);
-            if (status != StoreStatus.Ok) return status;
-            address = partition.Store.Put(key, value);
-            if (moved) NoteMoved(slot, key, deleted: false);
-            else Forward(slot, key, value, delete: false);
-            return status;
+            // A primary's backups apply it first: it is visible here only once it would survive this node.
+            var replicated = Replicate(partition, slot, key, value, delete: false, origin);
+            if (replicated.Status != StoreStatus.Ok) return replicated.Status;
+            StoreStatus status = _store.Durability == DurabilityMode.Sync
+                ? PutDurableFirst(partition, key, hash, value, origin, slot)
+                : PutRegionFirst(partition, key, hash, value, origin, slot, ref address);
+            return status == StoreStatus.Ok ? status : Unreplicate(replicated, key, status);
         }
     }
 
-    public StoreStatus Delete(ReadOnlySpan<byte> key) => Delete(key, moved: false);
+    /// <summary>Under the partition's lock, in async durability: the region first (a put it refuses leaves no trace in the log or the store).</summary>
+    StoreStatus PutRegionFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot, ref long address)
+    {
+        StoreStatus status = partition.Writer.Put(key, hash, value);
+        if (status != StoreStatus.Ok) return status;
+        address = partition.Store.Put(key, value);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, value, delete: false);
+        else NoteMoved(slot, key, deleted: false);
+        return status;
+    }
 
-    internal StoreStatus Delete(ReadOnlySpan<byte> key, bool moved)
+    public StoreStatus Delete(ReadOnlySpan<byte> key) => Delete(key, WriteOrigin.Client);
+
+    internal StoreStatus Delete(ReadOnlySpan<byte> key, WriteOrigin origin)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, 0);
         if (valid != StoreStatus.Ok) return valid;
@@ -136,14 +146,20 @@ public sealed partial class StorageNode : IDisposable
         long address;
         lock (partition.Lock)
         {
-            StoreStatus admitted = Admit(key, moved, out int slot);
+            StoreStatus admitted = Admit(key, origin, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, hash, moved, slot);
-            if (moved) NoteMoved(slot, key, deleted: true);
+            var replicated = Replicate(partition, slot, key, default, delete: true, origin);
+            if (replicated.Status != StoreStatus.Ok) return replicated.Status;
+            if (_store.Durability == DurabilityMode.Sync)
+            {
+                StoreStatus durable = DeleteDurableFirst(partition, key, hash, origin, slot);
+                return durable is StoreStatus.Ok or StoreStatus.NotFound ? durable : Unreplicate(replicated, key, durable);
+            }
+            if (origin.Source != WriteSource.Client) NoteMoved(slot, key, deleted: true);
             StoreStatus status = partition.Writer.Delete(key, hash);
-            if (status != StoreStatus.Ok) return status;
+            if (status != StoreStatus.Ok) return status; // NotFound: nothing to undo, the backups found nothing either
             address = partition.Store.Delete(key);
-            if (!moved) Forward(slot, key, default, delete: true);
+            if (origin.Source == WriteSource.Client) Forward(slot, key, default, delete: true);
         }
         return _store.WaitDurable(address);
     }
@@ -231,6 +247,7 @@ public sealed partial class StorageNode : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Stopping?.Invoke(); // remote transports let go of the regions before they are unmapped
+        StopCoordination();
         CloseStore(); // a last checkpoint, so a restart replays nothing
         foreach (var p in _partitions) p.Dispose();
         _nameLock.Dispose();

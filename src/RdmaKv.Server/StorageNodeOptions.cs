@@ -79,6 +79,28 @@ public sealed record StorageNodeOptions
     /// </summary>
     public string? ClusterTokenFile { get; init; }
 
+    /// <summary>
+    /// The etcd endpoints (comma-separated URLs) that hold the cluster's membership and map: turns
+    /// on replication and failover (see docs/replication.md). Null: a node on its own, or a static
+    /// cluster file with no failover.
+    /// </summary>
+    public string? Etcd { get; init; }
+
+    /// <summary>
+    /// The membership lease's time to live in etcd, which is also how long a backup's read lease
+    /// lasts: a node silent this long is failed over. Every node of a cluster must use the same.
+    /// </summary>
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long before its leases could expire elsewhere a primary stops serving: it covers the
+    /// lease check's period, retiring the regions, a scheduling stall and clock-rate drift.
+    /// </summary>
+    public TimeSpan LeaseMargin { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a primary waits for a backup to apply a write before the write fails as Unavailable.</summary>
+    public TimeSpan ReplicationTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     public void Validate()
     {
         if (!Transport.NodeDirectory.IsValidName(Name))
@@ -91,8 +113,15 @@ public sealed record StorageNodeOptions
         long first = Core.RegionHeader.IndexOffset + InitialBucketCount * Core.Bucket.Size + InitialExtentBytes;
         if (share < first)
             throw new ArgumentException($"--memory {MemoryBytes} bytes gives each of {Partitions} partitions {share} bytes, less than the {first} a first region needs");
-        if ((ClusterFile is null) != (NodeId is null))
-            throw new ArgumentException("--cluster and --node-id go together: the cluster file, and which of its nodes this is");
+        if (ClusterFile is not null && Etcd is not null)
+            throw new ArgumentException("--cluster and --etcd exclude each other: with etcd the map lives there (seed it once with 'rdmakv cluster init FILE --etcd URL')");
+        if ((ClusterFile is null && Etcd is null) != (NodeId is null))
+            throw new ArgumentException("--node-id goes with --cluster or --etcd: which node of the cluster this is");
+        if (LeaseTtl < TimeSpan.FromSeconds(1) || LeaseTtl > TimeSpan.FromMinutes(1))
+            throw new ArgumentException($"--lease-ttl {LeaseTtl.TotalSeconds} s is out of range (1 s to 60 s)");
+        if (LeaseMargin <= TimeSpan.Zero || LeaseMargin * 2 > LeaseTtl)
+            throw new ArgumentException($"--lease-margin {LeaseMargin.TotalMilliseconds} ms must be above 0 and at most half of --lease-ttl ({LeaseTtl.TotalMilliseconds} ms)");
+        if (ReplicationTimeout <= TimeSpan.Zero) throw new ArgumentException("--replication-timeout must be above 0");
         if (!string.Equals(AdminUrls, "none", StringComparison.OrdinalIgnoreCase))
             AdminPlaneOptions().Validate();
     }

@@ -9,18 +9,19 @@ namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
 /// Three nodes in this process, each with its UCX listener on a free loopback port, sharing a
-/// cluster file of 64 slots and a client token; clients connect through seeds and route by the map.
+/// cluster file of 64 slots (with <c>replicas</c> copies of each) and a client token; clients
+/// connect through seeds and route by the map.
 /// </summary>
 sealed class InProcessCluster : IDisposable
 {
     readonly List<(TestNode Node, UcxNodeListener Listener)> _nodes = [];
 
-    public InProcessCluster()
+    public InProcessCluster(int replicas = 1)
     {
         int[] ports = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
         string file = Path.Combine(Directory, "cluster.json");
         File.WriteAllText(file, $$"""
-            { "epoch": 1, "slots": 64, "nodes": [
+            { "epoch": 1, "slots": 64, "replicas": {{replicas}}, "nodes": [
               { "id": "node1", "ucx": "127.0.0.1:{{ports[0]}}" },
               { "id": "node2", "ucx": "127.0.0.1:{{ports[1]}}" },
               { "id": "node3", "ucx": "127.0.0.1:{{ports[2]}}" } ] }

@@ -158,9 +158,10 @@ public sealed class Recorder : IDisposable
             catch (Exception e)
             {
                 Count(e);
-                // A connection failure leaves a write's outcome unknown; a refusal with a status
-                // (DiskFull, ShuttingDown...) means the node did not apply it.
-                if (kind != OperationKind.Get && e is not KvException)
+                // A connection failure leaves a write's outcome unknown, and so does Unavailable (a
+                // backup may have applied it); a refusal with another status (DiskFull,
+                // ShuttingDown...) means the node did not apply it.
+                if (kind != OperationKind.Get && e is not KvException { Status: not StoreStatus.Unavailable })
                     lock (log) log.Add(new Operation(0, thread, kind, key, value, invoke, Operation.Never));
                 if (own is not null)
                 {

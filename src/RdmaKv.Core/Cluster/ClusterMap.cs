@@ -8,32 +8,60 @@ namespace RdmaKv.Core.Cluster;
 public sealed record ClusterNode(string Id, string Ucx, string? Admin);
 
 /// <summary>
-/// Which node owns each of a fixed number of slots, with an epoch that grows whenever ownership
-/// changes. Keys hash to slots with a seedless XxHash64, the same on every node and client (each
-/// node's own tables use its secret seed to pick a local partition). Loaded from the cluster
-/// file; nodes hand it to clients, which route by it.
+/// Which node leads each of a fixed number of slots (its primary, or owner) and which nodes keep
+/// a copy of it (its backups), with an epoch that grows whenever either changes. Keys hash to
+/// slots with a seedless XxHash64, the same on every node and client (each node's own tables use
+/// its secret seed to pick a local partition). Loaded from the cluster file or from etcd; nodes
+/// hand it to clients, which route by it (to primaries only).
 /// </summary>
 public sealed class ClusterMap
 {
     public const int MaxSlots = 65536;
     const int MaxNodes = 1024;
 
-    readonly Dictionary<string, ClusterNode> _byId;
+    /// <summary>Most copies of a slot (primary and backups) a map may ask for.</summary>
+    public const int MaxReplicas = 5;
 
-    ClusterMap(long epoch, IReadOnlyList<ClusterNode> nodes, string[] owners)
+    readonly Dictionary<string, ClusterNode> _byId;
+    readonly string[][] _backups;
+
+    internal ClusterMap(long epoch, IReadOnlyList<ClusterNode> nodes, string[] owners, string[][]? backups = null, int replicas = 1,
+        IReadOnlyDictionary<string, string>? incarnations = null)
     {
         Epoch = epoch;
         Nodes = nodes;
         Owners = owners;
         _byId = nodes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+        _backups = backups ?? [.. owners.Select(_ => Array.Empty<string>())];
+        Replicas = replicas;
+        Incarnations = incarnations ?? new Dictionary<string, string>(StringComparer.Ordinal);
     }
 
     public long Epoch { get; }
     public int SlotCount => Owners.Count;
     public IReadOnlyList<ClusterNode> Nodes { get; }
 
-    /// <summary>Slot i's owner (a node id).</summary>
+    /// <summary>Slot i's owner, its primary (a node id): the one node that serves its reads and orders its writes.</summary>
     public IReadOnlyList<string> Owners { get; }
+
+    /// <summary>How many copies of each slot the cluster keeps (primary included): the controller restores it after a failure.</summary>
+    public int Replicas { get; }
+
+    /// <summary>
+    /// The process run of each node the controller has taken in (node id to the incarnation it
+    /// registered in etcd). A node serves only under a map naming its own incarnation, so a node
+    /// that restarted stays out until its slots have been failed over. Empty without etcd.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Incarnations { get; }
+
+    /// <summary>Slot i's backups, in the order they would be promoted: they apply every write before the primary acknowledges it.</summary>
+    public IReadOnlyList<string> BackupsOf(int slot) => _backups[slot];
+
+    /// <summary>True when <paramref name="node"/> is the primary or a backup of <paramref name="slot"/>.</summary>
+    public bool Holds(int slot, string node) => Owners[slot] == node || Array.IndexOf(_backups[slot], node) >= 0;
+
+    /// <summary>A copy of this map to change; its <see cref="ClusterMapEdit.Build"/> gives the next epoch.</summary>
+    public ClusterMapEdit Edit() => new(this, [.. Owners], [.. _backups.Select(b => b.ToList())], Replicas, new Dictionary<string, string>(Incarnations, StringComparer.Ordinal));
 
     public static int SlotOf(ReadOnlySpan<byte> key, int slots) => (int)(XxHash64.HashToUInt64(key) % (ulong)slots);
 
@@ -44,13 +72,15 @@ public sealed class ClusterMap
     public ClusterNode? Node(string id) => _byId.GetValueOrDefault(id);
 
     /// <summary>The same map with <paramref name="slot"/> owned by <paramref name="node"/> and the epoch one higher.</summary>
+    /// <remarks>A backup that becomes the owner stops being a backup; the old owner does not become one.</remarks>
     public ClusterMap WithOwner(int slot, string node)
     {
         if (!_byId.ContainsKey(node)) throw new ArgumentException($"node '{node}' is not in the cluster map", nameof(node));
         if ((uint)slot >= (uint)SlotCount) throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not between 0 and {SlotCount - 1}");
-        var owners = Owners.ToArray();
-        owners[slot] = node;
-        return new ClusterMap(Epoch + 1, Nodes, owners);
+        var edit = Edit();
+        edit.Backups[slot].Remove(node);
+        edit.Owners[slot] = node;
+        return edit.Build();
     }
 
     public static ClusterMap Load(string path)
@@ -114,7 +144,53 @@ public sealed class ClusterMap
             if (unknown is not null) throw new InvalidDataException($"owners names node '{unknown}', which is not in nodes");
             owners = [.. file.Owners];
         }
-        return new ClusterMap(file.Epoch, [.. nodes.Select(n => new ClusterNode(n.Id, n.Ucx, n.Admin))], owners);
+        int replicas = file.Replicas ?? (file.Backups?.Max(b => b.Count + 1) ?? 1);
+        if (replicas < 1 || replicas > MaxReplicas || replicas > nodes.Count)
+            throw new InvalidDataException($"replicas {replicas} must be between 1 and {Math.Min(MaxReplicas, nodes.Count)} (the number of nodes, at most {MaxReplicas})");
+        string[][] backups;
+        if (file.Backups is null) backups = Place(owners, nodes.Select(n => n.Id).ToArray(), replicas);
+        else
+        {
+            if (file.Backups.Count != slots) throw new InvalidDataException($"backups lists {file.Backups.Count} slots; slots says {slots}");
+            backups = new string[slots][];
+            for (int p = 0; p < slots; p++)
+            {
+                var list = file.Backups[p] ?? [];
+                if (list.Count >= replicas) throw new InvalidDataException($"slot {p} has {list.Count} backups; replicas {replicas} allows {replicas - 1}");
+                foreach (string b in list)
+                {
+                    if (!seen.Contains(b)) throw new InvalidDataException($"backups of slot {p} name node '{b}', which is not in nodes");
+                    if (b == owners[p]) throw new InvalidDataException($"node '{b}' is both the owner and a backup of slot {p}");
+                }
+                if (list.Distinct(StringComparer.Ordinal).Count() != list.Count) throw new InvalidDataException($"backups of slot {p} name a node twice");
+                backups[p] = [.. list];
+            }
+        }
+        var incarnations = file.Incarnations ?? [];
+        var stranger = incarnations.Keys.FirstOrDefault(k => !seen.Contains(k));
+        if (stranger is not null) throw new InvalidDataException($"incarnations names node '{stranger}', which is not in nodes");
+        return new ClusterMap(file.Epoch, [.. nodes.Select(n => new ClusterNode(n.Id, n.Ucx, n.Admin))], owners, backups, replicas,
+            new Dictionary<string, string>(incarnations, StringComparer.Ordinal));
+    }
+
+    /// <summary>Backups for a new map: the R − 1 nodes after each slot's owner, in the nodes' order.</summary>
+    static string[][] Place(string[] owners, string[] nodes, int replicas)
+    {
+        var backups = new string[owners.Length][];
+        for (int p = 0; p < owners.Length; p++)
+        {
+            int first = Array.IndexOf(nodes, owners[p]);
+            backups[p] = [.. Enumerable.Range(1, replicas - 1).Select(i => nodes[(first + i) % nodes.Length])];
+        }
+        return backups;
+    }
+
+    /// <summary>The same slots with <paramref name="replicas"/> copies each (backups placed after each owner), at the same epoch: for a new cluster.</summary>
+    public ClusterMap WithReplicas(int replicas)
+    {
+        if (replicas < 1 || replicas > MaxReplicas || replicas > Nodes.Count)
+            throw new ArgumentOutOfRangeException(nameof(replicas), $"replicas {replicas} must be between 1 and {Math.Min(MaxReplicas, Nodes.Count)} (the number of nodes, at most {MaxReplicas})");
+        return new ClusterMap(Epoch, Nodes, [.. Owners], Place([.. Owners], [.. Nodes.Select(n => n.Id)], replicas), replicas, Incarnations);
     }
 
     /// <summary>The map as the cluster file's JSON, with every owner listed.</summary>
@@ -124,6 +200,9 @@ public sealed class ClusterMap
         Slots = SlotCount,
         Nodes = [.. Nodes.Select(n => new ClusterFileNode { Id = n.Id, Ucx = n.Ucx, Admin = n.Admin })],
         Owners = [.. Owners],
+        Replicas = Replicas == 1 ? null : Replicas,
+        Backups = _backups.All(b => b.Length == 0) ? null : [.. _backups.Select(b => b.ToList())],
+        Incarnations = Incarnations.Count == 0 ? null : new Dictionary<string, string>(Incarnations, StringComparer.Ordinal),
     }, ClusterJson.Default.ClusterFile);
 
     /// <summary>
@@ -180,6 +259,13 @@ sealed class ClusterFile
     public int? Partitions { get; set; }
     public List<ClusterFileNode>? Nodes { get; set; }
     public List<string>? Owners { get; set; }
+
+    /// <summary>Copies of each slot, primary included (1 when absent: no backups).</summary>
+    public int? Replicas { get; set; }
+
+    /// <summary>Each slot's backups; placed after each owner when absent.</summary>
+    public List<List<string>>? Backups { get; set; }
+    public Dictionary<string, string>? Incarnations { get; set; }
 }
 
 sealed class ClusterFileNode

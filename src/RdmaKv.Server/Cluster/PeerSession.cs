@@ -90,6 +90,39 @@ public sealed class PeerSession : IDisposable
     public void AdoptMap(ClusterMap map) =>
         Call((w, id) => MessageEncoder.Put(w, id, "cluster-map"u8, Encoding.UTF8.GetBytes(map.ToJson()), MessageType.AdoptMap));
 
+    /// <summary>A write the primary <paramref name="sender"/> replicates under map <paramref name="epoch"/>: a delete when <paramref name="value"/> is null.</summary>
+    public void Replicate(long epoch, string sender, ReadOnlySpan<byte> key, byte[]? value) => Replicate(epoch, sender, key, value, value is null);
+
+    public void Replicate(long epoch, string sender, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    {
+        var output = new ArrayBufferWriter<byte>(key.Length + value.Length + 64);
+        ulong id = _connection.NextId();
+        MessageEncoder.Replica(output, delete ? MessageType.ReplicaDelete : MessageType.ReplicaPut, id, epoch, sender, key, value);
+        Send(output, id);
+    }
+
+    /// <summary>Asks for a read lease; returns normally when it was granted.</summary>
+    public void Grant(long epoch, string sender) => Call((w, id) => MessageEncoder.Replica(w, MessageType.Grant, id, epoch, sender));
+
+    /// <summary>The controller: this node is to refuse <paramref name="node"/>'s writes and lease requests made under <paramref name="epoch"/> or older.</summary>
+    public void Fence(long epoch, string node) => Call((w, id) => MessageEncoder.Replica(w, MessageType.Fence, id, epoch, node));
+
+    /// <summary>The controller asks a primary to copy <paramref name="slots"/> to <paramref name="target"/>, which becomes their backup; returns when it has.</summary>
+    public void AddBackup(long epoch, string target, IEnumerable<int> slots) =>
+        Call((w, id) => MessageEncoder.Replica(w, MessageType.AddBackup, id, epoch, target, Encoding.UTF8.GetBytes(string.Join(',', slots.Select(s => s.ToString(CultureInfo.InvariantCulture))))));
+
+    /// <summary>The slots an AddBackup request lists, or null when the list is malformed.</summary>
+    public static int[]? ParseSlots(ReadOnlySpan<byte> key)
+    {
+        var slots = new List<int>();
+        foreach (var part in Encoding.UTF8.GetString(key).Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int slot)) return null;
+            slots.Add(slot);
+        }
+        return [.. slots];
+    }
+
     /// <summary>The slot number a MoveIn request carries as its key, or -1.</summary>
     public static int ParseSlot(ReadOnlySpan<byte> key) =>
         int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : -1;
@@ -125,6 +158,9 @@ public sealed class PeerSession : IDisposable
     }
 
     string Address => $"ucx://{Node.Ucx}";
+
+    /// <summary>True once a call failed on the connection: every later call fails at once.</summary>
+    public bool Failed => _failure is not null;
 
     public void Dispose()
     {

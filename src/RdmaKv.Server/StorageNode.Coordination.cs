@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using RdmaKv.Core.Cluster;
+using RdmaKv.Server.Cluster;
+
+namespace RdmaKv.Server;
+
+/// <summary>
+/// A node in a cluster coordinated by etcd (<c>--etcd</c>): the map comes from etcd and every
+/// change to it is watched; the node's lease is its membership; one node at a time is the
+/// controller that fails over the others (<see cref="ClusterController"/>).
+/// </summary>
+public sealed partial class StorageNode
+{
+    readonly Lock _adoptGate = new();
+    ClusterController? _controller;
+
+    /// <summary>The lease for which this node read the map after it was granted; only then does that lease count (see <see cref="HoldsLease"/>).</summary>
+    long _leaseConfirmed = -1;
+
+    /// <summary>The coordination service this node is in, or null.</summary>
+    public ICoordination? Coordination => _coordination;
+
+    /// <summary>The controller's last report, for the admin plane; null off etcd.</summary>
+    public ClusterController? Controller => _controller;
+
+    /// <summary>
+    /// Joins the cluster kept in <paramref name="coordination"/> (which this node then owns): takes
+    /// its map, follows every change, starts fenced until the controller has taken this run in
+    /// and its leases hold, and runs for controller. Call before any listener starts.
+    /// </summary>
+    public void Coordinate(ICoordination coordination)
+    {
+        var map = coordination.ReadMap()
+            ?? throw new InvalidDataException("etcd holds no cluster map yet: seed it once with 'rdmakv cluster init FILE --etcd URL'");
+        if (map.Node(Options.NodeId!) is null)
+            throw new InvalidDataException($"--node-id '{Options.NodeId}' is not one of the nodes of the cluster map in etcd ({string.Join(", ", map.Nodes.Select(n => n.Id))})");
+        LoadClusterToken();
+        _coordination = coordination;
+        _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout) { Sender = Options.NodeId! };
+        StartLeases();
+        AdoptStored(map);
+        coordination.MapChanged += AdoptStored;
+        _controller = new ClusterController(coordination, () => _cluster, ClusterToken!, Options.NodeId!, _log);
+        _log.LogInformation("Node {Node} joined the cluster in etcd as run {Run}: lease {Ttl} s, margin {Margin} ms", Options.NodeId, coordination.Incarnation,
+            Options.LeaseTtl.TotalSeconds, Options.LeaseMargin.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Takes a map from etcd (the watch, or one this node stored) when it is newer. A node that no
+    /// longer leads a slot it led retires its regions, so that one-sided readers refresh and learn
+    /// the new primary.
+    /// </summary>
+    void AdoptStored(ClusterMap map)
+    {
+        lock (_adoptGate)
+        {
+            var current = _cluster;
+            if (current is not null && map.Epoch <= current.Epoch) return;
+            if (current is not null && current.SuccessorProblem(map) is { } problem)
+            {
+                _log.LogError("The cluster map of epoch {Epoch} in etcd does not fit this node's: {Problem}", map.Epoch, problem);
+                return;
+            }
+            bool demoted = current is not null && Enumerable.Range(0, current.SlotCount).Any(s => current.Owners[s] == Options.NodeId && map.Owners[s] != Options.NodeId);
+            Adopt(map);
+            if (!demoted) return;
+            foreach (var p in _partitions)
+            {
+                lock (p.Lock) p.Writer.Grow();
+            }
+        }
+    }
+
+    /// <summary>After a new lease (a first one, or one granted after the last expired): read the map, so a failover decided meanwhile is known before the lease counts.</summary>
+    void ConfirmLease()
+    {
+        var coordination = _coordination!;
+        long lease = coordination.LeaseId;
+        if (lease == Volatile.Read(ref _leaseConfirmed) || !coordination.Connected) return;
+        ClusterMap? map;
+        try
+        {
+            map = coordination.ReadMap();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return; // etcd went away again: the lease does not count until the map was read
+        }
+        if (map is not null) AdoptStored(map);
+        Volatile.Write(ref _leaseConfirmed, lease);
+    }
+
+    void StopCoordination()
+    {
+        _controller?.Dispose();
+        if (_coordination is { } c)
+        {
+            c.MapChanged -= AdoptStored;
+            c.Dispose();
+        }
+        _leaseThread?.Join(TimeSpan.FromSeconds(5));
+        _links?.Dispose();
+    }
+}
