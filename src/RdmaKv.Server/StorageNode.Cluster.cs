@@ -85,6 +85,7 @@ public sealed partial class StorageNode
     public void AdoptCluster(ClusterMap map)
     {
         var current = _cluster ?? throw new InvalidOperationException("this node is not in a cluster (start it with --cluster and --node-id)");
+        if (_coordination is not null) throw new InvalidOperationException("this node takes its cluster map from etcd only");
         if (current.SuccessorProblem(map) is { } problem) throw new InvalidOperationException(problem);
         Adopt(map);
     }

@@ -154,15 +154,18 @@ public sealed partial class StorageNode
                 throw;
             }
             long retireStart = Stopwatch.GetTimestamp();
-            foreach (var p in _partitions)
+            if (_coordination is null) // with etcd, taking the map retired them (AdoptStored)
             {
-                lock (p.Lock) p.Writer.Grow(); // readers of the old generation refresh, and fetch the map
+                foreach (var p in _partitions)
+                {
+                    lock (p.Lock) p.Writer.Grow(); // readers of the old generation refresh, and fetch the map
+                }
             }
             double retireMs = Stopwatch.GetElapsedTime(retireStart).TotalMilliseconds;
             var notTold = new List<string>();
             try
             {
-                peer.AdoptMap(moved);
+                if (_coordination is null) peer.AdoptMap(moved);
             }
             catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
             {
@@ -172,7 +175,8 @@ public sealed partial class StorageNode
             {
                 peer.Dispose();
             }
-            foreach (var node in moved.Nodes.Where(n => n.Id != Options.NodeId && n.Id != target.Id)) TellMap(node, moved, token, notTold);
+            if (_coordination is null) // with etcd every node learns the map from its watch
+                foreach (var node in moved.Nodes.Where(n => n.Id != Options.NodeId && n.Id != target.Id)) TellMap(node, moved, token, notTold);
             long dropped = DropSlot(slot, moved, scans);
             _log.LogInformation("Slot {Slot} moved to node {Target} in {Ms} ms ({ScanMs} ms scanning the store, {RetireMs} ms retiring regions): {Copied} keys copied, {Dropped} dropped here, epoch {Epoch}",
                 slot, target.Id, clock.ElapsedMilliseconds, scans.ElapsedMilliseconds, (long)retireMs, copied, dropped, moved.Epoch);
@@ -262,8 +266,19 @@ public sealed partial class StorageNode
                 locked++;
             }
             if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
-            var moved = _cluster!.WithOwner(slot, targetId);
-            Adopt(moved);
+            ClusterMap moved;
+            if (_coordination is { } coordination)
+            {
+                // With etcd the map changes only there; every node learns it from its watch.
+                moved = coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null)
+                    ?? throw new InvalidOperationException($"the move of slot {slot} stopped: the map in etcd no longer gives it to this node");
+                AdoptStored(moved);
+            }
+            else
+            {
+                moved = _cluster!.WithOwner(slot, targetId);
+                Adopt(moved);
+            }
             _outgoing.TryRemove(slot, out _);
             return moved;
         }
