@@ -9,7 +9,9 @@ namespace RdmaKv.Admin;
 
 /// <summary>
 /// Liveness: the process answers. Readiness: the node exists and every condition it reports
-/// holds (recovery finished, transports listening); otherwise 503 with what is missing.
+/// holds (recovery finished, transports listening, serving its slots); otherwise 503 with what is
+/// missing. A condition that holds but is degraded (etcd out of reach: no failover) answers 200
+/// with status Degraded.
 /// </summary>
 static class HealthEndpoints
 {
@@ -61,6 +63,7 @@ sealed class ReadyCheck(NodeHolder holder) : IHealthCheck
         var checks = node.Readiness();
         var missing = checks.Where(c => !c.Ready).ToList();
         string detail = string.Join("; ", checks.Select(c => $"{c.Name}: {c.Detail}"));
-        return Task.FromResult(missing.Count == 0 ? HealthCheckResult.Healthy(detail) : HealthCheckResult.Unhealthy(detail));
+        if (missing.Count > 0) return Task.FromResult(HealthCheckResult.Unhealthy(detail));
+        return Task.FromResult(checks.Any(c => c.Degraded) ? HealthCheckResult.Degraded(detail) : HealthCheckResult.Healthy(detail));
     }
 }

@@ -56,8 +56,12 @@ public interface IAdminNode
     StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value);
 }
 
-/// <summary>One condition of readiness: its name, whether it holds, and what it is doing otherwise.</summary>
-public sealed record ReadinessCheck(string Name, bool Ready, string Detail);
+/// <summary>
+/// One condition of readiness: its name, whether it holds, and what it is doing otherwise.
+/// <paramref name="Degraded"/>: it holds, but something the operator should know is wrong (the
+/// node still serves; /health/ready answers 200 with status Degraded).
+/// </summary>
+public sealed record ReadinessCheck(string Name, bool Ready, string Detail, bool Degraded = false);
 
 /// <summary>A checkpoint taken on request: its id, the log address it covers, and how long it took.</summary>
 public sealed record CheckpointResult(Guid Id, long LogStart, long LogKeptFrom, double ElapsedMs);

@@ -30,13 +30,22 @@ public sealed partial class StorageNode : IAdminNode
     public IReadOnlyList<ReadinessCheck> Readiness()
     {
         bool running = Volatile.Read(ref _disposed) == 0;
-        return
+        List<ReadinessCheck> checks =
         [
             // The node exists only once Start has recovered the store and rebuilt the regions.
             new ReadinessCheck("recovery", true, $"finished: {Recovery.Describe()}"),
             // The name, not the socket's path: readiness is shown without the admin token.
             new ReadinessCheck("local transport", running, running ? $"listening for local:{Name}" : "stopping"),
         ];
+        if (_coordination is { } coordination)
+        {
+            var map = _cluster;
+            checks.Add(new ReadinessCheck("serving", !_fenced, _fenced ? $"not serving: {FenceReason}" : $"serving under map epoch {map?.Epoch}"));
+            checks.Add(coordination.Connected
+                ? new ReadinessCheck("coordination", true, $"etcd answers; controller: node {coordination.Controller ?? "(none elected)"}")
+                : new ReadinessCheck("coordination", true, $"etcd is out of reach ({coordination.Problem}): reads and writes go on under map epoch {map?.Epoch}, but no failover can happen until it answers", Degraded: true));
+        }
+        return checks;
     }
 
     string? IAdminNode.NodeId => Options.NodeId;

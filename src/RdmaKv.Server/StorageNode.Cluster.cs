@@ -43,7 +43,7 @@ public sealed partial class StorageNode
             throw new InvalidDataException($"--node-id '{Options.NodeId}' is not one of the nodes in {Options.ClusterFile} ({string.Join(", ", map.Nodes.Select(n => n.Id))})");
         LoadClusterToken();
         _cluster = map;
-        _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout) { Sender = Options.NodeId! };
+        _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout, _log) { Sender = Options.NodeId! };
         int owned = map.Owners.Count(o => o == Options.NodeId);
         _log.LogInformation("Cluster map epoch {Epoch}: node {Node} owns {Owned} of {Slots} slots; {Nodes} nodes",
             map.Epoch, Options.NodeId, owned, map.SlotCount, map.Nodes.Count);

@@ -36,7 +36,7 @@ public sealed partial class StorageNode
             throw new InvalidDataException($"--node-id '{Options.NodeId}' is not one of the nodes of the cluster map in etcd ({string.Join(", ", map.Nodes.Select(n => n.Id))})");
         LoadClusterToken();
         _coordination = coordination;
-        _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout) { Sender = Options.NodeId! };
+        _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout, _log) { Sender = Options.NodeId! };
         StartLeases();
         AdoptStored(map);
         coordination.MapChanged += AdoptStored;

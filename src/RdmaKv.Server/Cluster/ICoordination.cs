@@ -46,6 +46,9 @@ public interface ICoordination : IDisposable
     /// <summary>Raised (on a background thread) with every new value of the map, including after a reconnect.</summary>
     event Action<ClusterMap>? MapChanged;
 
+    /// <summary>The node that is the controller now, as far as this node knows; null when none is elected.</summary>
+    string? Controller { get; }
+
     /// <summary>True while this node is the cluster's controller.</summary>
     bool IsController { get; }
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RdmaKv.Core.Cluster;
 
 namespace RdmaKv.Server.Cluster;
@@ -9,10 +11,12 @@ namespace RdmaKv.Server.Cluster;
 /// controller's messages: one <see cref="PeerSession"/> per node, opened on first use. A session
 /// that failed is replaced, but not more often than <see cref="RetryAfter"/>: in between, calls
 /// to that node fail at once instead of holding a partition lock through a connect attempt each.
-/// Thread-safe.
+/// Thread-safe. A link that breaks is logged once, and once more when it works again.
 /// </summary>
-public sealed class ReplicaLinks(Func<ClusterMap?> map, string token, TimeSpan timeout) : IDisposable
+public sealed class ReplicaLinks(Func<ClusterMap?> map, string token, TimeSpan timeout, ILogger? log = null) : IDisposable
 {
+    readonly ILogger _log = log ?? NullLogger.Instance;
+
     public static readonly TimeSpan RetryAfter = TimeSpan.FromMilliseconds(100);
 
     readonly ConcurrentDictionary<string, Link> _links = new(StringComparer.Ordinal);
@@ -24,6 +28,7 @@ public sealed class ReplicaLinks(Func<ClusterMap?> map, string token, TimeSpan t
         public PeerSession? Session;
         public long FailedAt;
         public string? Failure;
+        public bool Reported;
     }
 
     /// <summary>Replicates a put (or a delete) to <paramref name="node"/>; throws <see cref="PeerConnectionException"/> or <see cref="PeerRefusedException"/>.</summary>
@@ -75,12 +80,15 @@ public sealed class ReplicaLinks(Func<ClusterMap?> map, string token, TimeSpan t
             {
                 link.Session = PeerSession.Open(target, token, timeout);
                 link.Failure = null;
+                if (link.Reported) _log.LogInformation("Node {Node} answers again", node);
+                link.Reported = false;
                 return link.Session;
             }
             catch (PeerConnectionException e)
             {
                 link.Failure = e.Message;
                 link.FailedAt = Stopwatch.GetTimestamp();
+                Report(node, link);
                 throw;
             }
         }
@@ -94,7 +102,15 @@ public sealed class ReplicaLinks(Func<ClusterMap?> map, string token, TimeSpan t
             if (link.Session != session) return;
             link.Failure = why;
             link.FailedAt = Stopwatch.GetTimestamp();
+            Report(node, link);
         }
+    }
+
+    void Report(string node, Link link)
+    {
+        if (link.Reported) return;
+        link.Reported = true;
+        _log.LogWarning("Node {Node} does not answer ({Reason}): writes of the slots it backs fail as Unavailable until it answers or the controller replaces it", node, link.Failure);
     }
 
     public void Dispose()
