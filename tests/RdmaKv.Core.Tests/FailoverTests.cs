@@ -93,6 +93,24 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public void ANodeThatNeverJoinedIsWaitedForNotFailedOverAndJoinsWhenItStarts()
+    {
+        var fresh = ClusterMap.Parse("""
+            { "epoch": 1, "slots": 6, "replicas": 2,
+              "nodes": [ { "id": "a", "ucx": "h:1" }, { "id": "b", "ucx": "h:2" }, { "id": "c", "ucx": "h:3" } ] }
+            """);
+
+        var first = Failover.Plan(fresh, Live("a1")).Next!;
+
+        Assert.Equal(fresh.Owners, first.Owners);
+        Assert.Equal("a1", first.Incarnations["a"]);
+        Assert.False(first.Incarnations.ContainsKey("b"));
+        var all = Failover.Plan(first, Live("a1", "b1", "c1")).Next!;
+        Assert.Equal(fresh.Owners, all.Owners);
+        Assert.Equal(3, all.Incarnations.Count);
+    }
+
+    [Fact]
     public void ANodeThatComesBackIsGivenCopiesAgain()
     {
         var failed = Failover.Plan(Map(), Live("b1", "c1")).Next!;

@@ -17,7 +17,8 @@ public sealed record Rereplication(string Primary, string Target, int[] Slots);
 public static class Failover
 {
     /// <summary>
-    /// A node is gone when its lease expired (not live) or when it registered a new incarnation
+    /// A node that has joined (its incarnation is in the map) is gone when its lease expired (not
+    /// live) or when it registered a new incarnation
     /// (it restarted, and its recovered data may lack what it acknowledged). Each slot a gone node
     /// led goes to its first live backup; gone nodes stop backing slots; restarted and new nodes
     /// get their incarnation recorded (they then serve, leading nothing they lost). A slot whose
@@ -30,8 +31,11 @@ public static class Failover
         var restarted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in map.Nodes)
         {
+            // A node that never joined (a cluster just made, a node not started yet) is not failed
+            // over: its slots wait for it. Once it has joined, losing its lease is dying.
+            if (!map.Incarnations.TryGetValue(node.Id, out string? known)) continue;
             if (!live.TryGetValue(node.Id, out string? run)) dead.Add(node.Id);
-            else if (map.Incarnations.TryGetValue(node.Id, out string? known) && known != run) restarted.Add(node.Id);
+            else if (known != run) restarted.Add(node.Id);
         }
         bool Gone(string id) => dead.Contains(id) || restarted.Contains(id);
 

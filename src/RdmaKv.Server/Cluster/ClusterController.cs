@@ -5,9 +5,9 @@ using RdmaKv.Core.Cluster;
 namespace RdmaKv.Server.Cluster;
 
 /// <summary>
-/// Runs on every node; acts only while its node is the elected controller, and only after it has
-/// been for one lease TTL (a controller elected just now may not yet have seen leases that an
-/// earlier controller's etcd session renewed). Each pass compares the map with the live members:
+/// Runs on every node; acts only while its node is the elected controller. Each pass compares
+/// the map with the live members, both read from etcd then (not from a watch's copy, which may
+/// lag after a reconnect and would make live nodes look dead):
 /// <list type="number">
 /// <item>nodes gone (lease expired, or restarted) are failed over (<see cref="Failover.Plan"/>):
 ///   the backups that take over first refuse the old primary (Fence), the controller waits one
@@ -62,12 +62,6 @@ public sealed class ClusterController : IDisposable
             _wake.WaitOne(TimeSpan.FromMilliseconds(500));
             if (_stop.IsCancellationRequested) return;
             if (!_coordination.IsController) continue;
-            if (_coordination.ControllerFor < _coordination.LeaseTtl)
-            {
-                _wake.Set(); // look again soon: the wait ends within the TTL
-                _stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(50));
-                continue;
-            }
             try
             {
                 Pass();
@@ -84,7 +78,7 @@ public sealed class ClusterController : IDisposable
         if (!_coordination.Connected) return;
         var map = _coordination.ReadMap();
         if (map is null) return;
-        var live = new Dictionary<string, string>(_coordination.LiveMembers, StringComparer.Ordinal);
+        var live = new Dictionary<string, string>(_coordination.ReadMembers(), StringComparer.Ordinal);
         var plan = Failover.Plan(map, live);
         Report(plan, map);
         if (plan.Next is not null)
@@ -106,15 +100,25 @@ public sealed class ClusterController : IDisposable
             if (_stop.Token.WaitHandle.WaitOne(_coordination.LeaseTtl)) return;
         }
         bool fenced = plan.Fences.Count > 0;
-        // Stored against the map as it is now; after fences, something is stored either way, so
-        // the old primary's refused epoch is behind every node's from now on.
+        // Stored against the map as it is now, and only while the nodes it fails over for a lost
+        // lease are still not members: one that registered again meanwhile holds a fresh lease and
+        // may be serving, so it keeps its slots.
+        var deposed = plan.Fences.Select(f => f.Primary).Distinct().ToList();
         var stored = _coordination.UpdateMap(current =>
         {
             var now = Failover.Plan(current, live);
             // A promotion whose backup was not fenced waits for the next pass, which fences it.
-            if (now.Fences.Any(f => !plan.Fences.Contains(f))) return fenced ? current.Edit().Build() : null;
-            return now.Next ?? (fenced ? current.Edit().Build() : null);
-        });
+            return now.Fences.Any(f => !plan.Fences.Contains(f)) ? null : now.Next;
+        }, deposed);
+        if (stored is null && fenced)
+        {
+            // The fences stand against epochs up to this one: a new epoch lets the fenced node,
+            // still primary, write and hold leases again once it has it.
+            stored = _coordination.UpdateMap(current => current.Edit().Build());
+            _log.LogWarning("Controller {Node}: the failover of {Nodes} was not stored (one came back or the map changed); stored epoch {Epoch} so the fences lapse",
+                _self, string.Join(", ", deposed), stored?.Epoch);
+            return;
+        }
         if (stored is null) return;
         string promoted = string.Join(", ", plan.Promoted.GroupBy(p => p.Value).Select(g => $"{g.Count()} slots to node {g.Key}"));
         LastFailover = $"epoch {stored.Epoch}: {(promoted.Length > 0 ? "promoted " + promoted : "membership recorded")} in {clock.ElapsedMilliseconds} ms";

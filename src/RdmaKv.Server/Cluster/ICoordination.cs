@@ -27,8 +27,11 @@ public interface ICoordination : IDisposable
     /// <summary>Why it does not, for logs, the admin plane and readiness; null while it does.</summary>
     string? Problem { get; }
 
-    /// <summary>The live nodes: node id to the incarnation it registered.</summary>
+    /// <summary>The live nodes as last watched: node id to the incarnation it registered.</summary>
     IReadOnlyDictionary<string, string> LiveMembers { get; }
+
+    /// <summary>The live nodes read from etcd now (a linearizable read, not the watch's copy): what the controller decides by.</summary>
+    IReadOnlyDictionary<string, string> ReadMembers();
 
     /// <summary>Raised (on a background thread) when a node joins, leaves or re-registers.</summary>
     event Action? MembersChanged;
@@ -39,9 +42,11 @@ public interface ICoordination : IDisposable
     /// <summary>
     /// Reads the map, applies <paramref name="change"/> and stores the result only if nobody
     /// changed the map meanwhile, retrying on conflict. A null change leaves the map alone.
+    /// With <paramref name="whileAbsent"/>, stores only while none of those nodes is a member, in
+    /// the same transaction (a failover must not demote a node that has just registered again).
     /// Returns the map stored, or null when nothing was.
     /// </summary>
-    ClusterMap? UpdateMap(Func<ClusterMap, ClusterMap?> change);
+    ClusterMap? UpdateMap(Func<ClusterMap, ClusterMap?> change, IReadOnlyCollection<string>? whileAbsent = null);
 
     /// <summary>Raised (on a background thread) with every new value of the map, including after a reconnect.</summary>
     event Action<ClusterMap>? MapChanged;
