@@ -195,13 +195,25 @@ static class AdminEndpoints
     {
         if (node.ClusterMap is { } map)
         {
+            var replication = node.Replication;
             return new
             {
                 nodeId = node.NodeId,
                 epoch = map.Epoch,
                 slotCount = map.SlotCount,
-                nodes = map.Nodes.Select(n => new { id = n.Id, ucx = n.Ucx, admin = n.Admin, slots = map.Owners.Count(o => o == n.Id) }),
+                replicas = map.Replicas,
+                nodes = map.Nodes.Select(n => new
+                {
+                    id = n.Id,
+                    ucx = n.Ucx,
+                    admin = n.Admin,
+                    slots = map.Owners.Count(o => o == n.Id),
+                    backs = Enumerable.Range(0, map.SlotCount).Count(s => map.BackupsOf(s).Contains(n.Id)),
+                    up = replication?.LiveNodes.Contains(n.Id),
+                }),
                 owners = map.Owners,
+                backups = map.Replicas > 1 ? Enumerable.Range(0, map.SlotCount).Select(map.BackupsOf) : null,
+                replication,
             };
         }
         var view = node.View();

@@ -45,6 +45,9 @@ public interface IAdminNode
     /// <summary>The cluster map this node routes by, or null for a node on its own.</summary>
     Core.Cluster.ClusterMap? ClusterMap { get; }
 
+    /// <summary>Replication and failover as this node sees them; null without etcd.</summary>
+    ReplicationStatus? Replication { get; }
+
     /// <summary>
     /// Moves a slot this node owns to another node while clients keep using it; returns a
     /// report. Throws <see cref="InvalidOperationException"/> when this node does not own it or the
@@ -62,6 +65,15 @@ public interface IAdminNode
 /// node still serves; /health/ready answers 200 with status Degraded).
 /// </summary>
 public sealed record ReadinessCheck(string Name, bool Ready, string Detail, bool Degraded = false);
+
+/// <summary>
+/// What a node of a cluster coordinated by etcd reports: whether etcd answers (without it no
+/// failover can happen), the controller, the live nodes (their leases), whether this node serves
+/// and why not, slots with no live copy (as the controller last saw them, on the controller only)
+/// and the controller's last failover.
+/// </summary>
+public sealed record ReplicationStatus(bool EtcdConnected, string? EtcdProblem, string? Controller, IReadOnlyList<string> LiveNodes, bool Serving,
+    string? NotServing, IReadOnlyList<int>? UnavailableSlots, string? LastFailover);
 
 /// <summary>A checkpoint taken on request: its id, the log address it covers, and how long it took.</summary>
 public sealed record CheckpointResult(Guid Id, long LogStart, long LogKeptFrom, double ElapsedMs);

@@ -52,6 +52,11 @@ public sealed partial class StorageNode : IAdminNode
 
     Core.Cluster.ClusterMap? IAdminNode.ClusterMap => Cluster;
 
+    ReplicationStatus? IAdminNode.Replication => _coordination is { } c
+        ? new ReplicationStatus(c.Connected, c.Problem, c.Controller, [.. c.LiveMembers.Keys.Order(StringComparer.Ordinal)], !_fenced, FenceReason,
+            c.IsController ? _controller?.Unavailable : null, _controller?.LastFailover)
+        : null;
+
     CheckpointResult IAdminNode.Checkpoint()
     {
         var report = Checkpoint();

@@ -52,6 +52,7 @@ public sealed partial class StorageNode
     /// </summary>
     void AdoptStored(ClusterMap map)
     {
+        bool demoted;
         lock (_adoptGate)
         {
             var current = _cluster;
@@ -61,13 +62,14 @@ public sealed partial class StorageNode
                 _log.LogError("The cluster map of epoch {Epoch} in etcd does not fit this node's: {Problem}", map.Epoch, problem);
                 return;
             }
-            bool demoted = current is not null && Enumerable.Range(0, current.SlotCount).Any(s => current.Owners[s] == Options.NodeId && map.Owners[s] != Options.NodeId);
+            demoted = current is not null && Enumerable.Range(0, current.SlotCount).Any(s => current.Owners[s] == Options.NodeId && map.Owners[s] != Options.NodeId);
             Adopt(map);
-            if (!demoted) return;
-            foreach (var p in _partitions)
-            {
-                lock (p.Lock) p.Writer.Grow();
-            }
+        }
+        // Outside the gate: a caller holding every partition lock (a move's or a copy's switch) takes the gate.
+        if (!demoted) return;
+        foreach (var p in _partitions)
+        {
+            lock (p.Lock) p.Writer.Grow();
         }
     }
 

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Text;
+using RdmaKv.Client;
+using RdmaKv.Core.Cluster;
+
+namespace RdmaKv.EndToEnd.Tests;
+
+/// <summary>
+/// Three server processes with two copies of every slot and a real etcd (<see cref="EtcdCluster"/>,
+/// 1 s leases): what clients see when a primary, a backup, two nodes or etcd itself die.
+/// </summary>
+public sealed class FailoverTests(ITestOutputHelper output) : IDisposable
+{
+    readonly EtcdCluster _cluster = new();
+
+    /// <summary>Waits until every running node serves and the map names each one's run (the controller took them in).</summary>
+    ClusterMap Serving()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                bool all = true;
+                for (int i = 0; i < 3; i++)
+                    if (_cluster.IsRunning(i)) all &= _cluster.Status(i).Replication.GetProperty("serving").GetBoolean();
+                if (all) return _cluster.Map();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the nodes did not all serve within 60 s\n" + _cluster.Describe());
+            Thread.Sleep(100);
+        }
+    }
+
+    [Fact]
+    public void APrimaryKilledUnderLoadIsFailedOverOtherSlotsSeeNoErrorAndNoAcknowledgedWriteIsLost()
+    {
+        var before = Serving();
+        using var load = new FailoverLoad(_cluster);
+        load.WaitForAcks(0, _ => true, 300, TimeSpan.FromSeconds(60));
+
+        _cluster.Kill(0);
+        long killed = Stopwatch.GetTimestamp();
+        long first = load.WaitForAcks(killed, k => FailoverLoad.LedBy(before, k, "node1"), 1, TimeSpan.FromSeconds(60));
+        var after = _cluster.WaitForMap(m => !m.Owners.Contains("node1") && Enumerable.Range(0, m.SlotCount).All(s => !m.BackupsOf(s).Contains("node1")), "node1's slots failed over");
+        load.WaitForAcks(Stopwatch.GetTimestamp(), _ => true, 100, TimeSpan.FromSeconds(60));
+        load.Stop();
+
+        output.WriteLine($"first write acknowledged on a slot node1 led {Stopwatch.GetElapsedTime(killed, first).TotalMilliseconds:F0} ms after SIGKILL (lease TTL {_cluster.LeaseTtl.TotalSeconds} s); map epoch {before.Epoch} -> {after.Epoch}; {load.Errors.Count} failed writes");
+        var untouched = load.Errors.Where(e => !FailoverLoad.Involves(before, e.Key, "node1")).ToList();
+        Assert.True(untouched.Count == 0, $"writes to slots node1 never held failed: {string.Join("; ", untouched.Take(3))}");
+        using var reader = _cluster.Connect(_cluster.Seeds(1, 2));
+        var lost = load.Check(reader);
+        Assert.True(lost.Count == 0, $"{lost.Count} keys lost acknowledged writes: {string.Join("; ", lost.Take(5))}\n{_cluster.Describe()}");
+    }
+
+    [Fact]
+    public void ABackupKilledUnderLoadLetsWritesGoOnAndTheMissingCopiesAreMadeOnTheOtherNodes()
+    {
+        Serving();
+        using var load = new FailoverLoad(_cluster);
+        load.WaitForAcks(0, _ => true, 300, TimeSpan.FromSeconds(60));
+
+        _cluster.Kill(2);
+        var restored = _cluster.WaitForMap(m => Enumerable.Range(0, m.SlotCount).All(s => !m.Holds(s, "node3") && m.BackupsOf(s).Count == 1),
+            "every slot back to two copies without node3");
+        load.WaitForAcks(Stopwatch.GetTimestamp(), _ => true, 100, TimeSpan.FromSeconds(60));
+        load.Stop();
+
+        using var reader = _cluster.Connect(_cluster.Seeds(0, 1));
+        Assert.Empty(load.Check(reader));
+        // The new copies hold the data: fail over to them by hand (node1's slots to their backups) and read again.
+        _cluster.Kill(0);
+        _cluster.WaitForMap(m => !m.Owners.Contains("node1"), "node1's slots failed over to the copies made after node3 died");
+        using var second = _cluster.Connect(_cluster.Seeds(1));
+        var lost = load.Check(second);
+        Assert.True(lost.Count == 0, $"the copies made after node3 died lack writes: {string.Join("; ", lost.Take(5))}\n{_cluster.Describe()}");
+        Assert.True(restored.Epoch > 1);
+    }
+
+    [Fact]
+    public void TwoNodesKilledAtOnceLeaveTheSlotsTheySharedUnavailableNotEmpty()
+    {
+        var map = Serving();
+        using (var writer = _cluster.Connect(_cluster.Seeds(0)))
+            for (int i = 0; i < 200; i++) writer.Put($"pair-{i}", $"v{i}");
+        var shared = Enumerable.Range(0, map.SlotCount).Where(s => map.Holds(s, "node1") && map.Holds(s, "node2")).ToHashSet();
+
+        _cluster.Kill(0);
+        _cluster.Kill(1);
+
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var replication = _cluster.Status(2).Replication;
+            if (replication.TryGetProperty("unavailableSlots", out var slots) && slots.ValueKind == System.Text.Json.JsonValueKind.Array && slots.GetArrayLength() > 0)
+            {
+                Assert.Equal(shared.Order(), slots.EnumerateArray().Select(s => s.GetInt32()).Order());
+                break;
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"node3 never reported the shared slots unavailable: {replication}\n{_cluster.Describe()}");
+            Thread.Sleep(100);
+        }
+        using var reader = _cluster.Connect(_cluster.Seeds(2), TimeSpan.FromSeconds(1));
+        var now = _cluster.Map();
+        for (int i = 0; i < 200; i++)
+        {
+            string key = $"pair-{i}";
+            int slot = now.SlotOf(Encoding.UTF8.GetBytes(key));
+            if (shared.Contains(slot))
+                Assert.ThrowsAny<Exception>(() => reader.Get(key)); // never "not found": the copies are gone, not the key
+            else
+                Assert.Equal($"v{i}", Encoding.UTF8.GetString(reader.Get(key)!));
+        }
+    }
+
+    [Fact]
+    public void WithEtcdKilledTheDataPathGoesOnADeathIsNotActedOnAndFailoverWorksOnceEtcdReturns()
+    {
+        var map = Serving();
+        using var client = _cluster.Connect(_cluster.Seeds(0, 1, 2));
+        _cluster.Etcd.Kill();
+        var outage = Stopwatch.StartNew();
+        int writes = 0;
+        while (outage.Elapsed < _cluster.LeaseTtl * 4)
+        {
+            client.Put($"outage-{writes % 50}", $"w{writes}"); // no error: leases from backups keep the primaries serving
+            Assert.Equal($"w{writes}", Encoding.UTF8.GetString(client.Get($"outage-{writes % 50}")!));
+            writes++;
+        }
+        var ready = _cluster.Status(2).Replication;
+        Assert.False(ready.GetProperty("etcdConnected").GetBoolean());
+
+        _cluster.Kill(0);
+        Thread.Sleep(_cluster.LeaseTtl * 3); // nothing can act without etcd: there is no event to wait for
+        Assert.Equal(map.Epoch, _cluster.Map().Epoch);
+
+        _cluster.Etcd.Restart();
+        var after = _cluster.WaitForMap(m => !m.Owners.Contains("node1"), "node1's slots failed over once etcd returned");
+        output.WriteLine($"{writes} writes while etcd was down; failover after it returned: epoch {after.Epoch}");
+        using var reader = _cluster.Connect(_cluster.Seeds(1, 2));
+        for (int k = 0; k < Math.Min(writes, 50); k++)
+        {
+            int last = writes - 1 - ((writes - 1 - k) % 50);
+            Assert.Equal($"w{last}", Encoding.UTF8.GetString(reader.Get($"outage-{k}")!));
+        }
+    }
+
+    [Fact]
+    public void ANodeThatRestartsRejoinsAsABackupAfterItsSlotsWereFailedOver()
+    {
+        Serving();
+        using (var writer = _cluster.Connect(_cluster.Seeds(0)))
+            for (int i = 0; i < 300; i++) writer.Put($"rejoin-{i}", $"v{i}");
+
+        _cluster.Kill(0);
+        _cluster.Restart(0);
+
+        var rejoined = _cluster.WaitForMap(m => !m.Owners.Contains("node1")
+            && Enumerable.Range(0, m.SlotCount).All(s => m.BackupsOf(s).Count == 1)
+            && Enumerable.Range(0, m.SlotCount).Any(s => m.BackupsOf(s).Contains("node1")), "node1 backs slots again");
+        // Its copies are whole: fail everything else over to it and read.
+        _cluster.Kill(1);
+        _cluster.WaitForMap(m => !m.Owners.Contains("node2"), "node2's slots failed over");
+        using var reader = _cluster.Connect(_cluster.Seeds(0, 2));
+        for (int i = 0; i < 300; i++) Assert.Equal($"v{i}", Encoding.UTF8.GetString(reader.Get($"rejoin-{i}")!));
+        Assert.True(rejoined.Epoch > 1);
+    }
+
+    public void Dispose() => _cluster.Dispose();
+}
