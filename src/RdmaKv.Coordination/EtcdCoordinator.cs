@@ -74,8 +74,9 @@ public sealed partial class EtcdCoordinator : IDisposable
             coordinator.Abandon();
             throw;
         }
-        coordinator._keepalive = Task.Run(() => coordinator._lease.RunAsync(coordinator.AfterRenewalAsync, coordinator.EveryRound, coordinator._stop.Token));
-        coordinator._watch = Task.Run(() => coordinator._watcher.RunAsync(coordinator._stop.Token));
+        var stop = coordinator._stop.Token;
+        coordinator._keepalive = coordinator.RunLoop(() => coordinator._lease.RunAsync(coordinator.AfterRenewalAsync, coordinator.EveryRound, stop));
+        coordinator._watch = coordinator.RunLoop(() => coordinator._watcher.RunAsync(stop));
         coordinator._log.LogInformation("etcd: node {Node} registered at {Endpoints} with lease {Lease:x} (TTL {Ttl} s)",
             options.NodeId, coordinator._channel.Endpoints, coordinator._lease.LeaseId, coordinator.LeaseTtl.TotalSeconds);
         return coordinator;
@@ -121,6 +122,23 @@ public sealed partial class EtcdCoordinator : IDisposable
     /// acknowledges writes only while this holds.
     /// </summary>
     public bool LeaseSurelyHeld(TimeSpan margin) => _lease.SurelyHeld(margin);
+
+    /// <summary>Runs a background loop whose end, however it comes, is never an unobserved exception.</summary>
+    Task RunLoop(Func<Task> loop) => Task.Run(async () =>
+    {
+        try
+        {
+            await loop();
+        }
+        catch (Exception e) when (_stop.IsCancellationRequested)
+        {
+            _log.LogDebug("etcd: a loop ended at stop with {Error}", e.GetType().Name);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "etcd: a background loop failed; this node's lease will expire");
+        }
+    });
 
     async Task AfterRenewalAsync(CancellationToken cancel)
     {
@@ -171,6 +189,7 @@ public sealed partial class EtcdCoordinator : IDisposable
     {
         lock (_eventGate)
         {
+            t_inHandler = true;
             try
             {
                 handler();
@@ -179,8 +198,16 @@ public sealed partial class EtcdCoordinator : IDisposable
             {
                 _log.LogError(e, "a handler of EtcdCoordinator.{Event} threw", name);
             }
+            finally
+            {
+                t_inHandler = false;
+            }
         }
     }
+
+    /// <summary>Set while a handler runs on this thread: a Dispose from there must not wait for the loop it runs on.</summary>
+    [ThreadStatic]
+    static bool t_inHandler;
 
     static ByteString Utf8(string s) => ByteString.CopyFromUtf8(s);
 
@@ -197,17 +224,20 @@ public sealed partial class EtcdCoordinator : IDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
         _stop.Cancel();
-        try
+        if (!t_inHandler)
         {
-            Task.WaitAll([_keepalive, _watch], TimeSpan.FromSeconds(10));
-        }
-        catch (AggregateException)
-        {
-            // The loops catch their own failures; a cancelled wait is all that can surface here.
+            try
+            {
+                Task.WaitAll([_keepalive, _watch], TimeSpan.FromSeconds(10));
+            }
+            catch (AggregateException)
+            {
+                // The loops end on cancellation; that is all that can surface here.
+            }
         }
         if (revoke) _lease.RevokeAsync(_options.RequestTimeout).GetAwaiter().GetResult();
         lock (_gate) SetNotController();
+        // _stop stays undisposed: a campaign started by the watch may still read its token.
         _channel.Dispose();
-        _stop.Dispose();
     }
 }

@@ -10,5 +10,8 @@ sealed class EtcdAdmin(string endpoint) : IDisposable
 
     public void Revoke(long lease) => new Lease.LeaseClient(_channel).LeaseRevoke(new LeaseRevokeRequest { ID = lease });
 
+    public void Put(string key, string value) =>
+        new KV.KVClient(_channel).Put(new PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8(key), Value = Google.Protobuf.ByteString.CopyFromUtf8(value) });
+
     public void Dispose() => _channel.Dispose();
 }

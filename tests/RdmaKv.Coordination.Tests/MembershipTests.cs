@@ -27,7 +27,7 @@ public sealed class MembershipTests(EtcdFixture fixture) : IClassFixture<EtcdFix
         using var watcher = await EtcdCoordinator.StartAsync(Setup.Options(Etcd, prefix, "watcher"), "{}");
         var crashed = await EtcdCoordinator.StartAsync(Setup.Options(Etcd, prefix, "crashed", ttlSeconds: 2), "{}");
         Eventually.True(() => watcher.LiveMembers.Contains("crashed"), "the watcher seeing the member");
-        var gone = new TaskCompletionSource();
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         watcher.MembersChanged += live =>
         {
             if (!live.Contains("crashed")) gone.TrySetResult();
