@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use. Installed only when missing (needs root, as on CI).
 # docker-compose (to check docker-compose.yml) and systemd (systemd-analyze for the unit file)
-# come without their recommendations: the tests need no Docker engine.
-packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd)
-lean=" docker-compose systemd "
+# come without their recommendations: the tests need no Docker engine. etcd-server is the real
+# etcd that the coordination tests start (tests/Shared/EtcdProcess.cs), also without recommendations.
+packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd etcd-server)
+lean=" docker-compose systemd etcd-server "
 for p in "${packages[@]}"; do
   if ! dpkg -s "$p" >/dev/null 2>&1; then
     echo "installing $p"

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace RdmaKv.Cli;
 
 /// <summary>
-/// <c>rdmakv cluster show|move|rebalance</c>: read the map from any node's admin plane, and ask a
+/// <c>rdmakv cluster show|move|rebalance</c> (and <c>init</c>, see <see cref="ClusterInit"/>): read the map from any node's admin plane, and ask a
 /// slot's owner (at its admin URL from the map) to move it. The admin token must be valid on
 /// the owners: the nodes of a cluster share one (--admin-token-file on the server).
 /// </summary>
@@ -24,7 +24,7 @@ static class ClusterVerbs
         var rebalance = new Command("rebalance", "move slots until every node owns the same number (within one)") { dryRun };
         rebalance.SetAction(p => Rebalance(p.GetValue(admin)!, p.GetValue(tokenFile)!, p.GetValue(dryRun)));
 
-        return new Command("cluster", "the cluster map and slot moves (through the admin plane)") { show, move, rebalance };
+        return new Command("cluster", "the cluster map and slot moves (through the admin plane); init seeds a new cluster's map in etcd") { show, move, rebalance, ClusterInit.Create() };
     }
 
     sealed record Map(long Epoch, string[] Owners, (string Id, string? Admin)[] Nodes);
