@@ -57,7 +57,7 @@ public sealed partial class EtcdCoordinator
     public bool TryReplaceMap(ClusterMap next, long expectedRevision) => MapStore.TryReplaceMap(next, expectedRevision);
 
     /// <inheritdoc cref="EtcdMapStore.UpdateMap"/>
-    public ClusterMap? UpdateMap(Func<ClusterMap, ClusterMap?> change) => MapStore.UpdateMap(change);
+    public ClusterMap? UpdateMap(Func<ClusterMap, ClusterMap?> change, IReadOnlyCollection<string>? whileAbsent = null) => MapStore.UpdateMap(change, whileAbsent);
 
     void OnMapValue(KeyValue kv)
     {

@@ -24,7 +24,10 @@ public sealed class EtcdMapStore : IDisposable
         _timeout = timeout;
         Key = prefix + "map";
         _key = ByteString.CopyFromUtf8(Key);
+        _membersPrefix = prefix + "members/";
     }
+
+    readonly string _membersPrefix;
 
     internal static EtcdMapStore Over(EtcdChannel channel, string prefix, TimeSpan timeout) => new(channel, false, prefix, timeout);
 
@@ -63,7 +66,7 @@ public sealed class EtcdMapStore : IDisposable
     /// (compare mod_revision); false if anyone changed it since.
     /// </summary>
     public async Task<bool> TryReplaceMapAsync(ClusterMap next, long expectedRevision, CancellationToken cancel = default) =>
-        (await ReplaceAsync(next, expectedRevision, cancel)).Succeeded;
+        (await ReplaceAsync(next, expectedRevision, null, cancel)).Succeeded;
 
     /// <summary>
     /// Reads the map, applies <paramref name="change"/> and writes the result if the map did not
@@ -72,7 +75,14 @@ public sealed class EtcdMapStore : IDisposable
     /// <paramref name="change"/> may run several times and must not have side effects.
     /// </summary>
     /// <exception cref="InvalidOperationException">No map is stored (run <c>rdmakv cluster init</c>).</exception>
-    public async Task<ClusterMap?> UpdateMapAsync(Func<ClusterMap, ClusterMap?> change, CancellationToken cancel = default)
+    public Task<ClusterMap?> UpdateMapAsync(Func<ClusterMap, ClusterMap?> change, CancellationToken cancel = default) => UpdateMapAsync(change, null, cancel);
+
+    /// <summary>
+    /// As <see cref="UpdateMapAsync(Func{ClusterMap, ClusterMap?}, CancellationToken)"/>, storing
+    /// only while none of the nodes in <paramref name="whileAbsent"/> has a member key, in the same
+    /// transaction (compare create_revision == 0 on each): null when one has.
+    /// </summary>
+    public async Task<ClusterMap?> UpdateMapAsync(Func<ClusterMap, ClusterMap?> change, IReadOnlyCollection<string>? whileAbsent, CancellationToken cancel = default)
     {
         var (map, revision) = await ReadMapAsync(cancel);
         while (true)
@@ -80,9 +90,12 @@ public sealed class EtcdMapStore : IDisposable
             if (map is null) throw new InvalidOperationException($"etcd holds no cluster map at {Key}; seed one with 'rdmakv cluster init FILE --etcd URL'");
             var next = change(map);
             if (next is null) return null;
-            var written = await ReplaceAsync(next, revision, cancel);
+            var written = await ReplaceAsync(next, revision, whileAbsent, cancel);
             if (written.Succeeded) return next;
             var current = written.Responses[0].ResponseRange.Kvs;
+            long now = current.Count == 0 ? 0 : current[0].ModRevision;
+            // The map did not change: a node that was to be absent is a member.
+            if (now == revision && whileAbsent is { Count: > 0 }) return null;
             (map, revision) = current.Count == 0 ? (null, 0) : (Parse(current[0].Value), current[0].ModRevision);
         }
     }
@@ -97,7 +110,8 @@ public sealed class EtcdMapStore : IDisposable
     public bool TryReplaceMap(ClusterMap next, long expectedRevision) => TryReplaceMapAsync(next, expectedRevision).GetAwaiter().GetResult();
 
     /// <summary>Blocking <see cref="UpdateMapAsync"/>.</summary>
-    public ClusterMap? UpdateMap(Func<ClusterMap, ClusterMap?> change) => UpdateMapAsync(change).GetAwaiter().GetResult();
+    public ClusterMap? UpdateMap(Func<ClusterMap, ClusterMap?> change, IReadOnlyCollection<string>? whileAbsent = null) =>
+        UpdateMapAsync(change, whileAbsent).GetAwaiter().GetResult();
 
     /// <summary>Parses a stored map; says which key held what when it is not a map.</summary>
     internal ClusterMap Parse(ByteString value)
@@ -112,10 +126,12 @@ public sealed class EtcdMapStore : IDisposable
         }
     }
 
-    Task<TxnResponse> ReplaceAsync(ClusterMap next, long expectedRevision, CancellationToken cancel)
+    Task<TxnResponse> ReplaceAsync(ClusterMap next, long expectedRevision, IReadOnlyCollection<string>? whileAbsent, CancellationToken cancel)
     {
         var txn = new TxnRequest();
         txn.Compare.Add(new Compare { Key = _key, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = expectedRevision });
+        foreach (string node in whileAbsent ?? [])
+            txn.Compare.Add(new Compare { Key = ByteString.CopyFromUtf8(_membersPrefix + node), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
         txn.Success.Add(Put(next));
         txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = _key } });
         return CallAsync(t => _channel.Kv.TxnAsync(txn, deadline: t, cancellationToken: cancel));

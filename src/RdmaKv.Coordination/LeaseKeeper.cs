@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace RdmaKv.Coordination;
 
 /// <summary>
-/// Holds this node's etcd lease: grants it, renews it every third of its TTL over one keepalive
+/// Holds this node's etcd lease: grants it, renews it every quarter of its TTL over one keepalive
 /// stream, and grants a new one when etcd says the old one is gone. It remembers when the last
 /// successful renewal was sent: etcd restarts the lease's TTL when the request arrives, never
 /// before it was sent, so the lease surely lives until that send time plus the TTL.
@@ -82,7 +82,7 @@ sealed class LeaseKeeper
     }
 
     /// <summary>
-    /// Renews the lease every TTL/3 until <paramref name="stop"/>. After each successful renewal it
+    /// Renews the lease every TTL/4 until <paramref name="stop"/>. After each successful renewal it
     /// awaits <paramref name="afterRenewal"/> (the coordinator re-registers and campaigns there), and
     /// after every round, renewed or not, calls <paramref name="everyRound"/>. Never throws.
     /// </summary>
@@ -112,7 +112,7 @@ sealed class LeaseKeeper
                     SetConnected(false, CoordinationException.Describe(e));
                 }
                 everyRound();
-                var wait = Ttl / 3 - Stopwatch.GetElapsedTime(roundStart);
+                var wait = Ttl / 4 - Stopwatch.GetElapsedTime(roundStart);
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }

@@ -114,6 +114,20 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         }
         var started = new NodeHost(node, admin, logs);
         var log = logs.CreateLogger<StorageNode>();
+        if (options.Etcd is not null)
+        {
+            try
+            {
+                // Before any listener: the node takes the map from etcd and starts fenced.
+                node.Coordinate(Cluster.EtcdCoordination.Start(options.Etcd, options.NodeId!, options.LeaseTtl, host.Listen?.ToString(),
+                    options.AdminUrls, logs.CreateLogger("RdmaKv.Server.Etcd")));
+            }
+            catch (Exception e) when (e is Coordination.CoordinationException or InvalidDataException or InvalidOperationException or ArgumentException)
+            {
+                await started.DisposeAsync();
+                throw new NodeStartException("etcd", e.Message, e);
+            }
+        }
         try
         {
             started._listeners.Add(LocalListener.Start(node, log));

@@ -7,7 +7,7 @@ namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
 /// A real etcd and server processes node1..nodeN on loopback with <c>--etcd</c>: the map (64 slots,
-/// <c>replicas</c> copies) is seeded with <c>rdmakv cluster init</c>; nodes can be killed and
+/// <c>replicas</c> copies, 2 s leases with a 500 ms margin by default) is seeded with <c>rdmakv cluster init</c>; nodes can be killed and
 /// started again on their ports and data; the map is read from etcd through a node's clients.
 /// </summary>
 sealed class EtcdCluster : IDisposable
@@ -22,7 +22,7 @@ sealed class EtcdCluster : IDisposable
 
     public EtcdCluster(int nodes = 3, int replicas = 2, TimeSpan? leaseTtl = null, params string[] extra)
     {
-        LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(1);
+        LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2); // the default: 1 s leaves too little room for a loaded 2-core machine's stalls
         _servers = new ServerProcess?[nodes];
         _names = [.. Enumerable.Range(0, nodes).Select(_ => TestNode.UniqueName())];
         _ucx = [.. _names.Select(_ => ProcessOutput.FreeLoopbackPort())];

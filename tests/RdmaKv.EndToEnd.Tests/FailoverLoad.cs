@@ -43,7 +43,7 @@ sealed class FailoverLoad : IDisposable
                 _keys[key] = (_keys.TryGetValue(key, out var s) ? s.Acked : 0, seq);
                 try
                 {
-                    client.Put(key, Encoding.UTF8.GetBytes(seq.ToString(CultureInfo.InvariantCulture)));
+                    client.Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(seq.ToString(CultureInfo.InvariantCulture)));
                     _keys[key] = (seq, seq);
                     _acks.Enqueue((Stopwatch.GetTimestamp(), key));
                 }
@@ -85,7 +85,7 @@ sealed class FailoverLoad : IDisposable
         var wrong = new List<string>();
         foreach (var (key, (acked, tried)) in _keys)
         {
-            byte[]? value = reader.Get(key);
+            byte[]? value = reader.Get(Encoding.UTF8.GetBytes(key));
             long held = value is null ? 0 : long.Parse(Encoding.UTF8.GetString(value), CultureInfo.InvariantCulture);
             if (held < acked || held > tried) wrong.Add($"{key}: holds {held}, acknowledged {acked}, last tried {tried}");
         }

@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Text;
 using RdmaKv.Client;
 using RdmaKv.Core.Cluster;
+using Xunit.Abstractions;
 
 namespace RdmaKv.EndToEnd.Tests;
 
 /// <summary>
 /// Three server processes with two copies of every slot and a real etcd (<see cref="EtcdCluster"/>,
-/// 1 s leases): what clients see when a primary, a backup, two nodes or etcd itself die.
+/// 2 s leases): what clients see when a primary, a backup, two nodes or etcd itself die.
 /// </summary>
 public sealed class FailoverTests(ITestOutputHelper output) : IDisposable
 {
