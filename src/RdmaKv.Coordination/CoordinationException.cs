@@ -11,12 +11,12 @@ public sealed class CoordinationException : Exception
     }
 
     /// <summary>A short reason for logs and health: the gRPC status and detail, or the exception's message.</summary>
-    internal static string Describe(Exception e) => e switch
+    internal static string Describe(Exception e) => (e switch
     {
         RpcException rpc => string.IsNullOrEmpty(rpc.Status.Detail) ? rpc.StatusCode.ToString() : $"{rpc.StatusCode}: {rpc.Status.Detail}",
         OperationCanceledException => "no answer in time",
-        _ => e.Message,
-    };
+        _ => $"{e.GetType().Name}: {e.Message}",
+    }).TrimEnd('.');
 
     /// <summary>Failures that mean "etcd did not answer" rather than a bug in the caller.</summary>
     internal static bool IsEtcdFailure(Exception e) => e is RpcException or OperationCanceledException or IOException or HttpRequestException;

@@ -29,6 +29,9 @@ sealed class EtcdChannel : IDisposable
             ServiceProvider = _services,
             ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } },
             ThrowOperationCanceledOnCancellation = true,
+            // gRPC's default backoff grows to 2 minutes between reconnects; etcd's return must be noticed within a second.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(1),
             HttpHandler = new SocketsHttpHandler
             {
                 ConnectTimeout = TimeSpan.FromSeconds(2),

@@ -87,9 +87,13 @@ public sealed partial class EtcdCoordinator
         {
             await CampaignIfVacantAsync(_stop.Token);
         }
-        catch (Exception e) when (CoordinationException.IsEtcdFailure(e) || e is ObjectDisposedException)
+        catch (Exception e) when (CoordinationException.IsEtcdFailure(e) || Volatile.Read(ref _stopped) != 0)
         {
             _log.LogDebug("etcd: campaign for controller failed ({Problem}); the next renewal tries again", CoordinationException.Describe(e));
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "etcd: campaign for controller failed; the next renewal tries again");
         }
     });
 

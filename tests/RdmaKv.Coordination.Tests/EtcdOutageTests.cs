@@ -28,6 +28,8 @@ public sealed class EtcdOutageTests
         var held = Stopwatch.GetElapsedTime(lastSent);
         Assert.True(held >= node.LeaseTtl - margin, $"LeaseSurelyHeld turned false {held} after the last renewal was sent, before TTL − margin");
         Eventually.True(() => !node.IsController, "the controller role dropped with the lease");
+        long lease = node.LeaseId;
+        Eventually.True(() => !node.LeaseSurelyHeld(TimeSpan.Zero), "a whole TTL passing without etcd");
 
         etcd.Restart();
 
@@ -40,8 +42,9 @@ public sealed class EtcdOutageTests
         lock (connectivity) Assert.Equal([false, true], connectivity);
         Assert.Single(log.Lines, l => l.Contains("is unreachable", StringComparison.Ordinal));
         Assert.Single(log.Lines, l => l.Contains("reachable again", StringComparison.Ordinal));
-        // etcd restores its leases at restart with a fresh TTL, so the node kept its lease and member key.
+        // etcd restores its leases at restart with a fresh TTL: the node kept its lease and member key through an outage longer than the TTL.
         Assert.DoesNotContain(log.Lines, l => l.Contains("is gone", StringComparison.Ordinal));
+        Assert.Equal(lease, node.LeaseId);
     }
 
     [Fact]

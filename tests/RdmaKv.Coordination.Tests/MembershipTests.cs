@@ -63,6 +63,7 @@ public sealed class MembershipTests(EtcdFixture fixture) : IClassFixture<EtcdFix
         var log = new ListLogger();
         using var only = await EtcdCoordinator.StartAsync(Setup.Options(Etcd, prefix, "only"), "{}", log);
         Eventually.True(() => only.IsController, "the only node becoming controller");
+        Assert.Equal(TimeSpan.FromSeconds(1), only.LeaseTtl); // EtcdProcess's short election timeout allows 1 s
         long first = only.LeaseId;
 
         using (var admin = new EtcdAdmin(Etcd.Endpoint)) admin.Revoke(first);
@@ -73,5 +74,20 @@ public sealed class MembershipTests(EtcdFixture fixture) : IClassFixture<EtcdFix
         using var other = await EtcdCoordinator.StartAsync(Setup.Options(Etcd, prefix, "other"), "{}");
         Assert.Contains("only", other.LiveMembers);
         Assert.Equal("only", other.Controller);
+    }
+
+    [Fact]
+    public async Task ACoordinatorGivenADeadAndALiveEndpointWorksThroughTheLiveOne()
+    {
+        string prefix = Setup.NewPrefix();
+        var options = Setup.Options(Etcd, prefix, "two-endpoints");
+        options.Endpoints = [$"http://127.0.0.1:{ProcessOutput.FreeLoopbackPort()}", Etcd.Endpoint];
+        using var node = await EtcdCoordinator.StartAsync(options, "{}");
+        using var other = await EtcdCoordinator.StartAsync(Setup.Options(Etcd, prefix, "other"), "{}");
+
+        Assert.True(node.TryInitMap(Setup.Map(1)));
+        for (int i = 0; i < 5; i++) node.UpdateMap(Setup.NextEpoch);
+        Eventually.True(() => other.CurrentMap?.Epoch == 6 && other.LiveMembers.Contains("two-endpoints"), "the other node seeing its map and membership");
+        Assert.True(node.Connected);
     }
 }
