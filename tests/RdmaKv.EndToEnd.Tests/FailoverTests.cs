@@ -104,8 +104,9 @@ public sealed class FailoverTests(ITestOutputHelper output) : IDisposable
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"node3 never reported the shared slots unavailable: {replication}\n{_cluster.Describe()}");
             Thread.Sleep(100);
         }
+        // The slots with a copy on node3 are failed over to it meanwhile.
+        var now = _cluster.WaitForMap(m => Enumerable.Range(0, m.SlotCount).All(s => shared.Contains(s) || m.Owners[s] == "node3"), "node3 leads every slot it holds");
         using var reader = _cluster.Connect(_cluster.Seeds(2), TimeSpan.FromSeconds(1));
-        var now = _cluster.Map();
         for (int i = 0; i < 200; i++)
         {
             string key = $"pair-{i}";
