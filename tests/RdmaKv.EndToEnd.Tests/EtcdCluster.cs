@@ -12,7 +12,7 @@ namespace RdmaKv.EndToEnd.Tests;
 /// </summary>
 sealed class EtcdCluster : IDisposable
 {
-    readonly string _dir = TestNode.NewDataDirectory();
+    readonly string _dir = Directory.CreateTempSubdirectory("rdmakv-etcd-cluster-").FullName;
     readonly ServerProcess?[] _servers;
     readonly string[] _names;
     readonly int[] _ucx;
@@ -24,7 +24,7 @@ sealed class EtcdCluster : IDisposable
     {
         LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2); // the default: 1 s leaves too little room for a loaded 2-core machine's stalls
         _servers = new ServerProcess?[nodes];
-        _names = [.. Enumerable.Range(0, nodes).Select(_ => TestNode.UniqueName())];
+        _names = [.. Enumerable.Range(0, nodes).Select(_ => "etcdc-" + Guid.NewGuid().ToString("N")[..12])];
         _ucx = [.. _names.Select(_ => ProcessOutput.FreeLoopbackPort())];
         _admin = [.. _names.Select(_ => ProcessOutput.FreeLoopbackPort())];
         _extra = extra;
@@ -60,6 +60,32 @@ sealed class EtcdCluster : IDisposable
     public ServerProcess Server(int index) => _servers[index] ?? throw new InvalidOperationException($"node{index + 1} is not running");
 
     public bool IsRunning(int index) => _servers[index] is not null;
+
+    /// <summary>The node processes running now.</summary>
+    public IEnumerable<ServerProcess> Running => _servers.OfType<ServerProcess>();
+
+    /// <summary>Waits until every running node serves (the controller took its run in and its leases hold); returns the map.</summary>
+    public ClusterMap WaitUntilServing(TimeSpan? patience = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        var limit = patience ?? TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                bool all = true;
+                for (int i = 0; i < _servers.Length; i++)
+                    if (_servers[i] is not null) all &= Status(i).Replication.GetProperty("serving").GetBoolean();
+                if (all) return Map();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or KeyNotFoundException)
+            {
+                // not answering yet
+            }
+            if (deadline.Elapsed > limit) throw new TimeoutException($"the nodes did not all serve within {limit}\n{Describe()}");
+            Thread.Sleep(100);
+        }
+    }
 
     public KvClient Connect(string seeds, TimeSpan? timeout = null) =>
         KvClient.Connect(seeds, new KvClientOptions { Credential = File.ReadAllText(ClientToken).Trim(), Timeout = timeout ?? TimeSpan.FromSeconds(2) });

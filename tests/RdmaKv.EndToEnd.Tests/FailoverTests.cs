@@ -14,26 +14,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IDisposable
 {
     readonly EtcdCluster _cluster = new();
 
-    /// <summary>Waits until every running node serves and the map names each one's run (the controller took them in).</summary>
-    ClusterMap Serving()
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                bool all = true;
-                for (int i = 0; i < 3; i++)
-                    if (_cluster.IsRunning(i)) all &= _cluster.Status(i).Replication.GetProperty("serving").GetBoolean();
-                if (all) return _cluster.Map();
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
-            {
-            }
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the nodes did not all serve within 60 s\n" + _cluster.Describe());
-            Thread.Sleep(100);
-        }
-    }
+    ClusterMap Serving() => _cluster.WaitUntilServing();
 
     [Fact]
     public void APrimaryKilledUnderLoadIsFailedOverOtherSlotsSeeNoErrorAndNoAcknowledgedWriteIsLost()
