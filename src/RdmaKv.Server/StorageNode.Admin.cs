@@ -1,7 +1,5 @@
-using System.Buffers;
 using RdmaKv.Admin;
 using RdmaKv.Core;
-using RdmaKv.Protocol;
 
 namespace RdmaKv.Server;
 
