@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use. Installed only when missing (needs root, as on CI).
 # docker-compose (to check docker-compose.yml) and systemd (systemd-analyze for the unit file)
 # come without their recommendations: the tests need no Docker engine.
-packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd)
+packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd redis-tools)
 lean=" docker-compose systemd "
 for p in "${packages[@]}"; do
   if ! dpkg -s "$p" >/dev/null 2>&1; then

@@ -116,6 +116,17 @@ public sealed partial class RespSession
         else Writer.Null();
     }
 
+    /// <summary>SETNX key value: 1 when it set the key, 0 when the key was there.</summary>
+    internal void SetNx(RespCommand command)
+    {
+        if (!Serves(command, 1, command.Count)) return;
+        var key = command[1];
+        byte[] value = command.ToArray(2);
+        StoreStatus status = store.Update(key, current => (current is null, current is null ? value : null), out byte[]? previous);
+        if (status != StoreStatus.Ok) StoreError(status, key);
+        else Writer.Integer(previous is null ? 1 : 0);
+    }
+
     internal void GetDel(RespCommand command)
     {
         if (!Serves(command)) return;
@@ -244,8 +255,9 @@ public sealed partial class RespSession
         return Utf8Parser.TryParse(text, out value, out int used) && used == text.Length;
     }
 
+    /// <summary>EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, SETEX, PSETEX: refused, and nothing is changed.</summary>
     internal void NoExpiry(RespCommand command) =>
-        Error($"{ExpiryUnsupported}: {command.Text(0).ToUpperInvariant()} was refused and the key keeps no expiry");
+        Error($"{ExpiryUnsupported}: {command.Text(0).ToUpperInvariant()} was refused and nothing was changed");
 
     /// <summary>TTL and PTTL: -2 for a missing key, -1 for one that exists (no key has an expiry), as Redis answers a key without one.</summary>
     internal void Ttl(RespCommand command)
