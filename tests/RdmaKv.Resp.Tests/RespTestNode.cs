@@ -26,7 +26,8 @@ sealed class RespTestNode : IDisposable
     public TestNode Node { get; }
     public RespNodeListener Gateway { get; }
     public IPEndPoint EndPoint => Gateway.EndPoint;
-    public string Token => Node.Token;
+    /// <summary>The client token the gateway checks: the node's own file, or the one its options name (a cluster's shared one).</summary>
+    public string Token => Node.Node.Options.ClientTokenFile is { } file ? File.ReadAllText(file).Trim() : Node.Token;
 
     /// <summary>A connection that has said AUTH.</summary>
     public RespTestClient Connect()
