@@ -16,9 +16,10 @@ public class ArchitectureTests
         ["RdmaKv.Protocol"] = ["RdmaKv.Core"],
         ["RdmaKv.Storage"] = ["RdmaKv.Core"],
         ["RdmaKv.Admin"] = ["RdmaKv.Core", "RdmaKv.Protocol"],
+        ["RdmaKv.Resp"] = ["RdmaKv.Core"],
         ["RdmaKv.Client"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx"],
         ["RdmaKv.Cli"] = ["RdmaKv.Client", "RdmaKv.Protocol"],
-        ["RdmaKv.Server"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx", "RdmaKv.Storage", "RdmaKv.Admin"],
+        ["RdmaKv.Server"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx", "RdmaKv.Storage", "RdmaKv.Admin", "RdmaKv.Resp"],
         ["RdmaKv.Bench"] = ["RdmaKv.Client", "RdmaKv.Server"],
         ["RdmaKv.Benchmarks"] = ["RdmaKv.Client", "RdmaKv.Server"],
     };
