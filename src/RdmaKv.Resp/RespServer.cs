@@ -74,9 +74,10 @@ public sealed class RespServer : IDisposable
             long id = Interlocked.Increment(ref _nextId);
             Interlocked.Increment(ref Counters.ConnectionsTotal);
             Interlocked.Increment(ref Counters.ConnectionsOpen);
-            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _connections[id] = (socket, started.Task.ContinueWith(_ => ServeAsync(id, socket), TaskScheduler.Default).Unwrap());
-            started.SetResult();
+            // Registered before it runs, so its own removal at the end always finds it.
+            var serving = new Task<Task>(() => ServeAsync(id, socket));
+            _connections[id] = (socket, serving.Unwrap());
+            serving.Start(TaskScheduler.Default);
             if (_stop.IsCancellationRequested) socket.Dispose();
         }
     }

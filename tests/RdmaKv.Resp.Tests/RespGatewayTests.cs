@@ -62,6 +62,16 @@ public sealed class RespGatewayTests : IDisposable
     }
 
     [Fact]
+    public void TheLargestValueGoesInAndComesBackWhole()
+    {
+        using var c = _node.Connect();
+        string value = string.Concat(Enumerable.Range(0, Core.Limits.MaxValueLength / 8).Select(i => (i % 10_000_000).ToString("D8")));
+        Assert.Equal("OK", c.Call("SET", "big", value));
+        Assert.Equal(value, Text(c.Call("GET", "big")));
+        Assert.Equal(value, Text(Assert.IsType<List<object?>>(c.Call("MGET", "big", "big"))[1]));
+    }
+
+    [Fact]
     public void SetOptionsNxXxAndGetBehaveAsInRedis()
     {
         using var c = _node.Connect();

@@ -34,10 +34,13 @@ sealed class NodeRespStore(StorageNode node, string token) : IRespStore
         return Counted(node.Delete(key));
     }
 
+    /// <summary>Counts a put or a delete by what <paramref name="decide"/> chose; one that left the key counts as neither.</summary>
     public StoreStatus Update(ReadOnlySpan<byte> key, Func<byte[]?, (bool Write, byte[]? Value)> decide, out byte[]? previous)
     {
-        Interlocked.Increment(ref node.Counters.Puts);
-        return Counted(node.Update(key, decide, out previous));
+        (bool Write, byte[]? Value) chosen = default;
+        StoreStatus status = node.Update(key, current => chosen = decide(current), out previous);
+        if (chosen.Write) Interlocked.Increment(ref chosen.Value is null ? ref node.Counters.Deletes : ref node.Counters.Puts);
+        return Counted(status);
     }
 
     StoreStatus Counted(StoreStatus status)
