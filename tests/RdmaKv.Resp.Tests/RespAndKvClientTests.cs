@@ -1,5 +1,6 @@
 using System.Text;
 using RdmaKv.Core;
+using RdmaKv.EndToEnd.Tests;
 using static RdmaKv.Resp.Tests.RespTestClient;
 
 namespace RdmaKv.Resp.Tests;
@@ -10,11 +11,11 @@ public sealed class RespAndKvClientTests : IDisposable
     readonly RespTestNode _node = new();
 
     [Theory]
-    [InlineData(TestTransportName.Mailbox)]
-    [InlineData(TestTransportName.Ucx)]
-    public void ARespWriteIsReadOneSidedByAKvClient(TestTransportName transport)
+    [InlineData(TestTransport.Mailbox)]
+    [InlineData(TestTransport.Ucx)]
+    public void ARespWriteIsReadOneSidedByAKvClient(TestTransport transport)
     {
-        using var client = _node.Node.Connect(transport == TestTransportName.Ucx ? EndToEnd.Tests.TestTransport.Ucx : EndToEnd.Tests.TestTransport.Mailbox);
+        using var client = _node.Node.Connect(transport);
         using var resp = _node.Connect();
         Assert.Equal("OK", resp.Call("SET", "shared", "from resp"));
         Assert.Equal(3L, resp.Call("INCRBY", "count", "3"));
@@ -32,9 +33,3 @@ public sealed class RespAndKvClientTests : IDisposable
     public void Dispose() => _node.Dispose();
 }
 
-/// <summary>The end-to-end tests' TestTransport is public in their assembly; theories here name it by this enum.</summary>
-public enum TestTransportName
-{
-    Mailbox,
-    Ucx,
-}
