@@ -129,6 +129,12 @@ if grep -q -- '--listen' <<<"$node_help"; then
   export UCX_TLS=${UCX_TLS:-tcp} UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
   export RDMAKV_TOKEN_FILE=$work/rdmakv-data/client-token
 fi
+# The same node over RESP, so redis-benchmark and StackExchange.Redis compare its server with Redis's and Garnet's.
+resp_port=""
+if grep -q -- '--resp' <<<"$node_help"; then
+  resp_port=$(free_port)
+  node_args+=(--resp "127.0.0.1:$resp_port")
+fi
 dotnet "$server_dll" "${node_args[@]}" >"$work/rdmakv.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do grep -q "is up" "$work/rdmakv.log" && break; sleep 0.1; done
@@ -147,13 +153,18 @@ if [ -n "$ucx_port" ] && grep -q "ucx://" "$work/rdmakv.log"; then
 elif [ -n "$ucx_port" ]; then
   say "the node did not open remote access (see below); RdmaKv runs over local: only"; grep -i "remote" "$work/rdmakv.log" >&2 || true
 fi
+if [ -n "$resp_port" ]; then
+  for _ in $(seq 100); do grep -q "RESP clients" "$work/rdmakv.log" && break; sleep 0.1; done
+  resp_token=$(cat "$work/rdmakv-data/client-token")
+  stores+=("RdmaKv-RESP redis://:$resp_token@127.0.0.1:$resp_port")
+fi
 stores+=("Redis redis://127.0.0.1:$redis_port" "Garnet redis://127.0.0.1:$garnet_port")
 loads=()
 failures=()
 for entry in "${stores[@]}"; do
   read -r label target <<<"$entry"
-  # One load per store: the UCX client reaches the same node as local:.
-  if [ "$label" = RdmaKv-UCX ]; then continue; fi
+  # One load per store: the UCX and RESP clients reach the same node as local:.
+  if [ "$label" = RdmaKv-UCX ] || [ "$label" = RdmaKv-RESP ]; then continue; fi
   say "$label: loading $records records"
   bench --phase load --target "$target" --label "$label" --records "$records" --threads 2 \
     --json "$work/load-$label.json" >/dev/null
@@ -182,16 +193,19 @@ done
 peak_lines=()
 peak_args=()
 if [ "$peak" = 1 ]; then
-  for entry in "Redis $redis_port" "Garnet $garnet_port"; do
-    read -r label port <<<"$entry"
+  peak_entries=("Redis $redis_port" "Garnet $garnet_port")
+  if [ -n "$resp_port" ]; then peak_entries=("RdmaKv-RESP $resp_port $resp_token" "${peak_entries[@]}"); fi
+  for entry in "${peak_entries[@]}"; do
+    read -r label port token <<<"$entry"
     say "$label: redis-benchmark peak, 50 connections x 16 pipelined, 1000-byte values"
-    out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -P 16 -d 1000 -r "$records" -n 2000000 -t set,get -q 2>/dev/null \
+    out=$(redis-benchmark -h 127.0.0.1 -p "$port" ${token:+-a "$token"} -c 50 -P 16 -d 1000 -r "$records" -n 2000000 -t set,get -q 2>/dev/null \
       | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]' || true)
     set_rps=$(sed -n 's/^SET: \([0-9.]*\) requests per second.*/\1/p' <<<"$out")
     get_rps=$(sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' <<<"$out")
     get_p50=$(sed -n 's/^GET: .*p50=\([0-9.]*\) msec.*/\1/p' <<<"$out")
     peak_lines+=("| $label | ${set_rps:-?} | ${get_rps:-?} | ${get_p50:-?} |")
-    if [ -n "$get_rps" ]; then peak_args+=(--peak "$label=$get_rps"); fi
+    # The peers' peaks: what RdmaKv's own rows are set against.
+    if [ -n "$get_rps" ] && [ "$label" != RdmaKv-RESP ]; then peak_args+=(--peak "$label=$get_rps"); fi
   done
 fi
 
@@ -201,6 +215,7 @@ echo
 echo "Transports: RdmaKv through \`local:\` (same-host shared memory: GETs are loads from the node's"
 echo "mapped regions, puts go through a shared-memory mailbox; node: $durability)${ucx_port:+, and}"
 if [ -n "$ucx_port" ]; then echo "RdmaKv-UCX through ucx:// (UCX_TLS=$UCX_TLS on $UCX_NET_DEVICES: GETs are UCX gets, emulated over TCP);"; fi
+if [ -n "$resp_port" ]; then echo "RdmaKv-RESP: the same node through its RESP gateway (--resp; every GET answered by the node), with the client and protocol of the RESP servers;"; fi
 echo "Redis"
 echo "$(redis-server --version | grep -o 'v=[^ ]*') (--save '' --appendonly no) and Garnet 2.2.8 (its defaults: no AOF) through"
 echo "RESP over TCP loopback (StackExchange.Redis, one connection per client thread). Every process runs"

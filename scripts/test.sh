@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # docker-compose (to check docker-compose.yml) and systemd (systemd-analyze for the unit file)
 # come without their recommendations: the tests need no Docker engine. etcd-server is the real
 # etcd that the coordination tests start (tests/Shared/EtcdProcess.cs), also without recommendations.
-packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd etcd-server)
+# redis-tools (redis-cli) talks to the RESP gateway in its tests.
+packages=(libucx0 libucx-dev gcc chromium iproute2 docker-compose systemd etcd-server redis-tools)
 lean=" docker-compose systemd etcd-server "
 for p in "${packages[@]}"; do
   if ! dpkg -s "$p" >/dev/null 2>&1; then

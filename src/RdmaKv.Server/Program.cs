@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RdmaKv.Admin;
 using RdmaKv.Server;
+using RdmaKv.Server.Resp;
 using RdmaKv.Server.Ucx;
 
 var root = new RootCommand("RdmaKv storage node: serves its partitions to local clients through shared memory");
@@ -13,6 +14,7 @@ var admin = AdminCommandLine.AddTo(root);
 var durability = DurabilityCommandLine.AddTo(root);
 var remote = RemoteCommandLine.AddTo(root);
 var cluster = ClusterCommandLine.AddTo(root);
+var resp = RespCommandLine.AddTo(root);
 root.SetAction(async (parse, cancel) =>
 {
     // SIGTERM or Ctrl-C during start-up, before the host listens for them, still means a clean
@@ -58,6 +60,11 @@ root.SetAction(async (parse, cancel) =>
         Console.Error.WriteLine(listenError);
         return 2;
     }
+    if (!resp.TryGet(parse, out var respAt, out string? respError))
+    {
+        Console.Error.WriteLine(respError);
+        return 2;
+    }
     try
     {
         options.Validate();
@@ -94,6 +101,18 @@ root.SetAction(async (parse, cancel) =>
     }
     await using (started)
     {
+        if (respAt is not null)
+        {
+            try
+            {
+                started.Add(n => RespNodeListener.Start(n, respAt, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RdmaKv.Resp")));
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                Console.Error.WriteLine($"rdmakv-server: RESP gateway: --resp {respAt} cannot listen: {e.Message}");
+                return 3;
+            }
+        }
         // The host turns Ctrl-C and SIGTERM into a return from RunAsync; disposing the node then
         // drains its connections, unmaps its regions and removes its shared-memory files.
         try

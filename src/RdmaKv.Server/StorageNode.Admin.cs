@@ -1,7 +1,5 @@
-using System.Buffers;
 using RdmaKv.Admin;
 using RdmaKv.Core;
-using RdmaKv.Protocol;
 
 namespace RdmaKv.Server;
 
@@ -79,12 +77,6 @@ public sealed partial class StorageNode : IAdminNode
     StoreStatus IAdminNode.Get(ReadOnlySpan<byte> key, out byte[]? value)
     {
         Interlocked.Increment(ref Counters.AdminGets);
-        var reply = new ArrayBufferWriter<byte>(256);
-        Get(key, 0, reply);
-        // The encoder frames the reply: its length prefix comes first.
-        if (!MessageDecoder.TryDecode(reply.WrittenMemory[Wire.LengthPrefix..], out var message, out string error))
-            throw new InvalidOperationException($"the node encoded a GET reply it cannot decode: {error}");
-        value = message.Status == StoreStatus.Ok && message.HasValue ? message.Value.ToArray() : null;
-        return message.Status;
+        return Read(key, out value);
     }
 }

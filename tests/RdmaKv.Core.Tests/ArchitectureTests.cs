@@ -17,9 +17,10 @@ public class ArchitectureTests
         ["RdmaKv.Storage"] = ["RdmaKv.Core"],
         ["RdmaKv.Admin"] = ["RdmaKv.Core", "RdmaKv.Protocol"],
         ["RdmaKv.Coordination"] = ["RdmaKv.Core"],
+        ["RdmaKv.Resp"] = ["RdmaKv.Core"],
         ["RdmaKv.Client"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx"],
         ["RdmaKv.Cli"] = ["RdmaKv.Client", "RdmaKv.Protocol", "RdmaKv.Coordination"],
-        ["RdmaKv.Server"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx", "RdmaKv.Storage", "RdmaKv.Admin", "RdmaKv.Coordination"],
+        ["RdmaKv.Server"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx", "RdmaKv.Storage", "RdmaKv.Admin", "RdmaKv.Coordination", "RdmaKv.Resp"],
         ["RdmaKv.Bench"] = ["RdmaKv.Client", "RdmaKv.Server"],
         ["RdmaKv.Benchmarks"] = ["RdmaKv.Client", "RdmaKv.Server"],
     };

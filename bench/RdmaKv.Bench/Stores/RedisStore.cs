@@ -4,23 +4,28 @@ using StackExchange.Redis;
 namespace RdmaKv.Bench.Stores;
 
 /// <summary>
-/// A RESP server (Redis, Garnet) at <c>redis://HOST:PORT</c>, through StackExchange.Redis. Each
+/// A RESP server (Redis, Garnet, an RdmaKv node's RESP gateway) at <c>redis://[:PASSWORD@]HOST:PORT</c>, through StackExchange.Redis. Each
 /// worker thread has its own connection (as YCSB's Redis binding has), and a record is one string
 /// value written with SET and read with GET, so every store moves the same bytes per operation.
 /// </summary>
 public sealed class RedisStore : IBenchStore
 {
     readonly EndPoint _endPoint;
+    readonly string? _password;
     readonly List<ConnectionMultiplexer> _connections = [];
 
     public RedisStore(string uri)
     {
         _endPoint = ParseEndPoint(uri);
+        // An RdmaKv gateway needs the node's client token: redis://:TOKEN@HOST:PORT.
+        string userInfo = Uri.TryCreate(uri, UriKind.Absolute, out var parsed) ? Uri.UnescapeDataString(parsed.UserInfo) : "";
+        _password = userInfo.Contains(':') ? userInfo[(userInfo.IndexOf(':') + 1)..] : null;
         using var probe = Connect();
         var server = probe.GetServer(_endPoint);
         string info = string.Join('\n', (server.InfoRaw("server") ?? "").Split('\n').Select(l => l.Trim()));
         bool garnet = info.Contains("garnet", StringComparison.OrdinalIgnoreCase);
-        Store = garnet ? "Garnet" : "Redis";
+        bool rdmakv = info.Contains("rdmakv_version:", StringComparison.Ordinal);
+        Store = garnet ? "Garnet" : rdmakv ? "RdmaKv (RESP gateway)" : "Redis";
         string? version = info.Split('\n').FirstOrDefault(l => l.StartsWith("garnet_version:", StringComparison.Ordinal))
             ?? info.Split('\n').FirstOrDefault(l => l.StartsWith("redis_version:", StringComparison.Ordinal));
         ServerInfo = version;
@@ -31,7 +36,7 @@ public sealed class RedisStore : IBenchStore
     public string Transport { get; }
     public string? ServerInfo { get; }
 
-    /// <summary>redis://HOST:PORT (the port defaults to 6379).</summary>
+    /// <summary>redis://[:PASSWORD@]HOST:PORT (the port defaults to 6379).</summary>
     public static EndPoint ParseEndPoint(string uri)
     {
         if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Scheme != "redis" || string.IsNullOrEmpty(parsed.Host))
@@ -58,6 +63,7 @@ public sealed class RedisStore : IBenchStore
             SyncTimeout = 10000,
             AllowAdmin = true,
             ClientName = $"rdmakv-bench/{Environment.ProcessId}",
+            Password = _password,
         };
         try
         {
