@@ -75,6 +75,19 @@ public sealed class MisdirectedKeyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await Member.SendAsync(HttpMethod.Delete, $"/api/keys/{key}", Member.Token)).StatusCode);
     }
 
+    [Fact]
+    public async Task AMoveToANodeNotInTheMapIsRefusedWithAMessageWithoutTheParameterName()
+    {
+        using var body = new StringContent("""{ "slot": 0, "node": "gamma" }""", Encoding.UTF8, "application/json");
+        var response = await Member.SendAsync(HttpMethod.Post, "/api/cluster/move", Member.Token, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        string detail = problem.RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains("node 'gamma' is not in the cluster map", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", detail, StringComparison.Ordinal);
+    }
+
     public async Task DisposeAsync()
     {
         if (_member is not null) await _member.DisposeAsync();
