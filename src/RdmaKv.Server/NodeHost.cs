@@ -98,6 +98,10 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         {
             admin = await AdminPlaneHost.StartAsync(options, host.AdminRequired, logs, cancel);
         }
+        catch (Exception e) when (HostAddresses.NotHere(e))
+        {
+            throw new NodeStartException("admin plane", HostAddresses.Explain($"cannot listen on {options.AdminUrls}", AdminHost(options.AdminUrls), options), e);
+        }
         catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
         {
             throw new NodeStartException("admin plane", e.Message, e);
@@ -133,7 +137,8 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
             if (host.ListenRequired)
             {
                 await started.DisposeAsync();
-                throw new NodeStartException("remote access", e.Message, e);
+                throw new NodeStartException("remote access", HostAddresses.NotHere(e) && host.Listen is { } at
+                    ? HostAddresses.Explain($"cannot listen on {at}", at.Address.ToString(), options) : e.Message, e);
             }
             // Only the default address was taken (another node on this host): serve local clients.
             logs.CreateLogger<StorageNode>().LogWarning("remote access is off: {Reason}; pass --listen HOST:PORT to choose another address", e.Message);
@@ -143,6 +148,10 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
             options.Name, options.Name, started.Remote is { } ucx ? $", remote clients with ucx://{ucx.EndPoint}" : "");
         return started;
     }
+
+    /// <summary>The host of the first of the admin URLs (for a message), or the URLs as they are.</summary>
+    static string AdminHost(string urls) =>
+        Uri.TryCreate(urls.Split(';')[0].Trim(), UriKind.Absolute, out var url) ? url.Host : urls;
 
     /// <summary>The admin plane lets go of the node, the remote listeners stop, then the node (draining its local clients, unmapping, removing its shared memory), then the admin plane.</summary>
     public void Dispose()
