@@ -74,8 +74,15 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
     public T Add<T>(Func<StorageNode, T> start) where T : INodeListener
     {
         var listener = start(Node);
-        lock (_listeners) _listeners.Add(listener);
+        Track(listener);
         return listener;
+    }
+
+    /// <summary>Keeps <paramref name="listener"/> to stop with the host, and reports its state in the node's readiness.</summary>
+    void Track(INodeListener listener)
+    {
+        lock (_listeners) _listeners.Add(listener);
+        Node.ReportsReadiness(listener);
     }
 
     /// <summary>Starts UCX remote access at <paramref name="at"/> with the node's client token, and adds it.</summary>
@@ -120,7 +127,7 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         var log = logs.CreateLogger<StorageNode>();
         try
         {
-            started._listeners.Add(LocalListener.Start(node, log));
+            started.Track(LocalListener.Start(node, log));
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
         {
@@ -130,7 +137,7 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         try
         {
             var remote = RemoteAccess.Start(node, host.Listen, logs.CreateLogger("RdmaKv.Server.Ucx"));
-            if (remote is not null) started._listeners.Add(remote);
+            if (remote is not null) started.Track(remote);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -49,6 +49,17 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
 
     public string Address => $"ucx://{EndPoint}";
 
+    /// <summary>Ready while the handshake listener accepts and the worker's progress thread runs.</summary>
+    public Admin.ReadinessCheck Readiness
+    {
+        get
+        {
+            bool accepting = _handshakes is { Accepting: true }, running = _worker is { Running: true };
+            return new("ucx transport", accepting && running,
+                accepting && running ? $"listening on {Address}" : $"not taking clients on {Address}: {(accepting ? "its UCX worker stopped" : "its handshake listener stopped")}");
+        }
+    }
+
     /// <summary>How clients READ this node's regions (never <see cref="RemoteReadPath.Auto"/>).</summary>
     public RemoteReadPath Reads { get; }
 
