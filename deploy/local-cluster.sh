@@ -7,6 +7,14 @@
 #        deploy/local-cluster.sh status
 #        deploy/local-cluster.sh topology [--loopback]      (one line a node: ID UCX ADMIN)
 #        deploy/local-cluster.sh cluster-file [--loopback]  (the cluster file start writes)
+#        deploy/local-cluster.sh stop-node N       (N: 1-3 or node1-node3; SIGTERM, a clean stop)
+#        deploy/local-cluster.sh start-node N      (again, with its data; waits until it serves)
+#        deploy/local-cluster.sh restart-node N    (stop-node, then start-node)
+#        deploy/local-cluster.sh kill-node N       (SIGKILL, as a crash: data and shared memory stay
+#                                                   as it left them; start-node recovers and sweeps)
+#        deploy/local-cluster.sh isolate N         (namespaces only: node N's veth link down; it runs on,
+#                                                   unreachable from the others and this host)
+#        deploy/local-cluster.sh heal N            (its link up again)
 #
 # As root with `ip netns`, each node runs in a network namespace rdmakv-nodeN whose eth0 (one end
 # of a veth pair) has 10.90.0.1N/24; the other ends are on the bridge rdmakv-br0 (10.90.0.1/24),
@@ -200,37 +208,54 @@ start() {
     make_network
   fi
 
-  local i pid
-  for i in "${!ids[@]}"; do
-    id=${ids[$i]}
-    mkdir -p "$state/$id/data"
-    rm -f "$state/$id/pid"
-    # UCX_MEM_MMAP_HOOK_MODE=none: UCX's default memory hooks patch munmap under the node's threads (README).
-    local -a prefix=() env=(UCX_TLS=tcp UCX_NET_DEVICES=lo UCX_MEM_MMAP_HOOK_MODE=none)
-    if [ "$mode" = netns ]; then
-      prefix=(ip netns exec "$(namespace_of "$id")")
-      env=(UCX_TLS=tcp UCX_NET_DEVICES=eth0 UCX_MEM_MMAP_HOOK_MODE=none)
-    fi
-    # setsid: the node outlives this script and a Ctrl-C in its terminal. In a script's background
-    # subshell it does not fork, so $! stays the node's pid; stdin and stdout are not this script's,
-    # so whoever reads this script's output sees its end.
-    # shellcheck disable=SC2086
-    ( cd "$state/$id" && exec "${prefix[@]}" env "${env[@]}" setsid dotnet "$publish/rdmakv-server.dll" \
-        --cluster "$state/cluster.json" --node-id "$id" --name "$id" \
-        --data-dir "$state/$id/data" --client-token-file "$state/client-token" --cluster-token-file "$state/cluster-token" --admin-token-file "$state/admin-token" $node_args \
-        </dev/null >"$state/$id/log" 2>&1 ) &
-    echo $! >"$state/$id/pid"
-  done
+  for id in "${ids[@]}"; do launch "$id" "$mode" "$publish"; done
+  wait_up stop "${ids[@]}"
 
-  local deadline=$((SECONDS + start_timeout)) waiting
+  echo "cluster up ($mode):"
+  status_lines
+  echo "seeds: $(seeds "$mode")"
+  echo "token file: $state/client-token (clients), $state/cluster-token (nodes only), $state/admin-token (admin planes, shared)"
+  echo "operator: dotnet $publish/rdmakv.dll cluster show --admin $(first_admin "$mode") --admin-token-file $state/admin-token"
+  echo "client: RDMAKV_TOKEN_FILE=$state/client-token UCX_TLS=tcp UCX_NET_DEVICES=$([ "$mode" = netns ] && echo "$bridge" || echo lo) dotnet $publish/rdmakv.dll --connect $(seeds "$mode") put KEY VALUE"
+}
+
+# Starts node $1 in mode $2 from publish directory $3, in the background, and writes its pid file.
+# Its previous log, if any, is kept as log.1.
+launch() {
+  local id=$1 mode=$2 publish=$3
+  mkdir -p "$state/$id/data"
+  rm -f "$state/$id/pid"
+  if [ -f "$state/$id/log" ]; then mv -f "$state/$id/log" "$state/$id/log.1"; fi
+  # UCX_MEM_MMAP_HOOK_MODE=none: UCX's default memory hooks patch munmap under the node's threads (README).
+  local -a prefix=() env=(UCX_TLS=tcp UCX_NET_DEVICES=lo UCX_MEM_MMAP_HOOK_MODE=none)
+  if [ "$mode" = netns ]; then
+    prefix=(ip netns exec "$(namespace_of "$id")")
+    env=(UCX_TLS=tcp UCX_NET_DEVICES=eth0 UCX_MEM_MMAP_HOOK_MODE=none)
+  fi
+  # setsid: the node outlives this script and a Ctrl-C in its terminal. In a script's background
+  # subshell it does not fork, so $! stays the node's pid; stdin and stdout are not this script's,
+  # so whoever reads this script's output sees its end.
+  # shellcheck disable=SC2086
+  ( cd "$state/$id" && exec "${prefix[@]}" env "${env[@]}" setsid dotnet "$publish/rdmakv-server.dll" \
+      --cluster "$state/cluster.json" --node-id "$id" --name "$id" \
+      --data-dir "$state/$id/data" --client-token-file "$state/client-token" --cluster-token-file "$state/cluster-token" --admin-token-file "$state/admin-token" $node_args \
+      </dev/null >"$state/$id/log" 2>&1 ) &
+  echo $! >"$state/$id/pid"
+}
+
+# Waits until every node named after $1 has its UCX listener up; when one exits first or the
+# timeout passes, prints its log, runs $1 (stop, or stop_node_quietly for one node) and exits 1.
+wait_up() {
+  local on_failure=$1 id deadline=$((SECONDS + start_timeout)) waiting
+  shift
   while :; do
     waiting=()
-    for id in "${ids[@]}"; do
+    for id in "$@"; do
       if grep -q "remote clients connect with ucx://" "$state/$id/log" 2>/dev/null; then continue; fi
       if ! node_pid "$id" >/dev/null; then
         echo "local-cluster: $id exited before its UCX listener was up; its log ($state/$id/log):" >&2
         cat "$state/$id/log" >&2 || true
-        stop >&2
+        "$on_failure" "$@" >&2
         exit 1
       fi
       waiting+=("$id")
@@ -241,18 +266,80 @@ start() {
         echo "local-cluster: $id did not open its UCX listener within ${start_timeout}s; its log ($state/$id/log):" >&2
         cat "$state/$id/log" >&2 || true
       done
-      stop >&2
+      "$on_failure" "$@" >&2
       exit 1
     fi
     sleep 0.5
   done
+}
 
-  echo "cluster up ($mode):"
-  status_lines
-  echo "seeds: $(seeds "$mode")"
-  echo "token file: $state/client-token (clients), $state/cluster-token (nodes only), $state/admin-token (admin planes, shared)"
-  echo "operator: dotnet $publish/rdmakv.dll cluster show --admin $(first_admin "$mode") --admin-token-file $state/admin-token"
-  echo "client: RDMAKV_TOKEN_FILE=$state/client-token UCX_TLS=tcp UCX_NET_DEVICES=$([ "$mode" = netns ] && echo "$bridge" || echo lo) dotnet $publish/rdmakv.dll --connect $(seeds "$mode") put KEY VALUE"
+# The node id for a command's argument: 1-3 or node1-node3, of the nodes this cluster started.
+node_id() {
+  local arg=$1 id
+  [ -n "$arg" ] || die "which node? give 1-${#ids[@]} or node1-node${#ids[@]}"
+  [[ "$arg" =~ ^[0-9]+$ ]] && arg=node$arg
+  for id in "${ids[@]}"; do if [ "$id" = "$arg" ]; then echo "$id"; return 0; fi; done
+  die "no node '$1' in this cluster (its nodes: ${ids[*]})"
+}
+
+# Stops node $1 with signal $2 (TERM: a clean stop, SIGKILL after the stop timeout; KILL: a crash).
+stop_node() {
+  local id=$1 signal=$2 pid deadline
+  [ -f "$state/cluster.json" ] || die "no cluster in $state; run '$0 start' first"
+  if ! pid=$(node_pid "$id"); then
+    rm -f "$state/$id/pid"
+    echo "$id is not running"
+    return 0
+  fi
+  kill "-$signal" "$pid" 2>/dev/null || true
+  [ "$signal" = TERM ] && deadline=$((SECONDS + stop_timeout)) || deadline=$((SECONDS + 10))
+  while [ -d "/proc/$pid" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  if [ -d "/proc/$pid" ]; then
+    echo "$id ($pid) did not stop within ${stop_timeout}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 10))
+    while [ -d "/proc/$pid" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  fi
+  [ -d "/proc/$pid" ] && die "$id ($pid) is still there after SIGKILL"
+  rm -f "$state/$id/pid"
+  if [ "$signal" = KILL ]; then
+    echo "$id ($pid) killed; its data and shared memory stay as a crash leaves them ('$0 start-node $id' recovers it)"
+  else
+    echo "$id ($pid) stopped"
+  fi
+}
+
+# For wait_up when one node did not come up: stop that node alone.
+stop_node_quietly() { stop_node "$1" TERM >/dev/null || true; }
+
+# Starts node $1 of a cluster started before (same mode, build and cluster file) and waits until it serves.
+start_node() {
+  local id=$1 mode publish i
+  [ -f "$state/cluster.json" ] && [ -f "$state/mode" ] || die "no cluster in $state; run '$0 start' first"
+  if node_pid "$id" >/dev/null; then die "$id is running already"; fi
+  mode=$(cat "$state/mode")
+  publish=${RDMAKV_PUBLISH_DIR:-$(cat "$state/publish-dir")}
+  [ -f "$publish/rdmakv-server.dll" ] || die "$publish holds no rdmakv-server.dll"
+  if [ "$mode" = netns ]; then
+    can_use_netns || die "node $id runs in a network namespace: start-node needs root and 'ip netns'"
+    ip netns list | grep -q "^$(namespace_of "$id")\b" || die "the namespace $(namespace_of "$id") is gone; run '$0 stop' and '$0 start'"
+  fi
+  launch "$id" "$mode" "$publish"
+  wait_up stop_node_quietly "$id"
+  for i in "${!ids[@]}"; do
+    if [ "${ids[$i]}" = "$id" ]; then address_of $((i + 1)) "$mode"; fi
+  done
+  echo "$id pid $(node_pid "$id") ucx://$ucx admin $admin"
+}
+
+# Sets node $1's link on the bridge $2 (down: the node is cut off from the others and from this
+# host, but runs on; up: it is reachable again). Namespaces only.
+link_of() {
+  local id=$1 state_wanted=$2
+  [ "$(cat "$state/mode" 2>/dev/null)" = netns ] || die "isolate and heal cut a node's veth link: they need a cluster started in network namespaces (as root, without --loopback)"
+  can_use_netns || die "isolate and heal need root and 'ip netns'"
+  ip link set "$(host_veth_of "$id")" "$state_wanted" || die "cannot set $(host_veth_of "$id") $state_wanted"
+  if [ "$state_wanted" = down ]; then echo "$id isolated (link $(host_veth_of "$id") down)"; else echo "$id healed (link $(host_veth_of "$id") up)"; fi
 }
 
 first_admin() {
@@ -333,5 +420,12 @@ case $command in
     mode=netns
     if [ "${1:-}" = --loopback ]; then mode=loopback; fi
     if [ "$command" = topology ]; then topology "$mode"; else cluster_json "$mode"; fi ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  # The id is resolved in an assignment first: a bad one stops the script there (set -e).
+  stop-node) id=$(node_id "${1:-}"); stop_node "$id" TERM ;;
+  kill-node) id=$(node_id "${1:-}"); stop_node "$id" KILL ;;
+  start-node) id=$(node_id "${1:-}"); start_node "$id" ;;
+  restart-node) id=$(node_id "${1:-}"); stop_node "$id" TERM; start_node "$id" ;;
+  isolate) id=$(node_id "${1:-}"); link_of "$id" down ;;
+  heal) id=$(node_id "${1:-}"); link_of "$id" up ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
 esac

@@ -172,7 +172,7 @@ static class AdminEndpoints
         }
         catch (ArgumentException e)
         {
-            return Problems.Result(StatusCodes.Status400BadRequest, e.Message, "Bad move");
+            return Problems.Result(StatusCodes.Status400BadRequest, ErrorText.Of(e), "Bad move");
         }
         catch (InvalidOperationException e)
         {

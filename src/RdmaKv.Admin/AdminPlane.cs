@@ -59,6 +59,12 @@ public sealed class AdminPlane : IAsyncDisposable
             // Into the server's log, without ASP.NET Core's line per request.
             builder.Logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            // A port that cannot be had reaches the node as an exception, which it reports in one
+            // line and exits 3; the host's own multi-kilobyte "Hosting failed to start" would repeat it.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+            // An unready node answers each readiness probe 503 with what is missing; that is not a
+            // failure, and a probe every few seconds during a recovery would log one each.
+            builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         }
         // The server's own host owns Ctrl-C and SIGTERM; this one is started and stopped by it.
         builder.Services.AddSingleton<IHostLifetime, HostedLifetime>();

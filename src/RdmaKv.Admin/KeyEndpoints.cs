@@ -27,15 +27,17 @@ static class KeyEndpoints
     static IResult Get(HttpContext http, IAdminNode node)
     {
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
+        if (Misdirection.Check(http, node, key) is { } elsewhere) return elsewhere;
         var status = node.Get(key, out byte[]? value);
-        return status == StoreStatus.Ok ? TypedResults.Bytes(value!, "application/octet-stream") : Failure(node, status, "get", key);
+        return status == StoreStatus.Ok ? TypedResults.Bytes(value!, "application/octet-stream") : Failure(http, node, status, "get", key);
     }
 
     static IResult Delete(HttpContext http, IAdminNode node)
     {
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
+        if (Misdirection.Check(http, node, key) is { } elsewhere) return elsewhere;
         var status = node.Delete(key);
-        return status == StoreStatus.Ok ? TypedResults.NoContent() : Failure(node, status, "delete", key);
+        return status == StoreStatus.Ok ? TypedResults.NoContent() : Failure(http, node, status, "delete", key);
     }
 
     static async Task<IResult> Put(HttpContext http, NodeHolder holder, AdminOptions options, CancellationToken cancel)
@@ -43,6 +45,8 @@ static class KeyEndpoints
         var node = holder.Node;
         if (node is null) return AdminEndpoints.WithNode(holder, _ => TypedResults.Ok());
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
+        // Before the body is read: a misdirected upload is not worth receiving.
+        if (Misdirection.Check(http, node, key) is { } elsewhere) return elsewhere;
         long limit = Math.Min(options.MaxRequestBodyBytes, Limits.MaxValueLength);
         if (http.Request.ContentLength > limit) return TooLarge(limit);
         // Kestrel's own limit counts a chunked body's framing too; ReadBody counts value bytes.
@@ -58,7 +62,7 @@ static class KeyEndpoints
         }
         if (value is null) return TooLarge(limit);
         var status = node.Put(key, value);
-        return status == StoreStatus.Ok ? TypedResults.NoContent() : Failure(node, status, "put", key);
+        return status == StoreStatus.Ok ? TypedResults.NoContent() : Failure(http, node, status, "put", key);
     }
 
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> (reading stops there).</summary>
@@ -78,8 +82,9 @@ static class KeyEndpoints
     static IResult TooLarge(long limit) =>
         Problems.Result(StatusCodes.Status413PayloadTooLarge, $"the value is longer than {limit} bytes, the largest this node stores", "Value too large");
 
-    static IResult Failure(IAdminNode node, StoreStatus status, string operation, byte[] key)
+    static IResult Failure(HttpContext http, IAdminNode node, StoreStatus status, string operation, byte[] key)
     {
+        if (status == StoreStatus.WrongSlot && node.ClusterMap is not null) return Misdirection.Moved(http, node, key);
         int code = status switch
         {
             StoreStatus.NotFound => StatusCodes.Status404NotFound,

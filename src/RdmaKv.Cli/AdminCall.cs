@@ -20,8 +20,7 @@ static class AdminCall
         {
             if (!File.Exists(tokenFile))
             {
-                Console.Error.WriteLine($"rdmakv: no admin token: set RDMAKV_ADMIN_TOKEN or pass --admin-token-file (looked for {Path.GetFullPath(tokenFile)}, which the node writes at its first start)");
-                return 2;
+                return ExitCode.UsageError($"no admin token: set RDMAKV_ADMIN_TOKEN or pass --admin-token-file (looked for {Path.GetFullPath(tokenFile)}, which the node writes at its first start)");
             }
             token = File.ReadAllText(tokenFile).Trim();
         }

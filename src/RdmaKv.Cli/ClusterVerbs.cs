@@ -12,7 +12,7 @@ static class ClusterVerbs
 {
     public static Command Create(Option<string> admin, Option<string> tokenFile)
     {
-        var show = new Command("show", "print the cluster map: epoch, nodes and how many slots each owns");
+        var show = new Command("show", "print the cluster map: epoch, slots, and each node: up or down (whether its admin plane answers), how many slots it owns, its admin URL");
         show.SetAction(p => Show(p.GetValue(admin)!));
 
         var slot = new Argument<int>("slot") { Description = "the slot number (0 to slots - 1)" };
@@ -51,10 +51,26 @@ static class ClusterVerbs
     {
         var map = Fetch(adminUrl, out int code);
         if (map is null) return code;
+        var up = Liveness(adminUrl);
         Console.WriteLine($"epoch {map.Epoch}, {map.Owners.Length} slots");
         foreach (var (id, url) in map.Nodes)
-            Console.WriteLine($"{id,-16} {map.Owners.Count(o => o == id),6} slots   {url ?? "(no admin URL)"}");
+            Console.WriteLine($"{id,-16} {State(up, id),-5} {map.Owners.Count(o => o == id),6} slots   {url ?? "(no admin URL)"}");
         return 0;
+    }
+
+    static string State(IReadOnlyDictionary<string, bool>? up, string id) =>
+        up is null || !up.TryGetValue(id, out bool isUp) ? "?" : isUp ? "up" : "down";
+
+    /// <summary>
+    /// Whether each node's admin plane answers, as the node at <paramref name="adminUrl"/> finds
+    /// (<c>/api/cluster/nodes</c>); null when it cannot tell (then the states print as "?").
+    /// </summary>
+    static Dictionary<string, bool>? Liveness(string adminUrl)
+    {
+        if (AdminCall.Get(adminUrl, "/api/cluster/nodes", out string? body) != 0) return null;
+        using var doc = JsonDocument.Parse(body!);
+        return doc.RootElement.GetProperty("nodes").EnumerateArray()
+            .ToDictionary(n => n.GetProperty("id").GetString()!, n => n.GetProperty("up").GetBoolean(), StringComparer.Ordinal);
     }
 
     static int Move(string adminUrl, string tokenFile, int slot, string node)
@@ -68,8 +84,7 @@ static class ClusterVerbs
     {
         if ((uint)slot >= (uint)map.Owners.Length)
         {
-            Console.Error.WriteLine($"rdmakv: slot {slot} is not between 0 and {map.Owners.Length - 1}");
-            return 2;
+            return ExitCode.UsageError($"slot {slot} is not between 0 and {map.Owners.Length - 1}");
         }
         string owner = map.Owners[slot];
         string ownerAdmin = map.Nodes.FirstOrDefault(n => n.Id == owner).Admin ?? adminUrl;
@@ -80,12 +95,21 @@ static class ClusterVerbs
     {
         var map = Fetch(adminUrl, out int code);
         if (map is null) return code;
+        var up = Liveness(adminUrl);
+        foreach (var (id, _) in map.Nodes) Console.WriteLine($"node {id} {State(up, id)}");
         var owners = map.Owners.ToArray();
         var moves = Plan(owners, [.. map.Nodes.Select(n => n.Id)]);
         if (moves.Count == 0)
         {
             Console.WriteLine("balanced: nothing to move");
             return 0;
+        }
+        var down = map.Nodes.Select(n => n.Id).Where(id => State(up, id) != "up").ToList();
+        if (!dryRun && down.Count > 0)
+        {
+            // A move needs its owner and its target to answer; one that stops halfway leaves a slot to retry.
+            Console.Error.WriteLine($"rdmakv: not rebalancing: {string.Join(", ", down)} {(down.Count == 1 ? "is" : "are")} down or unknown; bring {(down.Count == 1 ? "it" : "them")} back first (--dry-run shows the plan)");
+            return ExitCode.Unreachable;
         }
         foreach (var (slot, from, to) in moves)
         {

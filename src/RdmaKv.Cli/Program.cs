@@ -8,12 +8,17 @@ var connect = new Option<string>("--connect", "-c")
     Recursive = true,
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RDMAKV_CONNECT") ?? "local:default",
 };
+var tokenFile = new Option<string?>("--token-file")
+{
+    Description = "the node's client token (its DATA_DIR/client-token), for ucx:// and cluster nodes; else RDMAKV_TOKEN, then the file RDMAKV_TOKEN_FILE names",
+    Recursive = true,
+};
 var key = new Argument<string>("key") { Description = "the key (UTF-8 text)" };
 var value = new Argument<string?>("value") { Description = "the value; omit it to read --file or standard input", Arity = ArgumentArity.ZeroOrOne };
 var file = new Option<FileInfo?>("--file", "-f") { Description = "read the value from this file" };
 
 var put = new Command("put", "store a value") { key, value, file };
-put.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
+put.SetAction(p => Verbs.Run(p.GetValue(connect)!, p.GetValue(tokenFile), client =>
 {
     byte[] bytes = p.GetValue(value) is { } text ? Encoding.UTF8.GetBytes(text)
         : p.GetValue(file) is { } f ? File.ReadAllBytes(f.FullName)
@@ -23,7 +28,7 @@ put.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
 }));
 
 var get = new Command("get", "print a value; exit code 1 when the key is absent") { key };
-get.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
+get.SetAction(p => Verbs.Run(p.GetValue(connect)!, p.GetValue(tokenFile), client =>
 {
     byte[]? bytes = client.Get(Encoding.UTF8.GetBytes(p.GetValue(key)!));
     if (bytes is null)
@@ -36,23 +41,19 @@ get.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
 }));
 
 var del = new Command("del", "delete a key; exit code 1 when it was absent") { key };
-del.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
+del.SetAction(p => Verbs.Run(p.GetValue(connect)!, p.GetValue(tokenFile), client =>
 {
     if (client.Delete(Encoding.UTF8.GetBytes(p.GetValue(key)!))) return 0;
     Console.Error.WriteLine("not found");
     return 1;
 }));
 
-var stats = new Command("stats", "print the node's counters");
-stats.SetAction(p => Verbs.Run(p.GetValue(connect)!, client =>
-{
-    foreach (var (name, n) in client.Stats().OrderBy(s => s.Key, StringComparer.Ordinal)) Console.WriteLine($"{name} {n}");
-    return 0;
-}));
+var stats = new Command("stats", "print the node's counters, one \"name value\" a line; for a cluster first each node, up or unreachable, and the slot count, then the counters of the nodes that answered, added up (exit code 3 when a node did not answer)");
+stats.SetAction(p => Verbs.Run(p.GetValue(connect)!, p.GetValue(tokenFile), StatsVerb.Print));
 
 var admin = new Option<string>("--admin")
 {
-    Description = "the node's admin plane, for checkpoint and cluster",
+    Description = "the node's admin plane, for checkpoint and cluster (RDMAKV_ADMIN)",
     Recursive = true,
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RDMAKV_ADMIN") ?? AdminCall.DefaultUrl,
 };
@@ -72,5 +73,19 @@ var bench = new Command("bench", $"YCSB core workloads against a node, Redis or 
 bench.TreatUnmatchedTokensAsErrors = false;
 bench.SetAction(p => BenchLauncher.Run([.. p.GetValue(benchArguments) ?? [], .. p.UnmatchedTokens]));
 
-var root = new RootCommand("rdmakv: talk to an RdmaKv node") { connect, admin, adminTokenFile, put, get, del, stats, checkpoint, ClusterVerbs.Create(admin, adminTokenFile), bench };
-return root.Parse(args).Invoke();
+var root = new RootCommand("""
+    rdmakv: talk to an RdmaKv node.
+
+    Exit codes: 0 done, 1 not found, 2 the request failed (the message says why), 3 no node (or admin plane) to talk to, or in a cluster a node that did not answer, 64 usage error.
+
+    Environment:
+      RDMAKV_CONNECT      the node, when --connect is not given (default local:default)
+      RDMAKV_TOKEN        the client token for ucx:// and cluster nodes (--token-file wins)
+      RDMAKV_TOKEN_FILE   a file holding the client token (the node's DATA_DIR/client-token)
+      RDMAKV_ADMIN        the admin plane's URL, when --admin is not given
+      RDMAKV_ADMIN_TOKEN  the admin token (wins over --admin-token-file)
+      RDMAKV_BENCH        the rdmakv-bench.dll that rdmakv bench runs
+      UCX_TLS, UCX_NET_DEVICES  UCX's transports and devices (tcp on lo: UCX_TLS=tcp UCX_NET_DEVICES=lo)
+    """) { connect, tokenFile, admin, adminTokenFile, put, get, del, stats, checkpoint, ClusterVerbs.Create(admin, adminTokenFile), bench };
+var parsed = root.Parse(args);
+return parsed.Errors.Count > 0 ? ExitCode.UsageErrors(parsed) : parsed.Invoke();

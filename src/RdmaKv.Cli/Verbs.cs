@@ -6,25 +6,58 @@ namespace RdmaKv.Cli;
 /// <summary>What every verb shares: connecting, turning failures into messages and exit codes, raw I/O.</summary>
 static class Verbs
 {
-    /// <summary>Exit codes: 0 done, 1 not found, 2 the request failed, 3 no connection.</summary>
-    public static int Run(string uri, Func<KvClient, int> verb)
+    /// <summary>
+    /// Connects to <paramref name="uri"/> (with the client token from <paramref name="tokenFile"/>
+    /// when given) and runs the verb; failures become one line on standard error and an
+    /// <see cref="ExitCode"/>: 2 the request failed, 3 no node to talk to, 64 the address is not one.
+    /// </summary>
+    public static int Run(string uri, string? tokenFile, Func<KvClient, int> verb)
     {
+        var options = new KvClientOptions();
+        if (tokenFile is not null)
+        {
+            if (!File.Exists(tokenFile)) return ExitCode.UsageError($"--token-file {tokenFile}: no such file (the node writes its client token to DATA_DIR/client-token)");
+            options = new KvClientOptions { Credential = File.ReadAllText(tokenFile).Trim() };
+        }
+        KvClient client;
         try
         {
-            using var client = KvClient.Connect(uri);
-            return verb(client);
+            client = KvClient.Connect(uri, options);
+        }
+        catch (ArgumentException e)
+        {
+            return ExitCode.UsageError($"--connect: {ErrorText.Of(e)}");
         }
         catch (KvConnectionException e)
         {
-            Console.Error.WriteLine($"rdmakv: {e.Message}");
-            return 3;
+            Console.Error.WriteLine($"rdmakv: {OneLine(e.Message)}");
+            return ExitCode.Unreachable;
         }
-        catch (Exception e) when (e is KvException or ArgumentException or IOException)
+        catch (Exception e) when (e is KvException or IOException or InvalidDataException)
         {
-            Console.Error.WriteLine($"rdmakv: {e.Message}");
-            return 2;
+            Console.Error.WriteLine($"rdmakv: {uri}: {OneLine(e.Message)}");
+            return ExitCode.Failed;
+        }
+        using (client)
+        {
+            try
+            {
+                return verb(client);
+            }
+            catch (KvConnectionException e)
+            {
+                Console.Error.WriteLine($"rdmakv: {OneLine(e.Message)}");
+                return ExitCode.Unreachable;
+            }
+            catch (Exception e) when (e is KvException or ArgumentException or IOException)
+            {
+                Console.Error.WriteLine($"rdmakv: {OneLine(ErrorText.Of(e))}");
+                return ExitCode.Failed;
+            }
         }
     }
+
+    static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     public static byte[] ReadStandardInput()
     {

@@ -188,6 +188,15 @@ public sealed partial class KvClient : IDisposable
     /// <summary>The node's counters; for a cluster, every node's that answers, added up.</summary>
     public IReadOnlyDictionary<string, long> Stats() => _router.Stats();
 
+    /// <summary>
+    /// Each node's counters: one entry for a node on its own; for a cluster, every node of the
+    /// map, with why it did not answer (within <see cref="KvClientOptions.Timeout"/>) when it did not.
+    /// </summary>
+    public IReadOnlyList<NodeStatistics> StatsByNode() => _router.StatsByNode();
+
+    /// <summary>The number of slots in the cluster map; 0 for a node on its own.</summary>
+    public int SlotCount => _router.SlotCount;
+
     LookupResult Lookup(ReadOnlySpan<byte> key, ReaderContext reader, INodeSession session, LocationCache cache)
     {
         if (Environment.TickCount64 - reader.LastReport >= _reportMilliseconds) Report(reader, session);

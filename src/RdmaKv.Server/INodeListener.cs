@@ -8,4 +8,10 @@ public interface INodeListener : IDisposable
 
     /// <summary>What a client connects to: <c>local:NAME</c>, <c>ucx://HOST:PORT</c>.</summary>
     string Address { get; }
+
+    /// <summary>
+    /// Whether it takes clients now, for <c>/health/ready</c>. A listener that can tell (UCX: its
+    /// accept loop and progress thread run) says so; the default claims it while it exists.
+    /// </summary>
+    Admin.ReadinessCheck Readiness => new($"{Transport} transport", true, $"listening on {Address}");
 }

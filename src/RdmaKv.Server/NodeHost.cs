@@ -74,8 +74,15 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
     public T Add<T>(Func<StorageNode, T> start) where T : INodeListener
     {
         var listener = start(Node);
-        lock (_listeners) _listeners.Add(listener);
+        Track(listener);
         return listener;
+    }
+
+    /// <summary>Keeps <paramref name="listener"/> to stop with the host, and reports its state in the node's readiness.</summary>
+    void Track(INodeListener listener)
+    {
+        lock (_listeners) _listeners.Add(listener);
+        Node.ReportsReadiness(listener);
     }
 
     /// <summary>Starts UCX remote access at <paramref name="at"/> with the node's client token, and adds it.</summary>
@@ -97,6 +104,10 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         try
         {
             admin = await AdminPlaneHost.StartAsync(options, host.AdminRequired, logs, cancel);
+        }
+        catch (Exception e) when (HostAddresses.NotHere(e))
+        {
+            throw new NodeStartException("admin plane", HostAddresses.Explain($"cannot listen on {options.AdminUrls}", AdminHost(options.AdminUrls), options), e);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
         {
@@ -130,7 +141,7 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         }
         try
         {
-            started._listeners.Add(LocalListener.Start(node, log));
+            started.Track(LocalListener.Start(node, log));
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
         {
@@ -140,14 +151,15 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
         try
         {
             var remote = RemoteAccess.Start(node, host.Listen, logs.CreateLogger("RdmaKv.Server.Ucx"));
-            if (remote is not null) started._listeners.Add(remote);
+            if (remote is not null) started.Track(remote);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or InvalidDataException)
         {
             if (host.ListenRequired)
             {
                 await started.DisposeAsync();
-                throw new NodeStartException("remote access", e.Message, e);
+                throw new NodeStartException("remote access", HostAddresses.NotHere(e) && host.Listen is { } at
+                    ? HostAddresses.Explain($"cannot listen on {at}", at.Address.ToString(), options) : e.Message, e);
             }
             // Only the default address was taken (another node on this host): serve local clients.
             logs.CreateLogger<StorageNode>().LogWarning("remote access is off: {Reason}; pass --listen HOST:PORT to choose another address", e.Message);
@@ -157,6 +169,10 @@ public sealed class NodeHost : IAsyncDisposable, IDisposable
             options.Name, options.Name, started.Remote is { } ucx ? $", remote clients with ucx://{ucx.EndPoint}" : "");
         return started;
     }
+
+    /// <summary>The host of the first of the admin URLs (for a message), or the URLs as they are.</summary>
+    static string AdminHost(string urls) =>
+        Uri.TryCreate(urls.Split(';')[0].Trim(), UriKind.Absolute, out var url) ? url.Host : urls;
 
     /// <summary>The admin plane lets go of the node, the remote listeners stop, then the node (draining its local clients, unmapping, removing its shared memory), then the admin plane.</summary>
     public void Dispose()

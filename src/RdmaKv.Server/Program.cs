@@ -71,7 +71,7 @@ root.SetAction(async (parse, cancel) =>
     }
     catch (ArgumentException e)
     {
-        Console.Error.WriteLine(e.Message);
+        Console.Error.WriteLine(RdmaKv.Core.ErrorText.Of(e));
         return 2;
     }
 

@@ -20,10 +20,21 @@ public sealed partial class StorageNode : IAdminNode
 
     RecentErrorLog IAdminNode.RecentErrors => Counters.RecentErrors;
 
+    /// <summary>The listeners besides the local one whose state readiness includes (<see cref="NodeHost"/> adds those it starts).</summary>
+    INodeListener[] _transports = [];
+    readonly Lock _transportsGate = new();
+
+    /// <summary>Includes <paramref name="listener"/>'s own readiness in <see cref="Readiness"/> (the local transport is the node's own check).</summary>
+    internal void ReportsReadiness(INodeListener listener)
+    {
+        if (listener.Transport == "local") return;
+        lock (_transportsGate) _transports = [.. _transports, listener];
+    }
+
     /// <summary>
-    /// The conditions under which the node serves: recovery finished, and its local transport
-    /// listens (from the end of <see cref="Start"/> until <see cref="Dispose"/> begins). Remote
-    /// transports add their own checks here.
+    /// The conditions under which the node serves: recovery finished, its local transport
+    /// listens (from the end of <see cref="Start"/> until <see cref="Dispose"/> begins), and every
+    /// other transport it was started with takes clients (UCX: its accept loop and progress thread run).
     /// </summary>
     public IReadOnlyList<ReadinessCheck> Readiness()
     {
@@ -34,6 +45,7 @@ public sealed partial class StorageNode : IAdminNode
             new ReadinessCheck("recovery", true, $"finished: {Recovery.Describe()}"),
             // The name, not the socket's path: readiness is shown without the admin token.
             new ReadinessCheck("local transport", running, running ? $"listening for local:{Name}" : "stopping"),
+            .. Volatile.Read(ref _transports).Select(t => t.Readiness),
         ];
         if (_coordination is { } coordination)
         {

@@ -15,6 +15,9 @@ public sealed partial class StorageNode
     readonly Timer? _checkpointTimer;
     Timer? _repairTimer;
     int _checkpointRunning;
+
+    /// <summary>The store's and the log's tails after the last checkpoint: a periodic one that finds them unchanged wrote nothing new, and says so at Debug.</summary>
+    long _checkpointedStoreTail = -1, _checkpointedLogTail = -1;
     int _repairRunning;
     bool _refusingWrites;
     long _coldReads;
@@ -85,10 +88,10 @@ public sealed partial class StorageNode
     public CheckpointReport Checkpoint()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return TakeCheckpoint();
+        return TakeCheckpoint(periodic: false);
     }
 
-    CheckpointReport TakeCheckpoint()
+    CheckpointReport TakeCheckpoint(bool periodic)
     {
         // Every log record before logStart must be in the store: with every partition's lock held,
         // no writer is between appending a record and applying it.
@@ -102,8 +105,12 @@ public sealed partial class StorageNode
         {
             foreach (var p in _partitions) p.Lock.Exit();
         }
+        bool idle = _store.StoreTail == Interlocked.Read(ref _checkpointedStoreTail) && logStart == Interlocked.Read(ref _checkpointedLogTail);
         var report = _store.Checkpoint(logStart, generation);
-        _log.LogInformation("Checkpoint {Token} taken in {Ms} ms; the log is kept from address {Truncated}",
+        Interlocked.Exchange(ref _checkpointedStoreTail, _store.StoreTail);
+        Interlocked.Exchange(ref _checkpointedLogTail, logStart);
+        // An idle node's timer would otherwise log the same line every interval.
+        _log.Log(periodic && idle ? LogLevel.Debug : LogLevel.Information, "Checkpoint {Token} taken in {Ms} ms; the log is kept from address {Truncated}",
             report.Token, (long)report.Elapsed.TotalMilliseconds, report.TruncatedUntil);
         return report;
     }
@@ -199,7 +206,7 @@ public sealed partial class StorageNode
         if (Interlocked.Exchange(ref _checkpointRunning, 1) != 0) return;
         try
         {
-            if (Volatile.Read(ref _disposed) == 0) TakeCheckpoint();
+            if (Volatile.Read(ref _disposed) == 0) TakeCheckpoint(periodic: true);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {

@@ -61,6 +61,9 @@ public sealed class DurableStore : IDisposable
         ?? (_parts.Errors.StoreLogError is { } error ? $"a page of the store's log in {_options.StoreDirectory} could not be written ({error})" : null)
         ?? (_logLost ? "the log was reopened after a failed write; a checkpoint must succeed before writes are taken again" : null);
 
+    /// <summary>The store's log tail: it moves with every write the store takes, so an unchanged tail means no write since.</summary>
+    public long StoreTail => _kv.Log.TailAddress;
+
     /// <summary>At most how many bytes a checkpoint writes now: the store's log in memory, and the index.</summary>
     public long CheckpointBytes => _kv.Log.TailAddress - _kv.Log.HeadAddress + _options.IndexBuckets * 64;
 

@@ -46,7 +46,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         options ??= new UcxClientOptions();
         if (!UcxEnvironment.IsAvailable(out string? problem)) throw new IOException(problem);
         IPAddress ip = IPAddress.TryParse(host, out var parsed) ? parsed
-            : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            : Resolve(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
               ?? throw new IOException($"{host} has no IPv4 address");
         if (ip.AddressFamily != AddressFamily.InterNetwork) throw new IOException($"{host}: only IPv4 addresses are supported");
         string address = $"{host}:{port}";
@@ -67,6 +67,19 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The host's addresses; a name that does not resolve is an <see cref="IOException"/> naming it, as an unreachable node is.</summary>
+    static IPAddress[] Resolve(string host)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(host);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"the host name {host} does not resolve: {e.Message}", e);
         }
     }
 

@@ -58,6 +58,9 @@ public sealed class UcxHandshakeListener : IDisposable
     /// <summary>The address it listens on (the real port when 0 was asked for).</summary>
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>True while its accept loop runs (until <see cref="Dispose"/>).</summary>
+    public bool Accepting => !_accepting.IsCompleted && !_stop.IsCancellationRequested;
+
     /// <summary>Listens on <paramref name="endPoint"/>; throws <see cref="SocketException"/> when it cannot.</summary>
     public static UcxHandshakeListener Start(UcxWorker worker, IPEndPoint endPoint, IUcxHandshakeHost host, UcxHandshakeOptions? options = null)
     {

@@ -55,6 +55,9 @@ public sealed unsafe class UcxWorker : IDisposable
     internal UcpWorkerHandle Worker => _worker!;
     internal nint RawWorker => _workerRaw;
     internal nint RawContext => _context!.DangerousGetHandle();
+    /// <summary>True while its progress thread runs and nobody has asked it to stop.</summary>
+    public bool Running => !_stopping && _thread.IsAlive;
+
     public bool OnProgressThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
 
     /// <summary>True on the thread that holds the worker now: the progress thread or a driving caller.</summary>

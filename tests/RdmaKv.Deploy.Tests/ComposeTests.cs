@@ -5,7 +5,8 @@ namespace RdmaKv.Deploy.Tests;
 
 /// <summary>
 /// docker-compose.yml as docker-compose itself reads it (<c>docker-compose config</c>, which needs
-/// no engine), against the topology of deploy/local-cluster.sh and deploy/cluster.json.
+/// no engine), against the topology of deploy/local-cluster.sh and deploy/cluster.json (the same
+/// nodes and ports on a subnet of its own, named by deploy/cluster.compose.json).
 /// </summary>
 [Collection(DeployCollection.Name)]
 public sealed class ComposeTests(PublishedBuild build)
@@ -52,9 +53,15 @@ public sealed class ComposeTests(PublishedBuild build)
             Assert.DoesNotContain("--admin-urls", command);
             fromCompose.Add(new ClusterNode(id, $"{address}:7400", $"http://{address}:7480"));
         }
-        Assert.Equal(script, fromCompose);
+        // The same nodes and ports on the compose network's subnet, which its own cluster file names.
+        Assert.Equal([.. script.Select(n => new ClusterNode(n.Id, OnComposeSubnet(n.Ucx), OnComposeSubnet(n.Admin!)))], fromCompose);
+        var composeFile = ClusterMap.Load(Repository.ComposeClusterFile);
+        Assert.Equal(fromCompose, composeFile.Nodes);
 
         var clusterFile = ClusterMap.Load(Repository.ClusterFile);
+        Assert.Equal(clusterFile.SlotCount, composeFile.SlotCount);
+        Assert.Equal(clusterFile.Epoch, composeFile.Epoch);
+        Assert.Equal(clusterFile.Owners, composeFile.Owners);
         Assert.Equal(script, clusterFile.Nodes);
         var generated = Topology.ClusterFileOfScript();
         Assert.Equal(clusterFile.Nodes, generated.Nodes);
@@ -73,6 +80,9 @@ public sealed class ComposeTests(PublishedBuild build)
         Assert.All(loopback, n => Assert.StartsWith("127.0.0.1:", n.Ucx));
     }
 
+    /// <summary>The local cluster's 10.90.0.X as the compose network's 10.91.0.X.</summary>
+    static string OnComposeSubnet(string address) => address.Replace("10.90.0.", "10.91.0.", StringComparison.Ordinal);
+
     [Fact]
     public void EveryNodeMountsTheClusterFileSharesOneTokenAndKeepsItsOwnDataVolume()
     {
@@ -83,7 +93,7 @@ public sealed class ComposeTests(PublishedBuild build)
         {
             string[] command = Strings(service.Value.GetProperty("command"));
             string[] volumes = Strings(service.Value.GetProperty("volumes"));
-            Assert.Contains($"{Repository.ClusterFile}:{ClusterPath}:ro", volumes);
+            Assert.Contains($"{Repository.ComposeClusterFile}:{ClusterPath}:ro", volumes);
             string dataDir = After(command, "--data-dir");
             string data = Assert.Single(volumes, v => v.Split(':')[1] == dataDir);
             Assert.False(data.StartsWith('/'), $"{service.Name}'s data directory is a bind mount ({data}), not a named volume");
@@ -127,8 +137,10 @@ public sealed class ComposeTests(PublishedBuild build)
             else Assert.False(published, $"{service.Name} publishes ports");
         }
         var ipam = Assert.Single(Config.Value.GetProperty("networks").GetProperty("rdmakv").GetProperty("ipam").GetProperty("config").EnumerateArray());
-        Assert.Equal("10.90.0.0/24", ipam.GetProperty("subnet").GetString());
-        Assert.Equal("10.90.0.1", ipam.GetProperty("gateway").GetString());
+        Assert.Equal("10.91.0.0/24", ipam.GetProperty("subnet").GetString());
+        Assert.Equal("10.91.0.1", ipam.GetProperty("gateway").GetString());
+        // Not the local cluster's bridge: both can run on one host.
+        Assert.All(Topology.FromScript(), n => Assert.False(n.Ucx.StartsWith("10.91.0.", StringComparison.Ordinal), $"local-cluster.sh puts {n.Id} on the compose subnet"));
 
         // The RDMA settings are there to switch on, commented out.
         string text = File.ReadAllText(Repository.Compose);

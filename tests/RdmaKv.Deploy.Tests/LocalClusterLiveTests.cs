@@ -69,22 +69,94 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
         Assert.Equal(1, Script("status").ExitCode);
     }
 
-    void UseTheCluster(IReadOnlyList<ClusterNode> topology, bool loopback)
+    /// <summary>Runs the published rdmakv against <paramref name="seeds"/> with the cluster's client token, as a client on this host does.</summary>
+    ToolResult Cli(bool loopback, string seeds, params string[] args)
     {
-        var map = ClusterMap.Load(Path.Combine(_state, "cluster.json"));
-        Assert.Equal(topology, map.Nodes);
-        string token = File.ReadAllText(Path.Combine(_state, "client-token")).Trim();
         var environment = new Dictionary<string, string?>
         {
-            ["RDMAKV_TOKEN"] = token,
+            ["RDMAKV_TOKEN"] = File.ReadAllText(Path.Combine(_state, "client-token")).Trim(),
             ["RDMAKV_TOKEN_FILE"] = null,
             ["RDMAKV_CONNECT"] = null,
             ["UCX_TLS"] = "tcp",
             // The client is in this namespace: it reaches the nodes through the bridge.
             ["UCX_NET_DEVICES"] = loopback ? "lo" : Bridge,
         };
-        ToolResult Cli(string seeds, params string[] args) =>
-            Tool.Run(Tool.Dotnet, [build.Dll("rdmakv.dll"), "--connect", seeds, .. args], build.Output, environment, TimeSpan.FromMinutes(1));
+        return Tool.Run(Tool.Dotnet, [build.Dll("rdmakv.dll"), "--connect", seeds, .. args], build.Output, environment, TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>The pid status prints for <paramref name="id"/>, or null when it says the node is stopped.</summary>
+    int? StatusPid(string id)
+    {
+        string line = Assert.Single(Script("status").Output.Split('\n'), l => l.StartsWith(id + " ", StringComparison.Ordinal));
+        string[] words = line.Split(' ');
+        return words[1] == "pid" ? int.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void OneNodeRestartsIsKilledAndStartsAgainWithItsDataAndInNamespacesIsIsolatedAndHealed(bool loopback)
+    {
+        Assert.True(loopback || Environment.UserName == "root", "the namespace cluster needs root (CI runs as root)");
+        var topology = Topology.FromScript(loopback);
+        var started = Script("start", loopback ? ["--loopback"] : []);
+        Assert.True(started.ExitCode == 0, started.Describe());
+        var map = ClusterMap.Load(Path.Combine(_state, "cluster.json"));
+        string seeds = Topology.Seeds(topology);
+        var node2 = topology[1];
+        string[] keys = [.. Enumerable.Range(0, 10_000).Select(i => $"restart-key-{i}")
+            .Where(k => map.OwnerOf(System.Text.Encoding.UTF8.GetBytes(k)).Id == node2.Id).Take(3)];
+        foreach (string key in keys) Assert.True(Cli(loopback, seeds, "put", key, "v-" + key).ExitCode == 0);
+        void AllThere(string after)
+        {
+            foreach (string key in keys)
+            {
+                var got = Cli(loopback, seeds, "get", key);
+                Assert.True(got.ExitCode == 0 && got.Output.TrimEnd('\n') == "v-" + key, $"{key} after {after}: {got.Describe()}");
+            }
+        }
+
+        int before = StatusPid(node2.Id) ?? throw new InvalidOperationException("node2 is not running after start");
+        var restarted = Script("restart-node", "2");
+        Assert.True(restarted.ExitCode == 0, restarted.Describe());
+        Assert.Contains($"node2 ({before}) stopped", restarted.Output);
+        int after = StatusPid(node2.Id) ?? throw new InvalidOperationException("node2 is not running after restart-node");
+        Assert.NotEqual(before, after);
+        Assert.False(Directory.Exists($"/proc/{before}"), "the old node2 is still there");
+        Assert.NotNull(StatusPid(topology[0].Id));
+        AllThere("restart-node");
+
+        var killed = Script("kill-node", "node2");
+        Assert.True(killed.ExitCode == 0, killed.Describe());
+        Assert.False(Directory.Exists($"/proc/{after}"), "node2 outlived kill-node");
+        Assert.Null(StatusPid(node2.Id));
+        Assert.Equal(1, Script("status").ExitCode);
+        Assert.Equal(3, Cli(loopback, seeds, "get", keys[0]).ExitCode); // its slots are unavailable, and the CLI says so
+        Assert.True(Script("start-node", "2").ExitCode == 0);
+        AllThere("kill-node and start-node");
+
+        if (!loopback)
+        {
+            Script("isolate", "2").Succeeded();
+            Assert.Equal(3, Cli(loopback, seeds, "get", keys[0]).ExitCode);
+            Assert.NotNull(StatusPid(node2.Id)); // cut off, not stopped
+            Script("heal", "2").Succeeded();
+            AllThere("isolate and heal");
+        }
+        else
+        {
+            Assert.NotEqual(0, Script("isolate", "2").ExitCode); // no link to cut on loopback, and it says so
+        }
+
+        Assert.True(Script("stop").ExitCode == 0);
+        AssertNothingIsLeft();
+    }
+
+    void UseTheCluster(IReadOnlyList<ClusterNode> topology, bool loopback)
+    {
+        var map = ClusterMap.Load(Path.Combine(_state, "cluster.json"));
+        Assert.Equal(topology, map.Nodes);
+        ToolResult Cli(string seeds, params string[] args) => this.Cli(loopback, seeds, args);
 
         // Two keys owned by each node, so every node serves puts and gets.
         var keys = new List<(string Key, ClusterNode Owner)>();

@@ -18,7 +18,7 @@ public sealed class LocalClusterScriptTests
     {
         var usage = Tool.Run("bash", Repository.LocalClusterScript);
         Assert.Equal(2, usage.ExitCode);
-        foreach (string command in new[] { "start", "stop", "status", "topology" })
+        foreach (string command in new[] { "start", "stop", "status", "topology", "stop-node", "start-node", "restart-node", "kill-node", "isolate", "heal" })
             Assert.Contains($"deploy/local-cluster.sh {command}", usage.Output);
     }
 

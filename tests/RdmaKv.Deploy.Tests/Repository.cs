@@ -8,6 +8,7 @@ static class Repository
     public static string Deploy => Path.Combine(Root, "deploy");
     public static string Dockerfile => Path.Combine(Deploy, "Dockerfile");
     public static string ClusterFile => Path.Combine(Deploy, "cluster.json");
+    public static string ComposeClusterFile => Path.Combine(Deploy, "cluster.compose.json");
     public static string LocalClusterScript => Path.Combine(Deploy, "local-cluster.sh");
     public static string SystemdUnit => Path.Combine(Deploy, "rdmakv.service");
     public static string SystemdConfigExample => Path.Combine(Deploy, "rdmakv.conf.example");

@@ -47,5 +47,36 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.Contains("already on node node2", again.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ADeadNodeIsUnreachableInStatsAndDownInShowAndInTheRebalancePlan()
+    {
+        _cluster.Kill(1); // node2
+
+        var stats = Cli.Run(_cluster.Seeds(0, 2), "stats", "--token-file", _cluster.ClientToken);
+        Assert.True(stats.ExitCode == 3, stats.ToString());
+        string[] lines = stats.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("node node1 up ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("node node2 unreachable ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("node node3 up ", StringComparison.Ordinal));
+        Assert.Contains("slots 12", lines);
+        Assert.Contains("nodes_unreachable 1", lines);
+        Assert.Contains("node node2", stats.Stderr, StringComparison.Ordinal);
+
+        var shown = Admin("cluster", "show");
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Matches(@"(?m)^node1\s+up\s+8 slots", shown.Text);
+        Assert.Matches(@"(?m)^node2\s+down\s+2 slots", shown.Text);
+
+        var plan = Admin("cluster", "rebalance", "--dry-run");
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains("node node2 down", plan.Text, StringComparison.Ordinal);
+        Assert.Contains("node node3 up", plan.Text, StringComparison.Ordinal);
+
+        var refused = Admin("cluster", "rebalance");
+        Assert.True(refused.ExitCode == 3, refused.ToString());
+        Assert.Contains("node2 is down", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("moving slot", refused.Text, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _cluster.Dispose();
 }

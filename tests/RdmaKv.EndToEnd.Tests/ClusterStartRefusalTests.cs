@@ -59,6 +59,28 @@ public sealed class ClusterStartRefusalTests : IDisposable
         Assert.Contains("cluster-map.json does not fit", said);
     }
 
+    [Theory]
+    [InlineData("ucx")]
+    [InlineData("admin")]
+    public void ANodeWhoseAddressIsNotOnThisHostSaysSoInOneLineNamingItAndThisHostsAddresses(string plane)
+    {
+        // 198.51.100.1 is TEST-NET-2 (RFC 5737): no host has it.
+        File.WriteAllText(ClusterFile, """
+            { "epoch": 1, "slots": 8, "nodes": [
+              { "id": "far", "ucx": "198.51.100.1:7400", "admin": "http://198.51.100.1:7480" },
+              { "id": "node2", "ucx": "127.0.0.1:9" } ] }
+            """);
+        _server = ServerProcess.Start(_name, _data, ["--cluster", ClusterFile, "--node-id", "far", .. plane == "ucx" ? ["--admin-urls", "none"] : Array.Empty<string>()]);
+
+        Assert.Equal(3, _server.WaitForExit());
+        Assert.DoesNotContain("Unhandled", _server.Errors, StringComparison.Ordinal);
+        string[] lines = _server.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, _server.Errors);
+        Assert.Contains("198.51.100.1 is not an address of this host", lines[0], StringComparison.Ordinal);
+        Assert.Contains("no node far runs here", lines[0], StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", lines[0], StringComparison.Ordinal); // where it looked: this host's addresses
+    }
+
     [Fact]
     public void AClusterCredentialEqualToTheClientTokenIsRefusedAtStart()
     {

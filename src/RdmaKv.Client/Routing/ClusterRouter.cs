@@ -238,6 +238,27 @@ sealed class ClusterRouter : IRouter
         return sum;
     }
 
+    /// <summary>Every node of the map in map order: its counters, or why it did not answer.</summary>
+    public IReadOnlyList<NodeStatistics> StatsByNode()
+    {
+        var map = _map;
+        var result = new List<NodeStatistics>(map.Nodes.Count);
+        foreach (var node in map.Nodes)
+        {
+            try
+            {
+                result.Add(new(node.Id, node.Ucx, node.Admin, RouteTo(node).Call(s => s.Stats()), null));
+            }
+            catch (KvConnectionException e)
+            {
+                result.Add(new(node.Id, node.Ucx, node.Admin, null, e.Message));
+            }
+        }
+        return result;
+    }
+
+    public int SlotCount => _map.SlotCount;
+
     public void Dispose()
     {
         lock (_gate)

@@ -31,4 +31,10 @@ interface IRouter : IDisposable
 
     /// <summary>The counters of the node, or of every node that answers added up.</summary>
     IReadOnlyDictionary<string, long> Stats();
+
+    /// <summary>Each node's counters, or why it did not answer.</summary>
+    IReadOnlyList<NodeStatistics> StatsByNode();
+
+    /// <summary>The cluster map's slot count; 0 for a node on its own.</summary>
+    int SlotCount { get; }
 }

@@ -27,5 +27,9 @@ sealed class OneNodeRouter(INodeSession session, KvClientOptions options) : IRou
 
     public IReadOnlyDictionary<string, long> Stats() => _route.Session.Stats();
 
+    public IReadOnlyList<NodeStatistics> StatsByNode() => [new(NodeName, null, null, Stats(), null)];
+
+    public int SlotCount => 0;
+
     public void Dispose() => _route.Dispose();
 }

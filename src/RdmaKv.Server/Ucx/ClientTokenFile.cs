@@ -5,7 +5,7 @@ namespace RdmaKv.Server.Ucx;
 /// <summary>
 /// The shared secret remote clients present in the handshake, before UCX makes anything for them, and again in Hello: 32 random bytes
 /// in hex, made on first start in the data directory with mode 0600. Clients read it from
-/// RDMAKV_TOKEN, --token or --token-file.
+/// RDMAKV_TOKEN or RDMAKV_TOKEN_FILE, or the CLI's --token-file.
 /// </summary>
 public static class ClientTokenFile
 {

@@ -49,6 +49,17 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
 
     public string Address => $"ucx://{EndPoint}";
 
+    /// <summary>Ready while the handshake listener accepts and the worker's progress thread runs.</summary>
+    public Admin.ReadinessCheck Readiness
+    {
+        get
+        {
+            bool accepting = _handshakes is { Accepting: true }, running = _worker is { Running: true };
+            return new("ucx transport", accepting && running,
+                accepting && running ? $"listening on {Address}" : $"not taking clients on {Address}: {(accepting ? "its UCX worker stopped" : "its handshake listener stopped")}");
+        }
+    }
+
     /// <summary>How clients READ this node's regions (never <see cref="RemoteReadPath.Auto"/>).</summary>
     public RemoteReadPath Reads { get; }
 
@@ -104,12 +115,16 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
         if (Reads == RemoteReadPath.Messages) UcxMessaging.Register(worker, MessageReads.RequestId, new ReadServer(this), MessageReads.RequestLength(MessageReads.MaxParts));
     }
 
+    /// <summary>What a client that presented no credential is told: where the token is and every way to pass it.</summary>
+    const string NoCredential = "this node needs the client token from its data directory's client-token file (or --client-token-file): "
+        + "rdmakv --token-file PATH, or RDMAKV_TOKEN_FILE=PATH or RDMAKV_TOKEN=TOKEN in the client's environment; KvClientOptions.Credential in code";
+
     UcxRefusal? IUcxHandshakeHost.Check(in UcxHandshakeRequest request)
     {
         if (request.ProtocolVersion != Wire.ProtocolVersion)
             return new UcxRefusal(UcxVerdict.WrongVersion, $"this node speaks protocol version {Wire.ProtocolVersion}, the client {request.ProtocolVersion}");
         if (request.Credential.IsEmpty)
-            return new UcxRefusal(UcxVerdict.Unauthorized, "this node needs a credential: set RDMAKV_TOKEN or pass --token (see the node's client-token file)");
+            return new UcxRefusal(UcxVerdict.Unauthorized, NoCredential);
         // A peer node presents the cluster credential here and in Hello; either token lets a connection reach Hello.
         bool client = ClientTokenFile.Matches(_token, request.Credential.Span);
         bool peer = _node.ClusterToken is { } cluster && ClientTokenFile.Matches(cluster, request.Credential.Span);
@@ -186,7 +201,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
             case MessageType.Hello when !ClientTokenFile.Matches(_token, request.Credential):
                 _node.Counters.CountError("ucx", $"refused {connection.Peer}: {(request.Credential is null ? "no" : "wrong")} credential");
                 MessageEncoder.Refusal(_reply, request.Id, StoreStatus.Unauthorized,
-                    request.Credential is null ? "this node needs a credential: set RDMAKV_TOKEN or pass --token (see the node's client-token file)"
+                    request.Credential is null ? NoCredential
                         : "wrong credential");
                 return;
             case MessageType.Hello:
