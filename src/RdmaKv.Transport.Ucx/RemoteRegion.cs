@@ -66,4 +66,14 @@ public sealed record UcxClientOptions
 
     /// <summary>Replies longer than this are dropped unread and fail the connection (the protocol's frame limit).</summary>
     public long MaxReplyLength { get; init; } = 4 << 20;
+
+    /// <summary>
+    /// The endpoints the client process expects to hold (ucp_params_t.estimated_num_eps): the
+    /// number of nodes it talks to. The client library should pass the map's node count; the
+    /// default is the planned cluster size of docs/scale.md. UCX_NUM_EPS, when set, overrides it.
+    /// </summary>
+    public int EstimatedEndpoints { get; init; } = DefaultEstimatedEndpoints;
+
+    /// <summary>The default <see cref="EstimatedEndpoints"/>: 100 nodes.</summary>
+    public const int DefaultEstimatedEndpoints = 100;
 }

@@ -50,7 +50,7 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
               ?? throw new IOException($"{host} has no IPv4 address");
         if (ip.AddressFamily != AddressFamily.InterNetwork) throw new IOException($"{host}: only IPv4 addresses are supported");
         string address = $"{host}:{port}";
-        var worker = UcxWorker.Start("client " + address, new UcxWorkerOptions { Spin = options.ProgressSpin });
+        var worker = UcxWorker.Start("client " + address, new UcxWorkerOptions { Spin = options.ProgressSpin, EstimatedEndpoints = options.EstimatedEndpoints });
         var connection = new UcxClientConnection(worker, address, options);
         try
         {

@@ -316,9 +316,10 @@ public sealed unsafe class UcxWorker : IDisposable
         {
             var p = new UcpParams
             {
-                FieldMask = Ucp.ParamFeatures | Ucp.ParamMtWorkersShared,
+                FieldMask = Ucp.ParamFeatures | Ucp.ParamMtWorkersShared | (options.EstimatedEndpoints > 0 ? Ucp.ParamEstimatedNumEps : 0),
                 Features = (options.Rma ? Ucp.FeatureRma : 0) | Ucp.FeatureAm | Ucp.FeatureWakeup,
                 MtWorkersShared = 0,
+                EstimatedNumEps = (nuint)Math.Max(options.EstimatedEndpoints, 0),
             };
             UcxException.Check(Ucp.InitVersion(Ucp.ApiMajor, Ucp.ApiMinor, &p, config, &context), "ucp_init");
         }
@@ -389,6 +390,18 @@ public sealed record UcxWorkerOptions
     /// a request names and aborts the process when a reply meets a failed endpoint.
     /// </summary>
     public bool Rma { get; init; } = true;
+
+    /// <summary>
+    /// How many endpoints this context is expected to hold (ucp_params_t.estimated_num_eps), or 0
+    /// to leave UCX's default of 1. UCX weighs each transport's per-endpoint cost by it, so on a
+    /// ConnectX NIC a large count makes it choose the dynamically connected transport (DC, a few
+    /// shared QPs) over RC (one QP per peer, which outgrows the NIC's connection cache). The default
+    /// is a node's: the clients it expects (docs/RDMA.md). UCX_NUM_EPS, when set, overrides it.
+    /// </summary>
+    public int EstimatedEndpoints { get; init; } = DefaultNodeEndpoints;
+
+    /// <summary>A node's default <see cref="EstimatedEndpoints"/>: the clients it expects to serve.</summary>
+    public const int DefaultNodeEndpoints = 1024;
 
     /// <summary>Runs on the progress thread right after the worker exists (register handlers here).</summary>
     public Action<UcxWorker>? OnCreated { get; init; }

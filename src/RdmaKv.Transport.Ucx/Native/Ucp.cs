@@ -18,6 +18,7 @@ static unsafe partial class Ucp
     // ucp_params_t.field_mask and features
     public const ulong ParamFeatures = 1 << 0;
     public const ulong ParamMtWorkersShared = 1 << 5;
+    public const ulong ParamEstimatedNumEps = 1 << 6;
     public const ulong ParamName = 1 << 8;
     public const ulong FeatureRma = 1 << 1;
     public const ulong FeatureWakeup = 1 << 4;
