@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the long verification set: every fault (SIGKILL+restart, SIGSTOP, full disk, link cut,
-# slot move, none) for local: and ucx:// clients, one client per thread and one shared, with
+# slot move, failover of a primary with etcd, none) for local: and ucx:// clients, one client per thread and one shared, with
 # sync and async durability, each scenario in its own process, sharing the given minutes; then
 # prints a table: scenario, operations, faults, verdict, acknowledged writes lost, loss window.
 # Failing histories are kept as JSON lines under TestResults/verify (or $RDMAKV_VERIFY_OUT).

@@ -49,6 +49,10 @@ sealed class ServerProcess : IDisposable
     public static ServerProcess Start(string name, string dataDirectory) =>
         new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2"]);
 
+    /// <summary>Starts a node of <paramref name="memory"/> (e.g. 512m) in 2 partitions with more arguments.</summary>
+    public static ServerProcess StartSized(string name, string dataDirectory, string memory, params string[] extra) =>
+        new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", memory, "--partitions", "2", .. extra]);
+
     /// <summary>Starts a node like <see cref="Start(string, string)"/> with more arguments.</summary>
     public static ServerProcess Start(string name, string dataDirectory, params string[] extra) =>
         new(name, dataDirectory, ["--name", name, "--data-dir", dataDirectory, "--memory", "64m", "--partitions", "2", .. extra]);

@@ -19,9 +19,17 @@ sealed class EtcdCluster : IDisposable
     readonly int[] _admin;
     readonly string[] _extra;
     readonly List<string> _gone = [];
+    readonly string _memory;
 
     public EtcdCluster(int nodes = 3, int replicas = 2, TimeSpan? leaseTtl = null, params string[] extra)
+        : this(nodes, replicas, leaseTtl, "64m", extra)
     {
+    }
+
+    /// <param name="memory">Each node's --memory (its region, in 2 partitions).</param>
+    public EtcdCluster(int nodes, int replicas, TimeSpan? leaseTtl, string memory, params string[] extra)
+    {
+        _memory = memory;
         LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2); // the default: 1 s leaves too little room for a loaded 2-core machine's stalls
         _servers = new ServerProcess?[nodes];
         _names = [.. Enumerable.Range(0, nodes).Select(_ => "etcdc-" + Guid.NewGuid().ToString("N")[..12])];
@@ -48,6 +56,9 @@ sealed class EtcdCluster : IDisposable
     }
 
     public EtcdProcess Etcd { get; } = null!;
+
+    /// <summary>The directory that holds the cluster file, the tokens and every node's data.</summary>
+    public string Root => _dir;
 
     public TimeSpan LeaseTtl { get; }
 
@@ -182,7 +193,7 @@ sealed class EtcdCluster : IDisposable
     public string DataDirectory(int index) => Path.Combine(_dir, $"node{index + 1}");
 
     void StartNode(int index) =>
-        _servers[index] = ServerProcess.Start(_names[index], DataDirectory(index), [
+        _servers[index] = ServerProcess.StartSized(_names[index], DataDirectory(index), _memory, [
             "--etcd", Etcd.Endpoint, "--node-id", $"node{index + 1}",
             "--listen", $"127.0.0.1:{_ucx[index]}", "--admin-urls", AdminUrl(index),
             "--lease-ttl", LeaseTtl.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),

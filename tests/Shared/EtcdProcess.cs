@@ -58,6 +58,9 @@ sealed class EtcdProcess : IDisposable
     /// <summary>The client URL, e.g. http://127.0.0.1:PORT.</summary>
     public string Endpoint => $"http://127.0.0.1:{ClientPort}";
 
+    /// <summary>The running etcd's process id and data directory (which its command line names): for a leftover sweep.</summary>
+    public (int Pid, string DataDirectory) Identity => (_process?.Id ?? 0, _dataDir);
+
     /// <summary>What etcd printed, for failure messages.</summary>
     public string Output => _output is null ? "" : _output.Stdout + _output.Stderr;
 

@@ -39,6 +39,7 @@ abstract class Nemesis : IDisposable
         "diskfull" => new DiskFull(),
         "linkcut" => new LinkCut(),
         "move" => new SlotMove(),
+        "failover" => new Failover(),
         _ => throw new ArgumentException($"no nemesis '{name}'"),
     };
 

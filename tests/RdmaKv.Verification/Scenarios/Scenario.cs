@@ -1,7 +1,7 @@
 namespace RdmaKv.Verification.Scenarios;
 
 /// <summary>
-/// One run: a fault (<see cref="Nemesis"/>: none, kill, pause, diskfull, linkcut, move) injected
+/// One run: a fault (<see cref="Nemesis"/>: none, kill, pause, diskfull, linkcut, move, failover) injected
 /// <see cref="Faults"/> times while clients over <c>local:</c> or <c>ucx://</c> (one each, or one
 /// shared) load a node with the given durability; bounded by operations and by time.
 /// </summary>
@@ -29,16 +29,17 @@ public sealed record Scenario(string Nemesis, bool Remote, bool Shared, string D
         Short("diskfull", remote: false, shared: false, "sync", faults: 1),
         Short("linkcut", remote: true, shared: true, "sync", faults: 1),
         Short("move", remote: true, shared: true, "sync"),
+        Short("failover", remote: true, shared: true, "sync", faults: 1),
     ];
 
     /// <summary>Every combination, each given <paramref name="time"/> and as many faults as fit.</summary>
     public static IReadOnlyList<Scenario> Long(TimeSpan time) =>
     [
-        .. from nemesis in new[] { "kill", "pause", "diskfull", "linkcut", "move", "none" }
+        .. from nemesis in new[] { "kill", "pause", "diskfull", "linkcut", "move", "failover", "none" }
            from remote in new[] { false, true }
            from shared in new[] { false, true }
            from durability in new[] { "sync", "async" }
-           where !(nemesis is "linkcut" or "move" && !remote)
+           where !(nemesis is "linkcut" or "move" or "failover" && !remote)
            select new Scenario(nemesis, remote, shared, durability, nemesis == "diskfull" ? 1 : 1000, 2_000_000, time),
     ];
 

@@ -53,13 +53,14 @@ public static class ScenarioChild
     {
         if (args.Length >= 2 && args[0] == "scenario") return RunHere(args);
         if (args.Length >= 1 && args[0] == "verify") return LongRun.Run(args[1..]);
+        if (args.Length >= 1 && args[0] == "failover-bench") return Bench.FailoverBench.Run(args[1..]);
         if (args.Length == 2 && args[0] == "check")
         {
             var result = LinearizabilityChecker.Check(History.Load(args[1]));
             Console.WriteLine(result.Explanation);
             return result.Verdict == Verdict.Linearizable ? 0 : 1;
         }
-        Console.Error.WriteLine("usage: RdmaKv.Verification scenario NAME [--out DIR] [--operations N] [--seconds S] [--faults N] | verify [--minutes N] [--only TEXT] | check HISTORY.jsonl");
+        Console.Error.WriteLine("usage: RdmaKv.Verification scenario NAME [--out DIR] [--operations N] [--seconds S] [--faults N] | verify [--minutes N] [--only TEXT] | check HISTORY.jsonl | failover-bench [--kills N] [--slot-keys N]");
         return 2;
     }
 
