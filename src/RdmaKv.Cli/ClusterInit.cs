@@ -16,18 +16,21 @@ static class ClusterInit
         var file = new Argument<FileInfo>("file") { Description = "the cluster file (see README, Cluster)" };
         var etcd = new Option<string>("--etcd") { Description = "etcd's client URLs: http://HOST:PORT[,http://HOST:PORT...]", Required = true };
         var prefix = new Option<string>("--etcd-prefix") { Description = "the key prefix the cluster uses in etcd", DefaultValueFactory = _ => "/rdmakv/" };
-        var init = new Command("init", "store a cluster file as a new cluster's map in etcd, unless etcd already holds one") { file, etcd, prefix };
-        init.SetAction(p => Run(p.GetValue(file)!, p.GetValue(etcd)!, p.GetValue(prefix)!));
+        var replicas = new Option<int?>("--replicas") { Description = "copies of every slot, on different nodes (default: the file's \"replicas\", else 2 when there are at least two nodes)" };
+        var init = new Command("init", "store a cluster file as a new cluster's map in etcd, unless etcd already holds one") { file, etcd, prefix, replicas };
+        init.SetAction(p => Run(p.GetValue(file)!, p.GetValue(etcd)!, p.GetValue(prefix)!, p.GetValue(replicas)));
         return init;
     }
 
-    static int Run(FileInfo file, string etcdFlag, string prefix)
+    static int Run(FileInfo file, string etcdFlag, string prefix, int? replicas)
     {
         ClusterMap map;
         string[] endpoints;
         try
         {
             map = ClusterMap.Load(file.FullName);
+            if ((replicas ?? (NamesReplicas(file) ? map.Replicas : Math.Min(2, map.Nodes.Count))) is var copies && copies != map.Replicas)
+                map = map.WithReplicas(copies);
             endpoints = EtcdOptions.ParseEndpoints(etcdFlag);
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException)
@@ -40,7 +43,7 @@ static class ClusterInit
             using var store = EtcdMapStore.Open(endpoints, prefix);
             if (store.TryInitMap(map))
             {
-                Console.WriteLine($"stored the cluster map from {file.Name} in etcd at {store.Key}: epoch {map.Epoch}, {map.SlotCount} slots, {map.Nodes.Count} nodes");
+                Console.WriteLine($"stored the cluster map from {file.Name} in etcd at {store.Key}: epoch {map.Epoch}, {map.SlotCount} slots, {map.Nodes.Count} nodes, {map.Replicas} {(map.Replicas == 1 ? "copy" : "copies")} of every slot");
                 return 0;
             }
             string epoch;
@@ -65,5 +68,12 @@ static class ClusterInit
             Console.Error.WriteLine($"rdmakv: {e.Message}");
             return 3;
         }
+    }
+
+    /// <summary>True when the file says how many copies it wants (ClusterMap.Load reads an absent "replicas" as 1).</summary>
+    static bool NamesReplicas(FileInfo file)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(file.FullName));
+        return doc.RootElement.TryGetProperty("replicas", out _);
     }
 }

@@ -28,6 +28,30 @@ public sealed class ClusterInitTests : IDisposable
         var (map, _) = store.ReadMap();
         Assert.Equal(3, map!.Epoch);
         Assert.Equal(["n1", "n2"], map.Nodes.Select(n => n.Id));
+        // A file that names no replicas gets two copies of every slot where there are two nodes.
+        Assert.Equal(2, map.Replicas);
+        Assert.All(Enumerable.Range(0, map.SlotCount), s => Assert.Equal([map.Owners[s] == "n1" ? "n2" : "n1"], map.BackupsOf(s)));
+        Assert.Contains("2 copies of every slot", output);
+    }
+
+    [Fact]
+    public void ReplicasComeFromTheFlagThenTheFileAndCannotExceedTheNodes()
+    {
+        using var other = new EtcdProcess();
+        string file = WriteClusterFile("one.json", epoch: 1, replicas: 1);
+        var (code, _, errors) = Cli("cluster", "init", file, "--etcd", _etcd.Endpoint);
+        Assert.True(code == 0, errors);
+        using (var store = EtcdMapStore.Open([_etcd.Endpoint]))
+            Assert.Equal(1, store.ReadMap().Map!.Replicas);
+
+        (code, _, errors) = Cli("cluster", "init", file, "--etcd", other.Endpoint, "--replicas", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("replicas 3", errors);
+
+        (code, _, errors) = Cli("cluster", "init", file, "--etcd", other.Endpoint, "--replicas", "2");
+        Assert.True(code == 0, errors);
+        using (var store = EtcdMapStore.Open([other.Endpoint]))
+            Assert.Equal(2, store.ReadMap().Map!.Replicas);
     }
 
     [Fact]
@@ -46,10 +70,11 @@ public sealed class ClusterInitTests : IDisposable
         Assert.Contains("is not valid", errors);
     }
 
-    string WriteClusterFile(string name, long epoch)
+    string WriteClusterFile(string name, long epoch, int? replicas = null)
     {
         string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, $$"""{"epoch": {{epoch}}, "slots": 8, "nodes": [{"id": "n1", "ucx": "127.0.0.1:7001"}, {"id": "n2", "ucx": "127.0.0.1:7002"}]}""");
+        string copies = replicas is { } r ? $"\"replicas\": {r}, " : "";
+        File.WriteAllText(path, $$"""{"epoch": {{epoch}}, "slots": 8, {{copies}}"nodes": [{"id": "n1", "ucx": "127.0.0.1:7001"}, {"id": "n2", "ucx": "127.0.0.1:7002"}]}""");
         return path;
     }
 
