@@ -6,17 +6,21 @@ namespace RdmaKv.Deploy.Tests;
 /// <summary>
 /// docker-compose.yml as docker-compose itself reads it (<c>docker-compose config</c>, which needs
 /// no engine), against the topology of deploy/local-cluster.sh and deploy/cluster.json (the same
-/// nodes and ports on a subnet of its own, named by deploy/cluster.compose.json).
+/// nodes and ports on a subnet of its own, named by deploy/cluster.compose.json): etcd, a one-shot
+/// init that seeds the map there, and nodes that run with <c>--etcd</c> once it has.
 /// </summary>
 [Collection(DeployCollection.Name)]
 public sealed class ComposeTests(PublishedBuild build)
 {
     const string ClusterPath = "/etc/rdmakv/cluster.json";
+    const string EtcdUrl = "http://etcd:2379";
     static readonly Lazy<JsonElement> Config = new(ReadConfig);
 
     static JsonElement Services => Config.Value.GetProperty("services");
 
-    static IEnumerable<JsonProperty> Nodes => Services.EnumerateObject().Where(s => s.Name != "bench");
+    /// <summary>The services that run a storage node: those whose command names a node id.</summary>
+    static IEnumerable<JsonProperty> Nodes => Services.EnumerateObject()
+        .Where(s => s.Value.TryGetProperty("command", out var c) && c.ValueKind == JsonValueKind.Array && Strings(c).Contains("--node-id"));
 
     /// <summary>The normalized file docker-compose prints, converted to JSON with PyYAML (docker-compose's own YAML library).</summary>
     static JsonElement ReadConfig()
@@ -46,17 +50,24 @@ public sealed class ComposeTests(PublishedBuild build)
             string[] command = Strings(service.Value.GetProperty("command"));
             string id = After(command, "--node-id");
             Assert.Equal(service.Name, id);
-            Assert.Equal(ClusterPath, After(command, "--cluster"));
+            // The map comes from etcd, which init seeded from the cluster file: the node reads no file.
+            Assert.Equal(EtcdUrl, After(command, "--etcd"));
+            Assert.DoesNotContain("--cluster", command);
             string address = service.Value.GetProperty("networks").GetProperty("rdmakv").GetProperty("ipv4_address").GetString()!;
-            // With --cluster a node listens on its addresses from the cluster file: 7400 and 7480 unless told otherwise.
-            Assert.DoesNotContain("--listen", command);
-            Assert.DoesNotContain("--admin-urls", command);
+            // With --etcd a node listens where it is told; that must be its address in the map.
+            Assert.Equal($"{address}:7400", After(command, "--listen"));
+            Assert.Equal($"http://{address}:7480", After(command, "--admin-urls"));
             fromCompose.Add(new ClusterNode(id, $"{address}:7400", $"http://{address}:7480"));
         }
+        Assert.Equal(3, fromCompose.Count);
         // The same nodes and ports on the compose network's subnet, which its own cluster file names.
         Assert.Equal([.. script.Select(n => new ClusterNode(n.Id, OnComposeSubnet(n.Ucx), OnComposeSubnet(n.Admin!)))], fromCompose);
         var composeFile = ClusterMap.Load(Repository.ComposeClusterFile);
         Assert.Equal(fromCompose, composeFile.Nodes);
+        // Two copies of every slot, as local-cluster.sh with etcd: each slot has a backup on another node.
+        Assert.Equal(2, composeFile.Replicas);
+        Assert.Equal(composeFile.Replicas, Topology.ClusterFileOfScript().Replicas);
+        Assert.All(Enumerable.Range(0, composeFile.SlotCount), s => Assert.NotEqual(composeFile.Owners[s], Assert.Single(composeFile.BackupsOf(s))));
 
         var clusterFile = ClusterMap.Load(Repository.ClusterFile);
         Assert.Equal(clusterFile.SlotCount, composeFile.SlotCount);
@@ -65,6 +76,7 @@ public sealed class ComposeTests(PublishedBuild build)
         Assert.Equal(script, clusterFile.Nodes);
         var generated = Topology.ClusterFileOfScript();
         Assert.Equal(clusterFile.Nodes, generated.Nodes);
+        Assert.Equal(1, Topology.ClusterFileOfScript(etcd: false).Replicas);
         Assert.Equal(clusterFile.SlotCount, generated.SlotCount);
         Assert.Equal(clusterFile.Epoch, generated.Epoch);
         Assert.Equal(clusterFile.Owners, generated.Owners);
@@ -84,7 +96,7 @@ public sealed class ComposeTests(PublishedBuild build)
     static string OnComposeSubnet(string address) => address.Replace("10.90.0.", "10.91.0.", StringComparison.Ordinal);
 
     [Fact]
-    public void EveryNodeMountsTheClusterFileSharesOneTokenAndKeepsItsOwnDataVolume()
+    public void EveryNodeSharesOneTokenAndKeepsItsOwnDataVolume()
     {
         var dataVolumes = new HashSet<string>();
         var tokenFiles = new HashSet<string>();
@@ -93,7 +105,6 @@ public sealed class ComposeTests(PublishedBuild build)
         {
             string[] command = Strings(service.Value.GetProperty("command"));
             string[] volumes = Strings(service.Value.GetProperty("volumes"));
-            Assert.Contains($"{Repository.ComposeClusterFile}:{ClusterPath}:ro", volumes);
             string dataDir = After(command, "--data-dir");
             string data = Assert.Single(volumes, v => v.Split(':')[1] == dataDir);
             Assert.False(data.StartsWith('/'), $"{service.Name}'s data directory is a bind mount ({data}), not a named volume");
@@ -107,6 +118,7 @@ public sealed class ComposeTests(PublishedBuild build)
             Assert.Equal(service.Name, After(command, "--name"));
         }
         Assert.Equal(3, dataVolumes.Count);
+        Assert.DoesNotContain("etcd-data", dataVolumes);
         Assert.Single(tokenFiles);
         Assert.Single(clusterTokenFiles);
         // The cluster credential is the nodes' alone: no other service mounts its volume.
@@ -146,6 +158,84 @@ public sealed class ComposeTests(PublishedBuild build)
         string text = File.ReadAllText(Repository.Compose);
         Assert.Contains("#   - /dev/infiniband/uverbs0", text);
         Assert.Contains("#   - IPC_LOCK", text);
+    }
+
+    [Fact]
+    public void EtcdIsHealthyAndInitHasSeededTheMapBeforeAnyNodeStarts()
+    {
+        var etcd = Services.GetProperty("etcd");
+        // The etcd of the tests and of local-cluster.sh (Debian's etcd-server), in etcd's own image.
+        string image = etcd.GetProperty("image").GetString()!;
+        var version = Tool.Run("/usr/bin/etcd", "--version").Succeeded().Output.Split('\n')[0]; // "etcd Version: 3.4.23"
+        string minor = string.Join('.', version.Split(' ')[^1].Split('.')[..2]);
+        Assert.StartsWith($"quay.io/coreos/etcd:v{minor}.", image);
+        string[] command = Strings(etcd.GetProperty("command"));
+        Assert.Equal(EtcdUrl, After(command, "--advertise-client-urls"));
+        Assert.Equal("http://0.0.0.0:2379", After(command, "--listen-client-urls"));
+        Assert.Equal("/var/lib/etcd", After(command, "--data-dir"));
+        Assert.Contains($"etcd-data:/var/lib/etcd:rw", Strings(etcd.GetProperty("volumes")));
+        Assert.False(etcd.TryGetProperty("ports", out _), "etcd is published; only the nodes and init need it");
+        Assert.Contains("endpoint", Strings(etcd.GetProperty("healthcheck").GetProperty("test")));
+        string etcdAddress = etcd.GetProperty("networks").GetProperty("rdmakv").GetProperty("ipv4_address").GetString()!;
+        Assert.DoesNotContain(etcdAddress, Nodes.Select(n => n.Value.GetProperty("networks").GetProperty("rdmakv").GetProperty("ipv4_address").GetString()));
+
+        var init = Services.GetProperty("init");
+        Assert.Equal("service_healthy", init.GetProperty("depends_on").GetProperty("etcd").GetProperty("condition").GetString());
+        Assert.Contains($"{Repository.ComposeClusterFile}:{ClusterPath}:ro", Strings(init.GetProperty("volumes")));
+        Assert.Equal("no", init.GetProperty("restart").GetString());
+        // Built with the nodes' image: init runs first, and rdmakv:local is in no registry.
+        Assert.Equal("deploy/Dockerfile", init.GetProperty("build").GetProperty("dockerfile").GetString());
+        Assert.Equal(Services.GetProperty("node1").GetProperty("image").GetString(), init.GetProperty("image").GetString());
+        foreach (var node in Nodes)
+        {
+            var dependsOn = node.Value.GetProperty("depends_on");
+            Assert.Equal("service_completed_successfully", dependsOn.GetProperty("init").GetProperty("condition").GetString());
+            Assert.Equal("service_healthy", dependsOn.GetProperty("etcd").GetProperty("condition").GetString());
+        }
+        // The CLI the image ships takes what init passes.
+        var help = Tool.Run(Tool.Dotnet, [build.Dll("rdmakv.dll"), "cluster", "init", "--help"], build.Output).Succeeded();
+        Assert.Contains("--etcd", help.Output);
+    }
+
+    /// <summary>
+    /// init's shell command, run with a stand-in for dotnet that records its arguments and answers
+    /// as <c>rdmakv cluster init</c> does: a stored map and a map etcd kept from before both let the
+    /// nodes start; anything else stops them.
+    /// </summary>
+    [Theory]
+    [InlineData(0, "stored the cluster map from cluster.json in etcd at /rdmakv/map: epoch 1, 256 slots, 3 nodes", true)]
+    [InlineData(2, "rdmakv: etcd already holds a cluster map at /rdmakv/map (epoch 7); it was left as it is.", true)]
+    [InlineData(2, "rdmakv: /etc/rdmakv/cluster.json: the file is not valid JSON", false)]
+    [InlineData(3, "rdmakv: etcd at http://etcd:2379 does not answer", false)]
+    public void InitSucceedsWhenTheMapIsStoredOrWasKeptAndFailsOtherwise(int exitCode, string said, bool succeeds)
+    {
+        var init = Services.GetProperty("init");
+        string[] entrypoint = Strings(init.GetProperty("entrypoint"));
+        Assert.Equal(["/bin/sh", "-c"], entrypoint);
+        // docker-compose config prints $ as $$, as it reads it; the container's shell gets one.
+        string script = Assert.Single(Strings(init.GetProperty("command"))).Replace("$$", "$", StringComparison.Ordinal);
+        string bin = Directory.CreateTempSubdirectory("rdmakv-init-").FullName;
+        try
+        {
+            string fake = Path.Combine(bin, "dotnet");
+            File.WriteAllText(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\" >\"$FAKE_ARGS\"\nprintf '%s\\n' \"$FAKE_SAID\" >&2\nexit \"$FAKE_CODE\"\n");
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string args = Path.Combine(bin, "args");
+            var ran = Tool.Run("/bin/sh", ["-c", script], environment: new Dictionary<string, string?>
+            {
+                ["PATH"] = $"{bin}:/usr/bin:/bin",
+                ["FAKE_ARGS"] = args,
+                ["FAKE_SAID"] = said,
+                ["FAKE_CODE"] = exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            Assert.Equal(["/app/rdmakv.dll", "cluster", "init", ClusterPath, "--etcd", EtcdUrl], File.ReadAllLines(args));
+            Assert.Contains(said, ran.Output); // what init said is in the container's log
+            Assert.True(succeeds == (ran.ExitCode == 0), ran.Describe());
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
     }
 
     [Fact]

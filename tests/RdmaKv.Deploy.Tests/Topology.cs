@@ -19,9 +19,11 @@ static class Topology
         return nodes;
     }
 
-    public static ClusterMap ClusterFileOfScript(bool loopback = false)
+    /// <param name="etcd">The file of a cluster with etcd (the default), or of one without (RDMAKV_ETCD=0).</param>
+    public static ClusterMap ClusterFileOfScript(bool loopback = false, bool etcd = true)
     {
-        var printed = Tool.Run("bash", [Repository.LocalClusterScript, "cluster-file", .. loopback ? new[] { "--loopback" } : []]).Succeeded();
+        var printed = Tool.Run("bash", [Repository.LocalClusterScript, "cluster-file", .. loopback ? new[] { "--loopback" } : []],
+            environment: new Dictionary<string, string?> { ["RDMAKV_ETCD"] = etcd ? "1" : "0" }).Succeeded();
         return ClusterMap.Parse(printed.Output);
     }
 
