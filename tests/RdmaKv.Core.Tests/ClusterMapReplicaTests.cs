@@ -40,6 +40,26 @@ public sealed class ClusterMapReplicaTests
     }
 
     [Fact]
+    public void AMapWhoseEveryBackupIsGoneStaysWithoutBackupsThroughTheJson()
+    {
+        // Two nodes, R = 2, one dead: no slot has a backup. Read back, the map must not name the
+        // dead node as every slot's backup again (it holds no copy of what is written meanwhile).
+        var map = ClusterMap.Parse("""{ "epoch": 1, "slots": 4, "replicas": 2, "nodes": [{ "id": "a", "ucx": "h:1" }, { "id": "b", "ucx": "h:2" }] }""");
+        var edit = map.Edit();
+        for (int s = 0; s < map.SlotCount; s++)
+        {
+            edit.Owners[s] = "b";
+            edit.Backups[s].Clear();
+        }
+        var alone = edit.Build();
+
+        var again = ClusterMap.Parse(alone.ToJson());
+
+        Assert.Equal(2, again.Replicas);
+        Assert.All(Enumerable.Range(0, again.SlotCount), s => Assert.Empty(again.BackupsOf(s)));
+    }
+
+    [Fact]
     public void AMapWithoutReplicasWritesNoBackupsSoOldReadersStillParseIt()
     {
         var map = ClusterMap.Parse($$"""{ "epoch": 1, "slots": 4, {{ThreeNodes}} }""");

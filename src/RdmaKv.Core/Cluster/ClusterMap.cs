@@ -201,7 +201,8 @@ public sealed class ClusterMap
         Nodes = [.. Nodes.Select(n => new ClusterFileNode { Id = n.Id, Ucx = n.Ucx, Admin = n.Admin })],
         Owners = [.. Owners],
         Replicas = Replicas == 1 ? null : Replicas,
-        Backups = _backups.All(b => b.Length == 0) ? null : [.. _backups.Select(b => b.ToList())],
+        // With replicas, always written: left out, they would be placed anew on reading (a new cluster's default).
+        Backups = Replicas == 1 ? null : [.. _backups.Select(b => b.ToList())],
         Incarnations = Incarnations.Count == 0 ? null : new Dictionary<string, string>(Incarnations, StringComparer.Ordinal),
     }, ClusterJson.Default.ClusterFile);
 
