@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.Json;
 using RdmaKv.Core.Cluster;
 
 namespace RdmaKv.Deploy.Tests;
@@ -5,7 +7,9 @@ namespace RdmaKv.Deploy.Tests;
 /// <summary>
 /// deploy/local-cluster.sh runs the three-node cluster on this host, in network namespaces behind
 /// a bridge (as root, as CI runs) and on loopback: a client puts and gets keys that every node owns
-/// through the seeds, and stop leaves no process, namespace, bridge or shared memory behind.
+/// through the seeds, and stop leaves no process, namespace, bridge or shared memory behind. With
+/// etcd (the default) every slot has two copies and a killed node's slots fail over; without
+/// (RDMAKV_ETCD=0) a down node's slots are unavailable until it returns.
 /// </summary>
 [Collection(DeployCollection.Name)]
 public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
@@ -13,6 +17,8 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
     static readonly string[] Namespaces = ["rdmakv-node1", "rdmakv-node2", "rdmakv-node3"];
     const string Bridge = "rdmakv-br0";
     readonly string _state = Path.Combine(Path.GetTempPath(), "rdmakv-local-cluster-" + Guid.NewGuid().ToString("N")[..8]);
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    bool _etcd = true;
 
     Dictionary<string, string?> ScriptEnvironment => new()
     {
@@ -20,6 +26,7 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
         ["RDMAKV_PUBLISH_DIR"] = build.Output,
         ["RDMAKV_START_TIMEOUT"] = "120",
         ["RDMAKV_STOP_TIMEOUT"] = "60",
+        ["RDMAKV_ETCD"] = _etcd ? "1" : "0",
     };
 
     ToolResult Script(string command, params string[] args) =>
@@ -51,6 +58,8 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
             pids[node.Id] = int.Parse(words[2], System.Globalization.CultureInfo.InvariantCulture);
             Assert.Contains($"ucx://{node.Ucx}", line);
         }
+        string etcd = Assert.Single(status.Output.Split('\n'), l => l.StartsWith("etcd ", StringComparison.Ordinal));
+        Assert.Matches(loopback ? @"^etcd pid \d+ http://127\.0\.0\.1:23790 healthy$" : @"^etcd pid \d+ http://10\.90\.0\.1:2379 healthy$", etcd);
         if (!loopback)
         {
             // Each node runs inside its own namespace, not in this one.
@@ -95,8 +104,10 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void OneNodeRestartsIsKilledAndStartsAgainWithItsDataAndInNamespacesIsIsolatedAndHealed(bool loopback)
+    public void WithoutEtcdOneNodeRestartsIsKilledAndStartsAgainWithItsDataAndInNamespacesIsIsolatedAndHealed(bool loopback)
     {
+        // One copy of every slot: while node2 is down its keys are unavailable, which this checks.
+        _etcd = false;
         Assert.True(loopback || Environment.UserName == "root", "the namespace cluster needs root (CI runs as root)");
         var topology = Topology.FromScript(loopback);
         var started = Script("start", loopback ? ["--loopback"] : []);
@@ -150,6 +161,87 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
 
         Assert.True(Script("stop").ExitCode == 0);
         AssertNothingIsLeft();
+    }
+
+    [Fact]
+    public void WithEtcdEverySlotHasTwoCopiesAKilledNodesSlotsFailOverAndItRejoins()
+    {
+        var topology = Topology.FromScript(loopback: true);
+        var started = Script("start", "--loopback");
+        Assert.True(started.ExitCode == 0, started.Describe());
+        Assert.Matches(@"(?m)^etcd pid \d+ http://127\.0\.0\.1:23790 healthy$", started.Output);
+        string node2Admin = topology[1].Admin!;
+
+        // The map etcd holds, as a node hands it out: R = 2, and every slot has a backup that is not its owner.
+        using (var cluster = ClusterView(node2Admin))
+        {
+            var root = cluster.RootElement;
+            Assert.Equal(2, root.GetProperty("replicas").GetInt32());
+            string[] owners = [.. root.GetProperty("owners").EnumerateArray().Select(o => o.GetString()!)];
+            var backups = root.GetProperty("backups").EnumerateArray().Select(b => b.EnumerateArray().Select(n => n.GetString()!).ToArray()).ToArray();
+            Assert.Equal(256, owners.Length);
+            Assert.Equal(256, backups.Length);
+            for (int slot = 0; slot < owners.Length; slot++)
+                Assert.True(backups[slot].Length == 1 && backups[slot][0] != owners[slot], $"slot {slot}: owner {owners[slot]}, backups [{string.Join(",", backups[slot])}]");
+            Assert.Contains("node1", owners);
+        }
+
+        // Keys node1 leads: after it dies they are read from the backups the controller promoted.
+        var seeded = ClusterMap.Load(Path.Combine(_state, "cluster.json"));
+        string seeds = Topology.Seeds(topology);
+        string[] keys = [.. Enumerable.Range(0, 10_000).Select(i => $"failover-key-{i}")
+            .Where(k => seeded.OwnerOf(System.Text.Encoding.UTF8.GetBytes(k)).Id == "node1").Take(2)];
+        foreach (string key in keys)
+        {
+            var put = Cli(loopback: true, seeds, "put", key, "v-" + key);
+            Assert.True(put.ExitCode == 0, put.Describe());
+        }
+
+        var killed = Script("kill-node", "1");
+        Assert.True(killed.ExitCode == 0, killed.Describe());
+        WaitForCluster(node2Admin, root => !root.GetProperty("owners").EnumerateArray().Any(o => o.GetString() == "node1"),
+            "the map's owners no longer name node1");
+        foreach (string key in keys)
+        {
+            var got = Cli(loopback: true, seeds, "get", key);
+            Assert.True(got.ExitCode == 0 && got.Output.TrimEnd('\n') == "v-" + key, $"{key} after node1's failover: {got.Describe()}");
+        }
+
+        // start-node returns once node1 serves; the others see it as a live member again.
+        var rejoined = Script("start-node", "1");
+        Assert.True(rejoined.ExitCode == 0, rejoined.Describe());
+        WaitForCluster(node2Admin, root => root.GetProperty("nodes").EnumerateArray()
+            .Any(n => n.GetProperty("id").GetString() == "node1" && n.GetProperty("up").ValueKind == JsonValueKind.True), "node2 sees node1 up");
+        Assert.Equal(0, Script("status").ExitCode);
+
+        Assert.True(Script("stop").ExitCode == 0);
+        AssertNothingIsLeft();
+    }
+
+    /// <summary>GET /api/cluster on the admin plane at <paramref name="admin"/> (it needs no token).</summary>
+    static JsonDocument ClusterView(string admin) => JsonDocument.Parse(Http.GetStringAsync(admin + "/api/cluster").GetAwaiter().GetResult());
+
+    /// <summary>Polls /api/cluster at <paramref name="admin"/> until <paramref name="done"/> holds; fails after 60 s with the last view.</summary>
+    static void WaitForCluster(string admin, Func<JsonElement, bool> done, string what)
+    {
+        var limit = TimeSpan.FromSeconds(60);
+        var waited = Stopwatch.StartNew();
+        string last = "no answer";
+        while (true)
+        {
+            try
+            {
+                using var view = ClusterView(admin);
+                last = view.RootElement.GetRawText();
+                if (done(view.RootElement)) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            Assert.True(waited.Elapsed < limit, $"{what}: not within {limit}; last view of {admin}/api/cluster: {last}");
+            Thread.Sleep(200);
+        }
     }
 
     void UseTheCluster(IReadOnlyList<ClusterNode> topology, bool loopback)
