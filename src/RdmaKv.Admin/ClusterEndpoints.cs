@@ -4,14 +4,29 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RdmaKv.Core;
+using RdmaKv.Core.Cluster;
 
 namespace RdmaKv.Admin;
 
 /// <summary>
 /// <c>GET /api/cluster/nodes</c>: every node of the cluster as this node sees it, asked over each
 /// node's admin plane (from the server, so the dashboard needs no cross-origin requests): up or
-/// not, keys, puts per second, slots owned. The dashboard of any node shows them all.
+/// not, the slots it leads and backs, its etcd lease, whether it serves, its replication lag,
+/// keys and puts. The dashboard of any node and <c>rdmakv cluster show</c> show them all.
 /// </summary>
+/// <remarks>
+/// <para><c>lease</c> is this node's view of the members in etcd: "live", "expired", or null
+/// without etcd. <c>serving</c> and <c>notServing</c> are what each node says of itself (null when
+/// it did not answer or runs without etcd).</para>
+/// <para><c>lag</c> is not a count the node measures: replication is synchronous (a primary
+/// acknowledges a write only after every backup in the map applied it), so a backup in the map is
+/// behind by no acknowledged write. It is "synchronous" for a node that backs slots, "primary" for
+/// one that only leads, "no copy" for one that holds no slot (a rejoining node being copied to
+/// enters the map as a backup only when the copy is done, so it shows here until then), and null
+/// for a node that is down (its lease expired or its admin plane did not answer).
+/// <c>replicaWrites</c> and <c>replicaFailures</c> are the node's counters of writes it applied as
+/// a backup and client writes it could not replicate.</para>
+/// </remarks>
 static class ClusterEndpoints
 {
     static readonly HttpClient Peers = new() { Timeout = TimeSpan.FromSeconds(2) };
@@ -24,31 +39,99 @@ static class ClusterEndpoints
             if (node is null) return Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available");
             var map = node.ClusterMap;
             if (map is null) return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster", "Not in a cluster");
-            var rows = await Task.WhenAll(map.Nodes.Select(async n =>
-            {
-                int owned = map.Owners.Count(o => o == n.Id);
-                if (n.Id == node.NodeId)
-                {
-                    var counters = node.Counters();
-                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, true, counters.GetValueOrDefault(StatNames.Keys), counters.GetValueOrDefault(StatNames.Puts), null);
-                }
-                if (n.Admin is null) return new NodeRow(n.Id, n.Ucx, null, owned, false, false, null, null, "no admin URL in the cluster map");
-                // Whatever the map holds, only an http(s) URL is asked or linked.
-                if (!Uri.TryCreate(n.Admin, UriKind.Absolute, out var admin) || (admin.Scheme != Uri.UriSchemeHttp && admin.Scheme != Uri.UriSchemeHttps))
-                    return new NodeRow(n.Id, n.Ucx, null, owned, false, false, null, null, "the admin URL in the cluster map is not an http or https URL");
-                try
-                {
-                    var stats = await Peers.GetFromJsonAsync<JsonElement>(new Uri(admin, "api/stats"), cancel);
-                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, true, false, stats.GetProperty("keys").GetInt64(), stats.GetProperty("operations").GetProperty("puts").GetInt64(), null);
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException or NotSupportedException or UriFormatException or FormatException)
-                {
-                    return new NodeRow(n.Id, n.Ucx, n.Admin, owned, false, false, null, null, e.Message);
-                }
-            }));
-            return TypedResults.Ok(new { epoch = map.Epoch, slotCount = map.SlotCount, nodes = rows });
+            var live = node.Replication?.LiveNodes;
+            var rows = await Task.WhenAll(map.Nodes.Select(n => Row(node, map, live, n, cancel)));
+            int shortOfReplicas = Enumerable.Range(0, map.SlotCount).Count(s => 1 + map.BackupsOf(s).Count < map.Replicas);
+            return TypedResults.Ok(new { epoch = map.Epoch, slotCount = map.SlotCount, replicas = map.Replicas, slotsShortOfReplicas = shortOfReplicas, nodes = rows });
         });
     }
 
-    sealed record NodeRow(string Id, string Ucx, string? Admin, int Slots, bool Up, bool Self, long? Keys, long? Puts, string? Error);
+    static async Task<NodeRow> Row(IAdminNode self, ClusterMap map, IReadOnlyList<string>? live, ClusterNode n, CancellationToken cancel)
+    {
+        var row = new NodeRow(n.Id, n.Ucx, n.Admin,
+            Slots: map.Owners.Count(o => o == n.Id),
+            Backs: Enumerable.Range(0, map.SlotCount).Count(s => map.BackupsOf(s).Contains(n.Id)),
+            Up: false, Self: false,
+            Lease: live is null ? null : live.Contains(n.Id) ? "live" : "expired");
+        if (n.Id == self.NodeId)
+        {
+            var counters = self.Counters();
+            var replication = self.Replication;
+            return WithLag(row with
+            {
+                Up = true,
+                Self = true,
+                Serving = replication?.Serving,
+                NotServing = replication?.NotServing,
+                Keys = counters.GetValueOrDefault(StatNames.Keys),
+                Puts = counters.GetValueOrDefault(StatNames.Puts),
+                ReplicaWrites = counters.GetValueOrDefault(StatNames.ReplicaWrites),
+                ReplicaFailures = counters.GetValueOrDefault(StatNames.ReplicaFailures),
+            });
+        }
+        if (n.Admin is null) return WithLag(row with { Error = "no admin URL in the cluster map" });
+        // Whatever the map holds, only an http(s) URL is asked or linked.
+        if (!Uri.TryCreate(n.Admin, UriKind.Absolute, out var admin) || (admin.Scheme != Uri.UriSchemeHttp && admin.Scheme != Uri.UriSchemeHttps))
+            return WithLag(row with { Admin = null, Error = "the admin URL in the cluster map is not an http or https URL" });
+        var stats = Ask(new Uri(admin, "api/stats"), cancel);
+        var cluster = Ask(new Uri(admin, "api/cluster"), cancel);
+        var (statsBody, statsError) = await stats;
+        var (clusterBody, _) = await cluster;
+        if (statsBody is not { } s) return WithLag(row with { Error = statsError });
+        try
+        {
+            row = row with
+            {
+                Up = true,
+                Keys = s.GetProperty("keys").GetInt64(),
+                Puts = s.GetProperty("operations").GetProperty("puts").GetInt64(),
+                ReplicaWrites = Counter(s, StatNames.ReplicaWrites),
+                ReplicaFailures = Counter(s, StatNames.ReplicaFailures),
+            };
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return WithLag(row with { Error = $"its /api/stats is not what this node expects: {e.Message}" });
+        }
+        // Serving is what the node says of itself; a node that did not say is shown as unknown.
+        if (clusterBody is { } c && c.TryGetProperty("replication", out var r) && r.ValueKind == JsonValueKind.Object
+            && r.TryGetProperty("serving", out var serving) && serving.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            row = row with
+            {
+                Serving = serving.GetBoolean(),
+                NotServing = r.TryGetProperty("notServing", out var why) && why.ValueKind == JsonValueKind.String ? why.GetString() : null,
+            };
+        }
+        return WithLag(row);
+    }
+
+    static async Task<(JsonElement? Body, string? Error)> Ask(Uri uri, CancellationToken cancel)
+    {
+        try
+        {
+            return (await Peers.GetFromJsonAsync<JsonElement>(uri, cancel), null);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or NotSupportedException or UriFormatException)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    static long? Counter(JsonElement stats, string name) =>
+        stats.TryGetProperty("counters", out var counters) && counters.ValueKind == JsonValueKind.Object
+        && counters.TryGetProperty(name, out var value) && value.TryGetInt64(out long n) ? n : null;
+
+    /// <summary>The lag as the remarks above define it; null for a node that is down.</summary>
+    static NodeRow WithLag(NodeRow row) => row with
+    {
+        Lag = !row.Up || row.Lease == "expired" ? null
+            : row.Backs > 0 ? "synchronous"
+            : row.Slots > 0 ? "primary"
+            : "no copy",
+    };
+
+    sealed record NodeRow(string Id, string Ucx, string? Admin, int Slots, int Backs, bool Up, bool Self, string? Lease,
+        bool? Serving = null, string? NotServing = null, string? Lag = null, long? Keys = null, long? Puts = null,
+        long? ReplicaWrites = null, long? ReplicaFailures = null, string? Error = null);
 }

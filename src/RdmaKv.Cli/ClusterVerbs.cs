@@ -12,7 +12,7 @@ static class ClusterVerbs
 {
     public static Command Create(Option<string> admin, Option<string> tokenFile)
     {
-        var show = new Command("show", "print the cluster map: epoch, slots, and each node: up or down (whether its admin plane answers), how many slots it owns, its admin URL");
+        var show = new Command("show", "print the cluster map: epoch, slots, and each node: up or down (its etcd lease and whether its admin plane answers), the slots it leads and backs, whether it serves, its replication lag, its admin URL");
         show.SetAction(p => Show(p.GetValue(admin)!));
 
         var slot = new Argument<int>("slot") { Description = "the slot number (0 to slots - 1)" };
@@ -50,12 +50,7 @@ static class ClusterVerbs
     static int Show(string adminUrl)
     {
         var map = Fetch(adminUrl, out int code);
-        if (map is null) return code;
-        var up = Liveness(adminUrl);
-        Console.WriteLine($"epoch {map.Epoch}, {map.Owners.Length} slots");
-        foreach (var (id, url) in map.Nodes)
-            Console.WriteLine($"{id,-16} {State(up, id),-5} {map.Owners.Count(o => o == id),6} slots   {url ?? "(no admin URL)"}");
-        return 0;
+        return map is null ? code : ClusterShow.Run(adminUrl, map.Epoch, map.Owners, map.Nodes);
     }
 
     static string State(IReadOnlyDictionary<string, bool>? up, string id) =>

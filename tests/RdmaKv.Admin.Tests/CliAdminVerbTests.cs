@@ -54,7 +54,7 @@ public sealed class CliAdminVerbTests(LiveServerFixture live)
         Assert.Contains("did not answer", stderr, StringComparison.Ordinal);
     }
 
-    static async Task<(int Code, string Stdout, string Stderr)> RunCli(params string[] args)
+    internal static async Task<(int Code, string Stdout, string Stderr)> RunCli(params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "rdmakv.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing from the test output folder");

@@ -47,6 +47,10 @@ public sealed class ClusterDashboardTests(BrowserFixture browser) : IClassFixtur
         Assert.Equal("up", await page.TextContentAsync("#cluster-nodes tr[data-node='beta'] td:nth-child(2)"));
         Assert.Equal("12", await page.TextContentAsync("#cluster-nodes tr[data-node='alpha'] td:nth-child(3)"));
         Assert.Equal("4", await page.TextContentAsync("#cluster-nodes tr[data-node='beta'] td:nth-child(3)"));
+        // One copy of each slot and no etcd: no backs, no lease, no serving state; a primary follows no one.
+        Assert.Equal("0", await page.TextContentAsync("#cluster-nodes tr[data-node='beta'] td:nth-child(4)"));
+        Assert.Equal("–", await page.TextContentAsync("#cluster-nodes tr[data-node='beta'] td:nth-child(5)"));
+        Assert.Equal("0 (primary)", await page.TextContentAsync("#cluster-nodes tr[data-node='beta'] td:nth-child(7)"));
         Assert.Contains("epoch 1", await page.TextContentAsync("#cluster-epoch"), StringComparison.Ordinal);
 
         _servers[1].Dispose(); // beta stops

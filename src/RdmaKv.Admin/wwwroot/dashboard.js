@@ -271,7 +271,8 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const data = await response.json();
       $("cluster").hidden = false;
-      $("cluster-epoch").textContent = `epoch ${data.epoch} · ${data.slotCount} slots`;
+      const short = data.slotsShortOfReplicas > 0 ? ` (${data.slotsShortOfReplicas} have fewer until re-replication copies them)` : "";
+      $("cluster-epoch").textContent = `epoch ${data.epoch} · ${data.slotCount} slots` + (data.replicas > 1 ? ` · ${data.replicas} copies each${short}` : "");
       $("cluster-nodes").replaceChildren(...data.nodes.map((n) => {
         const tr = document.createElement("tr");
         tr.dataset.node = n.id;
@@ -283,10 +284,18 @@
           a.textContent = "open";
           link.append(a);
         } else link.textContent = n.self ? "this one" : "–";
-        const stateCell = cell(n.up ? "up" : "down");
-        stateCell.className = n.up ? "ok" : "bad";
-        if (n.error) stateCell.title = n.error;
-        tr.append(cell(n.id + (n.self ? " (this node)" : "")), stateCell, cell(String(n.slots)),
+        // Down when its lease expired (as this node sees etcd) or its admin plane did not answer.
+        const up = n.up && n.lease !== "expired";
+        const stateCell = cell(up ? "up" : "down");
+        stateCell.className = up ? "ok" : "bad";
+        stateCell.title = n.error || (n.lease === "expired" ? "its etcd lease expired" : "");
+        const servingCell = cell(n.serving == null ? "–" : n.serving ? "yes" : "no");
+        if (n.serving === false) { servingCell.className = "bad"; servingCell.title = n.notServing || ""; }
+        const lagText = { synchronous: "0 (sync)", primary: "0 (primary)", "no copy": "no copy" };
+        const lagCell = cell(n.lag == null ? "–" : lagText[n.lag] || n.lag);
+        if (n.replicaWrites != null) lagCell.title = `${n.replicaWrites} writes applied as a backup, ${n.replicaFailures} client writes it could not replicate`;
+        tr.append(cell(n.id + (n.self ? " (this node)" : "")), stateCell, cell(String(n.slots)), cell(String(n.backs)),
+          cell(n.lease || "–"), servingCell, lagCell,
           cell(n.keys == null ? "–" : String(n.keys)), cell(n.puts == null ? "–" : String(n.puts)), cell(n.ucx), link);
         return tr;
       }));
