@@ -22,12 +22,14 @@ sealed class EtcdCluster : IDisposable
     readonly string _memory;
 
     public EtcdCluster(int nodes = 3, int replicas = 2, TimeSpan? leaseTtl = null, params string[] extra)
-        : this(nodes, replicas, leaseTtl, "64m", extra)
+        : this("64m", nodes, replicas, leaseTtl, extra)
     {
     }
 
-    /// <param name="memory">Each node's --memory (its region, in 2 partitions).</param>
-    public EtcdCluster(int nodes, int replicas, TimeSpan? leaseTtl, string memory, params string[] extra)
+    /// <summary>Nodes of <paramref name="memory"/> each (--memory, in 2 partitions), e.g. "1g" for a benchmark's large slot.</summary>
+    public static EtcdCluster WithMemory(string memory, int nodes, int replicas, params string[] extra) => new(memory, nodes, replicas, null, extra);
+
+    EtcdCluster(string memory, int nodes, int replicas, TimeSpan? leaseTtl, string[] extra)
     {
         _memory = memory;
         LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2); // the default: 1 s leaves too little room for a loaded 2-core machine's stalls

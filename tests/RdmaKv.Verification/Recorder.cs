@@ -117,6 +117,7 @@ public sealed class Recorder : IDisposable
         var log = _recorded[thread];
         KvClient? own = null;
         int counter = 0;
+        bool probing = false; // after a failure: read until the node answers (see below)
         while (!_stop)
         {
             if (!_resume.IsSet)
@@ -132,7 +133,7 @@ public sealed class Recorder : IDisposable
             string key = _options.KeyPrefix + random.Next(_options.Keys);
             int dice = random.Next(100);
             bool readOnly = thread >= _options.Threads - _options.ReadOnlyThreads;
-            var kind = dice < _options.ReadPercent || readOnly ? OperationKind.Get : dice < 90 + _options.ReadPercent / 10 ? OperationKind.Put : OperationKind.Delete;
+            var kind = dice < _options.ReadPercent || readOnly || probing ? OperationKind.Get : dice < 90 + _options.ReadPercent / 10 ? OperationKind.Put : OperationKind.Delete;
             if (readOnly) Thread.Sleep(1); // readers keep pace with writers instead of filling the history
             string? value = kind == OperationKind.Put ? $"{thread}-{counter++}" : null;
             long invoke = Stopwatch.GetTimestamp();
@@ -154,6 +155,7 @@ public sealed class Recorder : IDisposable
                 long complete = Stopwatch.GetTimestamp();
                 lock (log) log.Add(new Operation(0, thread, kind, key, value, invoke, complete));
                 Interlocked.Increment(ref _acknowledged);
+                probing = false;
             }
             catch (Exception e)
             {
@@ -169,6 +171,10 @@ public sealed class Recorder : IDisposable
                     own = null;
                 }
                 Thread.Sleep(10); // an application backs off before it tries again
+                // ... and reads until the node answers before it writes again: each write that
+                // fails against a dead node is one of unknown outcome, and hundreds of them on a
+                // key (every thread, every 10 ms) left the check undecided within its budget.
+                probing = !_stop;
             }
             finally
             {

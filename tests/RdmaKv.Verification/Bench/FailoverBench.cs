@@ -30,7 +30,7 @@ static class FailoverBench
             else if (args[i] == "--slot-keys") slotKeys = int.Parse(args[i + 1], Inv);
         }
         Loopback.Use();
-        using var cluster = new EtcdCluster(3, 2, null, "1g", "--durability", "async");
+        using var cluster = EtcdCluster.WithMemory("1g", 3, 2, "--durability", "async");
         cluster.WaitUntilServing();
         Console.WriteLine($"3 nodes, R = 2, lease TTL {cluster.LeaseTtl.TotalSeconds} s (margin {cluster.LeaseTtl.TotalMilliseconds / 4} ms), {Environment.ProcessorCount} cores");
         if (kills > 0) Failovers(cluster, kills);
