@@ -114,6 +114,11 @@ public sealed partial class StorageNode
         {
             // No lease from it this round: the etcd lease may still cover, else the check fences.
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // On a thread-pool thread an escaping exception ends the process: no lease this round.
+            _log.LogWarning(e, "Asking node {Node} for a read lease failed", backup);
+        }
         finally
         {
             _leaseRequests.TryRemove(backup, out _);

@@ -80,8 +80,12 @@ sealed class UcpRemoteKeyHandle(nint handle, UcpEndpointHandle endpoint) : UcpHa
     private protected override void Release(nint value) => Ucp.RkeyDestroy(value);
 }
 
-/// <summary>A UCX call failed; the message names the call and UCX's reason.</summary>
-public sealed class UcxException(string message) : Exception(message)
+/// <summary>
+/// A UCX call failed; the message names the call and UCX's reason. An I/O error, so callers that
+/// handle a lost or refused connection handle it too (ucp_init fails with "No such device" when
+/// no network device UCX may use is up).
+/// </summary>
+public sealed class UcxException(string message) : IOException(message)
 {
     public static void Check(int status, string call)
     {
