@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Text;
 using RdmaKv.Core;
 using RdmaKv.Protocol;
 
@@ -100,7 +101,15 @@ public sealed class RequestHandler(StorageNode node)
                 ReplicaReply(reply, request, node.GrantLease(request.Text ?? "", request.Epoch));
                 return;
             case MessageType.Fence:
-                ReplicaReply(reply, request, node.FenceOut(request.Text ?? "", request.Epoch));
+                var fenced = node.FenceOut(request.Text ?? "", request.Epoch, out var sinceGrant);
+                if (fenced != StoreStatus.Ok)
+                {
+                    ReplicaReply(reply, request, fenced);
+                    return;
+                }
+                // How long ago the fenced node's last read lease was granted, in whole milliseconds (rounded down).
+                MessageEncoder.ValueReply(reply, request.Id, StoreStatus.Ok,
+                    Encoding.ASCII.GetBytes(((long)sinceGrant.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)), hasValue: true);
                 return;
             case MessageType.AddBackup:
                 ReplicaReply(reply, request, node.AddBackup(request.Epoch, request.Text ?? "", Cluster.PeerSession.ParseSlots(request.Key.Span)));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using RdmaKv.Core;
 using RdmaKv.Core.Cluster;
 using RdmaKv.Server.Cluster;
@@ -103,17 +104,44 @@ public sealed partial class StorageNode
 
     bool FencedOut(string node, long epoch) => _fences.TryGetValue(node, out long fenced) && epoch <= fenced;
 
-    /// <summary>The controller's Fence: refuse <paramref name="node"/>'s writes and lease requests made under epoch <paramref name="epoch"/> or older.</summary>
-    internal StoreStatus FenceOut(string node, long epoch)
+    /// <summary>Guards the fences against the grants, so a fence sees every grant made before it.</summary>
+    readonly Lock _grantGate = new();
+
+    /// <summary>Node id to when this node last granted it a read lease (Stopwatch ticks).</summary>
+    readonly Dictionary<string, long> _grantedAt = new(StringComparer.Ordinal);
+
+    /// <summary>When this process started: a grant it cannot remember was made before it.</summary>
+    readonly long _startedAt = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// The controller's Fence: refuse <paramref name="node"/>'s writes and lease requests made under
+    /// epoch <paramref name="epoch"/> or older. <paramref name="sinceGrant"/> is how long ago this
+    /// node last granted it a read lease (or started, if it granted none), so that the controller
+    /// waits only until that grant has run out, not a whole TTL.
+    /// </summary>
+    internal StoreStatus FenceOut(string node, long epoch, out TimeSpan sinceGrant)
     {
+        sinceGrant = TimeSpan.Zero;
         if (_cluster?.Node(node) is null) return StoreStatus.BadRequest;
-        _fences.AddOrUpdate(node, epoch, (_, old) => Math.Max(old, epoch));
+        lock (_grantGate)
+        {
+            _fences.AddOrUpdate(node, epoch, (_, old) => Math.Max(old, epoch));
+            sinceGrant = Stopwatch.GetElapsedTime(_grantedAt.GetValueOrDefault(node, _startedAt));
+        }
         return StoreStatus.Ok;
     }
 
     /// <summary>A primary's lease request: granted (Ok) unless the controller fenced it.</summary>
-    internal StoreStatus GrantLease(string node, long epoch) =>
-        _cluster?.Node(node) is null ? StoreStatus.BadRequest : FencedOut(node, epoch) ? StoreStatus.WrongSlot : StoreStatus.Ok;
+    internal StoreStatus GrantLease(string node, long epoch)
+    {
+        if (_cluster?.Node(node) is null) return StoreStatus.BadRequest;
+        lock (_grantGate)
+        {
+            if (FencedOut(node, epoch)) return StoreStatus.WrongSlot;
+            _grantedAt[node] = Stopwatch.GetTimestamp();
+            return StoreStatus.Ok;
+        }
+    }
 
     /// <summary>A replicated put or delete from the slot's primary (<see cref="AdmitReplica"/> decides), applied and made durable as a client's would be.</summary>
     internal StoreStatus ApplyReplica(long epoch, string sender, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)

@@ -26,6 +26,27 @@ public sealed class ReplicationTests : IDisposable
     }
 
     [Fact]
+    public void AFencedBackupSaysHowLongAgoItLastGrantedTheNodeALeaseAndGrantsItNoMore()
+    {
+        var since = System.Diagnostics.Stopwatch.StartNew(); // the nodes started before this
+        using var peer = PeerSession.Open(_cluster.Map.Node("node2")!, _cluster.ClusterToken, TimeSpan.FromSeconds(5));
+        var beforeGrant = System.Diagnostics.Stopwatch.StartNew();
+        peer.Grant(_cluster.Map.Epoch, "node1");
+
+        var granted = peer.Fence(_cluster.Map.Epoch, "node1");
+        var neverGranted = peer.Fence(_cluster.Map.Epoch, "node3");
+
+        // The controller waits one TTL after the newest grant: the grant it reports is the one just made ...
+        Assert.NotNull(granted);
+        Assert.InRange(granted.Value, TimeSpan.Zero, beforeGrant.Elapsed);
+        // ... and a node it never granted gets the time since the backup started, which was before any grant it forgot.
+        Assert.NotNull(neverGranted);
+        Assert.True(neverGranted.Value >= since.Elapsed - beforeGrant.Elapsed, $"{neverGranted} since start, test ran {since.Elapsed}");
+        var refused = Assert.Throws<PeerRefusedException>(() => peer.Grant(_cluster.Map.Epoch, "node1"));
+        Assert.Equal(StoreStatus.WrongSlot, refused.Status);
+    }
+
+    [Fact]
     public void EveryAcknowledgedWriteIsOnItsPrimaryAndItsBackupAndNowhereElse()
     {
         using var client = _cluster.Connect(_cluster.Seeds(0));

@@ -10,9 +10,9 @@ namespace RdmaKv.Server.Cluster;
 /// lag after a reconnect and would make live nodes look dead):
 /// <list type="number">
 /// <item>nodes gone (lease expired, or restarted) are failed over (<see cref="Failover.Plan"/>):
-///   the backups that take over first refuse the old primary (Fence), the controller waits one
-///   TTL so that every read lease those backups granted it has run out, then stores the next map
-///   by compare-and-swap;</item>
+///   the backups that take over first refuse the old primary (Fence), the controller waits until
+///   every read lease those backups granted it has run out (one TTL after the newest grant, which
+///   each backup reports), then stores the next map by compare-and-swap;</item>
 /// <item>when the map is whole, missing copies are made (<see cref="Failover.Rereplicate"/>): the
 ///   primary of each slot copies it to a live node, which then backs it.</item>
 /// </list>
@@ -94,10 +94,19 @@ public sealed class ClusterController : IDisposable
         var clock = Stopwatch.StartNew();
         if (plan.Fences.Count > 0)
         {
+            // Every read lease those backups granted the old primary lasts at most one TTL from its
+            // request, which was before the grant: wait until the newest grant is a TTL old (a
+            // whole TTL from now when a backup does not say). A primary killed more than a TTL ago
+            // holds no grant by the time its etcd lease expired, so this is mostly no wait at all.
+            var wait = TimeSpan.Zero;
             foreach (var (backup, primary) in plan.Fences)
-                Call(backup, session => session.Fence(map.Epoch, primary), TimeSpan.FromSeconds(5));
-            // Every read lease those backups granted the old primary lasts at most one TTL from its request.
-            if (_stop.Token.WaitHandle.WaitOne(_coordination.LeaseTtl)) return;
+            {
+                TimeSpan? since = null;
+                Call(backup, session => since = session.Fence(map.Epoch, primary), TimeSpan.FromSeconds(5));
+                var left = _coordination.LeaseTtl - (since ?? TimeSpan.Zero);
+                if (left > wait) wait = left;
+            }
+            if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait)) return;
         }
         bool fenced = plan.Fences.Count > 0;
         // Stored against the map as it is now, and only while the nodes it fails over for a lost

@@ -105,7 +105,13 @@ public sealed class PeerSession : IDisposable
     public void Grant(long epoch, string sender) => Call((w, id) => MessageEncoder.Replica(w, MessageType.Grant, id, epoch, sender));
 
     /// <summary>The controller: this node is to refuse <paramref name="node"/>'s writes and lease requests made under <paramref name="epoch"/> or older.</summary>
-    public void Fence(long epoch, string node) => Call((w, id) => MessageEncoder.Replica(w, MessageType.Fence, id, epoch, node));
+    /// Returns how long ago it last granted that node a read lease (or started), or null when it did not say (an older node).
+    public TimeSpan? Fence(long epoch, string node)
+    {
+        var reply = Call((w, id) => MessageEncoder.Replica(w, MessageType.Fence, id, epoch, node));
+        return reply.HasValue && long.TryParse(reply.Value.Span, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out long ms)
+            ? TimeSpan.FromMilliseconds(ms) : null;
+    }
 
     /// <summary>The controller asks a primary to copy <paramref name="slots"/> to <paramref name="target"/>, which becomes their backup; returns when it has.</summary>
     public void AddBackup(long epoch, string target, IEnumerable<int> slots) =>
@@ -127,15 +133,15 @@ public sealed class PeerSession : IDisposable
     public static int ParseSlot(ReadOnlySpan<byte> key) =>
         int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int p) ? p : -1;
 
-    void Call(Action<ArrayBufferWriter<byte>, ulong> encode)
+    Message Call(Action<ArrayBufferWriter<byte>, ulong> encode)
     {
         var output = new ArrayBufferWriter<byte>(256);
         ulong id = _connection.NextId();
         encode(output, id);
-        Send(output, id);
+        return Send(output, id);
     }
 
-    void Send(ArrayBufferWriter<byte> output, ulong id)
+    Message Send(ArrayBufferWriter<byte> output, ulong id)
     {
         // Never reconnects: once the peer failed, the move has failed, and a write forwarded to it
         // fails at once instead of holding the node's request thread through connect attempts.
@@ -155,6 +161,7 @@ public sealed class PeerSession : IDisposable
         if (message.Type is not (MessageType.Reply or MessageType.ValueReply or MessageType.HelloReply))
             throw new PeerConnectionException($"{Address}: unexpected {message.Type} in answer to a request");
         if (message.Status is not (StoreStatus.Ok or StoreStatus.NotFound)) throw new PeerRefusedException(message.Status, message.Text);
+        return message;
     }
 
     string Address => $"ucx://{Node.Ucx}";
