@@ -23,9 +23,17 @@ public sealed record Sample(
 /// </summary>
 public sealed class StatsSampler(NodeHolder holder, AdminOptions options) : BackgroundService
 {
-    /// <summary>The counters that become per-second rates.</summary>
+    /// <summary>
+    /// The counters that become per-second rates. The client_* ones are what clients report of
+    /// their one-sided reads, about once a second per reading thread, so their rate over one
+    /// interval is uneven; the dashboard averages them over a few intervals.
+    /// </summary>
     public static readonly string[] RateCounters =
-        [StatNames.Puts, StatNames.Deletes, StatNames.FallbackGets, StatNames.MultiPuts, StatNames.AdminGets, StatNames.AdminPuts, StatNames.AdminDeletes, StatNames.Errors, StatNames.BadFrames, StatNames.BytesIn];
+    [
+        StatNames.Puts, StatNames.Deletes, StatNames.FallbackGets, StatNames.MultiPuts, StatNames.AdminGets, StatNames.AdminPuts, StatNames.AdminDeletes,
+        StatNames.Errors, StatNames.BadFrames, StatNames.BytesIn,
+        StatNames.ClientLookups, StatNames.ClientOneSidedGets, StatNames.ClientCacheHits, StatNames.ClientRetries, StatNames.ClientFallbacks,
+    ];
 
     readonly Queue<Sample> _samples = new();
     readonly Lock _lock = new();

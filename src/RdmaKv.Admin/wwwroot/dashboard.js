@@ -1,6 +1,7 @@
 // RdmaKv node dashboard: polls api/dashboard and draws small canvas charts. No libraries.
 // Each chart canvas carries data-draws (how often it was drawn) and data-latest (the newest
-// values it shows), so a test or an operator's script can see what the chart shows.
+// values it shows) and data-time-labels (its time axis), so a test or an operator's script can
+// see what the chart shows.
 "use strict";
 (() => {
   const palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
@@ -51,28 +52,44 @@
     return Math.min(full, Math.max(60000, now - first + state.intervalMs));
   }
 
-  // series: [{ name, color, points: [[timeMs, value|null], ...] }]; log: a log10 value axis
-  // (latencies: a slow outlier must not flatten the microseconds).
+  // The time axis' ticks, back from now: a round step with at most five steps over the span, and
+  // every label in one unit (seconds, or minutes when the step is whole minutes).
+  function timeTicks(spanMs) {
+    const steps = [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
+    const spanS = spanMs / 1000;
+    const step = steps.find((s) => spanS / s <= 5) ?? Math.ceil(spanS / 5 / 3600) * 3600;
+    const minutes = step % 60 === 0;
+    const ticks = [];
+    for (let ago = 0; ago <= spanS + 0.001; ago += step) {
+      ticks.push({ agoMs: ago * 1000, label: ago === 0 ? "now" : minutes ? `-${ago / 60}m` : `-${ago}s` });
+    }
+    return ticks;
+  }
+
+  // series: [{ name, color, points: [[timeMs, value|null], ...], percent, unit }]; a percent series
+  // is drawn against a 0-100% axis on the right. log: a log10 value axis (latencies: a slow
+  // outlier must not flatten the microseconds).
   function lineChart(canvas, legend, series, unit, log) {
     const { ctx, w, h } = prepare(canvas);
-    const left = 44, right = 8, top = 8, bottom = 18;
+    const percent = series.some((s) => s.percent);
+    const left = 44, right = percent ? 36 : 8, top = 8, bottom = 18;
     const now = Date.now();
     const span = timeSpan(now);
     const t0 = now - span;
     let max = 0, min = Infinity;
-    for (const s of series) for (const [, v] of s.points) if (v !== null && v > 0) { max = Math.max(max, v); min = Math.min(min, v); }
-    let ticks, y;
+    for (const s of series) if (!s.percent) for (const [, v] of s.points) if (v !== null && v > 0) { max = Math.max(max, v); min = Math.min(min, v); }
+    let valueTicks, yValue;
     const plotH = h - top - bottom;
     if (log) {
       const lo = Math.floor(Math.log10(min === Infinity ? 1 : min));
       const hi = Math.max(lo + 1, Math.ceil(Math.log10(max > 0 ? max : 10)));
-      ticks = [];
-      for (let e = lo; e <= hi; e++) ticks.push(Math.pow(10, e));
-      y = (v) => top + (1 - (Math.log10(Math.max(v, ticks[0])) - lo) / (hi - lo)) * plotH;
+      valueTicks = [];
+      for (let e = lo; e <= hi; e++) valueTicks.push(Math.pow(10, e));
+      yValue = (v) => top + (1 - (Math.log10(Math.max(v, valueTicks[0])) - lo) / (hi - lo)) * plotH;
     } else {
       max = niceMax(max);
-      ticks = [0, max / 4, max / 2, (3 * max) / 4, max];
-      y = (v) => top + (1 - v / max) * plotH;
+      valueTicks = [0, max / 4, max / 2, (3 * max) / 4, max];
+      yValue = (v) => top + (1 - v / max) * plotH;
     }
     const x = (t) => left + ((t - t0) / span) * (w - left - right);
     ctx.strokeStyle = "#e4e7ec";
@@ -80,21 +97,26 @@
     ctx.lineWidth = 1;
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    for (const v of ticks) {
-      const yy = Math.round(y(v)) + 0.5;
+    for (const v of valueTicks) {
+      const yy = Math.round(yValue(v)) + 0.5;
       ctx.beginPath(); ctx.moveTo(left, yy); ctx.lineTo(w - right, yy); ctx.stroke();
       ctx.fillText(fmt(v), left - 4, yy);
     }
+    const yPercent = (v) => top + (1 - v / 100) * plotH;
+    if (percent) {
+      ctx.textAlign = "left";
+      for (const v of [0, 50, 100]) ctx.fillText(`${v}%`, w - right + 4, Math.round(yPercent(v)) + 0.5);
+    }
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
-    const stepMs = span / 5;
-    for (let i = 0; i <= 5; i++) {
-      const t = t0 + i * stepMs;
-      const ago = Math.round((now - t) / 1000);
-      ctx.fillText(ago === 0 ? "now" : `-${ago >= 120 ? Math.round(ago / 60) + "m" : ago + "s"}`, Math.min(Math.max(x(t), left + 10), w - right - 12), h - 4);
+    const ticks = timeTicks(span);
+    for (const tick of ticks) {
+      ctx.fillText(tick.label, Math.min(Math.max(x(now - tick.agoMs), left + 10), w - right - 12), h - 4);
     }
+    canvas.dataset.timeLabels = JSON.stringify(ticks.map((tick) => tick.label).reverse());
     const latest = {};
     for (const s of series) {
+      const y = s.percent ? yPercent : yValue;
       ctx.strokeStyle = s.color;
       ctx.lineWidth = 1.8;
       ctx.beginPath();
@@ -113,7 +135,7 @@
         const span = document.createElement("span");
         const dot = document.createElement("i");
         dot.style.background = s.color;
-        span.append(dot, `${s.name} ${fmt(latest[s.name])}${unit}`);
+        span.append(dot, `${s.name} ${fmt(latest[s.name])}${s.unit ?? unit}`);
         return span;
       }));
     }
@@ -164,18 +186,43 @@
     marked(canvas, latest);
   }
 
-  function series(name, color, pick) {
-    return { name, color, points: state.samples.map((s) => [s.time, pick(s)]) };
+  function series(name, color, pick, extra) {
+    return { name, color, points: state.samples.map((s, i) => [s.time, pick(s, i)]), ...extra };
   }
+
+  // Clients report their one-sided reads about once a second, so one interval may hold no report
+  // or two: client-reported figures are averaged over the samples of the last few seconds.
+  const reportWindowMs = 3000;
+  function windowSum(i, k) {
+    let seconds = 0, count = 0;
+    for (let j = i; j >= 0 && seconds * 1000 < reportWindowMs; j--) {
+      const s = state.samples[j];
+      seconds += s.seconds;
+      count += (s.rates[k] ?? 0) * s.seconds;
+    }
+    return { seconds, count };
+  }
+  const reported = (k) => (s, i) => { const w = windowSum(i, k); return w.seconds > 0 ? w.count / w.seconds : 0; };
+  const hitRate = (s, i) => {
+    const lookups = windowSum(i, "client_lookups").count;
+    return lookups > 0 ? (100 * windowSum(i, "client_cache_hits").count) / lookups : null;
+  };
 
   function draw() {
     const rate = (k) => (s) => s.rates[k] ?? 0;
     lineChart($("ops-chart"), $("ops-legend"), [
       series("puts", palette[0], rate("puts")),
+      series("one-sided gets", palette[5], reported("client_one_sided_gets")),
       series("deletes", palette[1], rate("deletes")),
       series("fallback gets", palette[2], rate("fallback_gets")),
       series("multi-puts", palette[3], rate("multi_puts")),
       series("admin", palette[4], (s) => (s.rates.admin_gets ?? 0) + (s.rates.admin_puts ?? 0) + (s.rates.admin_deletes ?? 0)),
+    ], "/s");
+    lineChart($("reads-chart"), $("reads-legend"), [
+      series("one-sided gets", palette[5], reported("client_one_sided_gets")),
+      series("retries", palette[4], reported("client_retries")),
+      series("fallbacks", palette[1], reported("client_fallbacks")),
+      series("cache hits", palette[2], hitRate, { percent: true, unit: "%" }),
     ], "/s");
     const lat = (op, p) => (s) => (s.latency[op] ? s.latency[op][p] ?? null : null);
     lineChart($("latency-chart"), $("latency-legend"), [
@@ -193,6 +240,8 @@
   function drawTiles() {
     const last = state.samples[state.samples.length - 1];
     $("tile-puts").textContent = last ? fmt(last.rates.puts ?? 0) : "–";
+    const i = state.samples.length - 1;
+    $("tile-gets").textContent = last ? fmt(reported("client_one_sided_gets")(last, i) + (last.rates.fallback_gets ?? 0)) : "–";
     const p99 = last && last.latency.put ? last.latency.put.p99Us : null;
     $("tile-p99").textContent = p99 === null ? "–" : `${fmt(p99)} µs`;
     $("tile-keys").textContent = last ? fmt(last.keys) : "–";
@@ -306,6 +355,8 @@
     }
   }
 
+  // For tests and scripts: the time axis' labels for a span, without waiting for one.
+  window.rdmakvDashboard = { timeLabels: (spanMs) => timeTicks(spanMs).map((tick) => tick.label).reverse() };
   window.addEventListener("resize", () => { if (state.node) draw(); });
   refresh();
   refreshCluster();
