@@ -26,8 +26,10 @@ sealed class EtcdProcess : IDisposable
 
     /// <param name="heartbeat">etcd's --heartbeat-interval.</param>
     /// <param name="electionTimeout">etcd's --election-timeout; the smallest lease TTL etcd grants is 1.5 of it, rounded up to a second.</param>
-    public EtcdProcess(TimeSpan? heartbeat = null, TimeSpan? electionTimeout = null, TimeSpan? patience = null)
+    /// <param name="host">the address etcd serves clients on (its peer port stays on loopback); e.g. a veth's, for nodes in another network namespace.</param>
+    public EtcdProcess(TimeSpan? heartbeat = null, TimeSpan? electionTimeout = null, TimeSpan? patience = null, string host = "127.0.0.1")
     {
+        Host = host;
         if (!File.Exists(Binary))
             throw new InvalidOperationException($"{Binary} is missing: these tests need a real etcd; install the Debian package etcd-server (scripts/test.sh does)");
         _patience = patience ?? TimeSpan.FromSeconds(30);
@@ -55,8 +57,11 @@ sealed class EtcdProcess : IDisposable
 
     public int ClientPort { get; }
 
+    /// <summary>The address clients reach etcd on: 127.0.0.1 unless the constructor was given another.</summary>
+    public string Host { get; }
+
     /// <summary>The client URL, e.g. http://127.0.0.1:PORT.</summary>
-    public string Endpoint => $"http://127.0.0.1:{ClientPort}";
+    public string Endpoint => $"http://{Host}:{ClientPort}";
 
     /// <summary>The running etcd's process id and data directory (which its command line names): for a leftover sweep.</summary>
     public (int Pid, string DataDirectory) Identity => (_process?.Id ?? 0, _dataDir);

@@ -204,6 +204,16 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
                     request.Credential is null ? NoCredential
                         : "wrong credential");
                 return;
+            // Not serving (its leases may have run out, and another node may lead its slots): no
+            // client learns this node's map or regions, so none reads them one-sided.
+            case MessageType.Hello when _node.IsFenced:
+                Interlocked.Increment(ref _node.Counters.WrongSlot);
+                MessageEncoder.Refusal(_reply, request.Id, StoreStatus.WrongSlot, $"node {_node.Options.NodeId} is not serving: {_node.FenceReason}");
+                return;
+            case MessageType.Regions when connection.Greeted && _node.IsFenced:
+                Interlocked.Increment(ref _node.Counters.WrongSlot);
+                MessageEncoder.Reply(_reply, request.Id, StoreStatus.WrongSlot, $"node {_node.Options.NodeId} is not serving: {_node.FenceReason}");
+                return;
             case MessageType.Hello:
                 connection.Greeted = true;
                 connection.IsPeerNode = false;
