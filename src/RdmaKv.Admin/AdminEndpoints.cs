@@ -94,6 +94,8 @@ static class AdminEndpoints
             {
                 intervalSeconds = latest?.Seconds,
                 perSecond = latest?.Rates ?? new Dictionary<string, double>(),
+                // Served and client-reported operations over the last few seconds (the cluster overview).
+                operationsPerSecond = sampler.OperationsPerSecond(),
             },
             // One-sided reads never reach the node: clients report them (KvClientOptions.ReportInterval).
             reportedByClients = new

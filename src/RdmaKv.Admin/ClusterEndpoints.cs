@@ -12,7 +12,8 @@ namespace RdmaKv.Admin;
 /// <c>GET /api/cluster/nodes</c>: every node of the cluster as this node sees it, asked over each
 /// node's admin plane (from the server, so the dashboard needs no cross-origin requests): up or
 /// not, the slots it leads and backs, its etcd lease, whether it serves, its replication lag,
-/// keys and puts. The dashboard of any node and <c>rdmakv cluster show</c> show them all.
+/// keys, puts, operations per second and put latency. The dashboard of any node and
+/// <c>rdmakv cluster show</c> show them all.
 /// </summary>
 /// <remarks>
 /// <para><c>lease</c> is this node's view of the members in etcd: "live", "expired", or null
@@ -26,6 +27,11 @@ namespace RdmaKv.Admin;
 /// for a node that is down (its lease expired or its admin plane did not answer).
 /// <c>replicaWrites</c> and <c>replicaFailures</c> are the node's counters of writes it applied as
 /// a backup and client writes it could not replicate.</para>
+/// <para><c>opsPerSecond</c> is the node's <c>rates.operationsPerSecond</c>: puts, deletes and
+/// GETs it served plus the one-sided GETs clients report reading from it, averaged over
+/// <see cref="StatsSampler.OperationsWindow"/>. <c>putP99Us</c> is the 99th percentile of its put
+/// latency over its last sampling interval (null when that interval had no puts); one-sided GETs
+/// never reach the node, so it measures no latency of theirs.</para>
 /// </remarks>
 static class ClusterEndpoints
 {
@@ -33,20 +39,20 @@ static class ClusterEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/cluster/nodes", async (NodeHolder holder, CancellationToken cancel) =>
+        app.MapGet("/api/cluster/nodes", async (NodeHolder holder, StatsSampler sampler, CancellationToken cancel) =>
         {
             var node = holder.Node;
             if (node is null) return Problems.Result(StatusCodes.Status503ServiceUnavailable, "the node is starting or stopping; try again shortly", "Node not available");
             var map = node.ClusterMap;
             if (map is null) return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster", "Not in a cluster");
             var live = node.Replication?.LiveNodes;
-            var rows = await Task.WhenAll(map.Nodes.Select(n => Row(node, map, live, n, cancel)));
+            var rows = await Task.WhenAll(map.Nodes.Select(n => Row(node, sampler, map, live, n, cancel)));
             int shortOfReplicas = Enumerable.Range(0, map.SlotCount).Count(s => 1 + map.BackupsOf(s).Count < map.Replicas);
             return TypedResults.Ok(new { epoch = map.Epoch, slotCount = map.SlotCount, replicas = map.Replicas, slotsShortOfReplicas = shortOfReplicas, nodes = rows });
         });
     }
 
-    static async Task<NodeRow> Row(IAdminNode self, ClusterMap map, IReadOnlyList<string>? live, ClusterNode n, CancellationToken cancel)
+    static async Task<NodeRow> Row(IAdminNode self, StatsSampler sampler, ClusterMap map, IReadOnlyList<string>? live, ClusterNode n, CancellationToken cancel)
     {
         var row = new NodeRow(n.Id, n.Ucx, n.Admin,
             Slots: map.Owners.Count(o => o == n.Id),
@@ -67,6 +73,8 @@ static class ClusterEndpoints
                 Puts = counters.GetValueOrDefault(StatNames.Puts),
                 ReplicaWrites = counters.GetValueOrDefault(StatNames.ReplicaWrites),
                 ReplicaFailures = counters.GetValueOrDefault(StatNames.ReplicaFailures),
+                OpsPerSecond = sampler.OperationsPerSecond(),
+                PutP99Us = sampler.Latest?.Latency.GetValueOrDefault("put")?.P99Us,
             });
         }
         if (n.Admin is null) return WithLag(row with { Error = "no admin URL in the cluster map" });
@@ -87,6 +95,8 @@ static class ClusterEndpoints
                 Puts = s.GetProperty("operations").GetProperty("puts").GetInt64(),
                 ReplicaWrites = Counter(s, StatNames.ReplicaWrites),
                 ReplicaFailures = Counter(s, StatNames.ReplicaFailures),
+                OpsPerSecond = Number(s, "rates", "operationsPerSecond"),
+                PutP99Us = Number(s, "latestInterval", "put", "p99Us"),
             };
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
@@ -122,6 +132,16 @@ static class ClusterEndpoints
         stats.TryGetProperty("counters", out var counters) && counters.ValueKind == JsonValueKind.Object
         && counters.TryGetProperty(name, out var value) && value.TryGetInt64(out long n) ? n : null;
 
+    /// <summary>The number at <paramref name="path"/> in a node's /api/stats; null where there is none (an older node, no sample yet).</summary>
+    static double? Number(JsonElement stats, params string[] path)
+    {
+        foreach (string name in path)
+        {
+            if (stats.ValueKind != JsonValueKind.Object || !stats.TryGetProperty(name, out stats)) return null;
+        }
+        return stats.ValueKind == JsonValueKind.Number ? stats.GetDouble() : null;
+    }
+
     /// <summary>The lag as the remarks above define it; null for a node that is down.</summary>
     static NodeRow WithLag(NodeRow row) => row with
     {
@@ -133,5 +153,5 @@ static class ClusterEndpoints
 
     sealed record NodeRow(string Id, string Ucx, string? Admin, int Slots, int Backs, bool Up, bool Self, string? Lease,
         bool? Serving = null, string? NotServing = null, string? Lag = null, long? Keys = null, long? Puts = null,
-        long? ReplicaWrites = null, long? ReplicaFailures = null, string? Error = null);
+        long? ReplicaWrites = null, long? ReplicaFailures = null, double? OpsPerSecond = null, double? PutP99Us = null, string? Error = null);
 }

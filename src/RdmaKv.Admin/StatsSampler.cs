@@ -35,6 +35,19 @@ public sealed class StatsSampler(NodeHolder holder, AdminOptions options) : Back
         StatNames.ClientLookups, StatNames.ClientOneSidedGets, StatNames.ClientCacheHits, StatNames.ClientRetries, StatNames.ClientFallbacks,
     ];
 
+    /// <summary>
+    /// What counts as a node's operations: the requests it serves and the GETs clients read
+    /// one-sided from its memory (their fallbacks are already among its fallback_gets).
+    /// </summary>
+    public static readonly string[] OperationCounters =
+    [
+        StatNames.Puts, StatNames.Deletes, StatNames.MultiPuts, StatNames.FallbackGets, StatNames.ClientOneSidedGets,
+        StatNames.AdminGets, StatNames.AdminPuts, StatNames.AdminDeletes,
+    ];
+
+    /// <summary>How far back <see cref="OperationsPerSecond"/> averages: several client reports.</summary>
+    public static readonly TimeSpan OperationsWindow = TimeSpan.FromSeconds(5);
+
     readonly Queue<Sample> _samples = new();
     readonly Lock _lock = new();
     IAdminNode? _baselineNode;
@@ -54,6 +67,26 @@ public sealed class StatsSampler(NodeHolder holder, AdminOptions options) : Back
     public IReadOnlyList<Sample> Since(long sinceUnixMs)
     {
         lock (_lock) return [.. _samples.Where(s => s.Time > sinceUnixMs)];
+    }
+
+    /// <summary>
+    /// <see cref="OperationCounters"/> per second, averaged over the newest samples that cover
+    /// <see cref="OperationsWindow"/> (client reports arrive about once a second, so one interval
+    /// may hold none or two); null before the first sample.
+    /// </summary>
+    public double? OperationsPerSecond()
+    {
+        lock (_lock)
+        {
+            double seconds = 0, operations = 0;
+            foreach (var sample in _samples.Reverse())
+            {
+                if (seconds >= OperationsWindow.TotalSeconds) break;
+                seconds += sample.Seconds;
+                foreach (string name in OperationCounters) operations += sample.Rates.GetValueOrDefault(name) * sample.Seconds;
+            }
+            return seconds == 0 ? null : Math.Round(operations / seconds, 1);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

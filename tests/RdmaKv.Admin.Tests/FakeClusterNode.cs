@@ -16,7 +16,8 @@ sealed class FakeClusterNode(string id) : IAdminNode
     public Dictionary<string, long> CounterValues { get; } = new(StringComparer.Ordinal);
     public IReadOnlyDictionary<string, long> Counters() => new Dictionary<string, long>(CounterValues, StringComparer.Ordinal);
     public IReadOnlyList<PartitionStats> PartitionStats() => [];
-    public IReadOnlyList<(string Operation, LatencyHistogram Histogram)> Latencies => [];
+    public LatencyHistogram PutLatency { get; } = new();
+    public IReadOnlyList<(string Operation, LatencyHistogram Histogram)> Latencies => [("put", PutLatency)];
     public RecentErrorLog RecentErrors { get; } = new();
     public NodeView View() => new(Wire.ProtocolVersion, Name, 0, 0, []);
     public IReadOnlyList<ReadinessCheck> Readiness() => [];

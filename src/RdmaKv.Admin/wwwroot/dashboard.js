@@ -345,7 +345,8 @@
         if (n.replicaWrites != null) lagCell.title = `${n.replicaWrites} writes applied as a backup, ${n.replicaFailures} client writes it could not replicate`;
         tr.append(cell(n.id + (n.self ? " (this node)" : "")), stateCell, cell(String(n.slots)), cell(String(n.backs)),
           cell(n.lease || "–"), servingCell, lagCell,
-          cell(n.keys == null ? "–" : String(n.keys)), cell(n.puts == null ? "–" : String(n.puts)), cell(n.ucx), link);
+          cell(n.keys == null ? "–" : String(n.keys)), cell(n.puts == null ? "–" : String(n.puts)),
+          cell(n.opsPerSecond == null ? "–" : fmt(n.opsPerSecond)), cell(n.putP99Us == null ? "–" : `${fmt(n.putP99Us)} µs`), cell(n.ucx), link);
         return tr;
       }));
     } catch (e) {
