@@ -35,7 +35,12 @@ public sealed class ClusterDashboardTests(BrowserFixture browser) : IClassFixtur
         foreach (var s in _servers) s.WaitUntilUp();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var nodes = await http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{admin[1]}/api/cluster/nodes");
+        // A node asks each peer's /api/stats with 2 s to answer; a just-started peer on a loaded
+        // machine can miss that once (it then shows down until the next refresh): ask until both are up.
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement nodes;
+        do nodes = await http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{admin[1]}/api/cluster/nodes");
+        while (!nodes.GetProperty("nodes").EnumerateArray().All(n => n.GetProperty("up").GetBoolean()) && deadline.Elapsed < TimeSpan.FromSeconds(60));
         Assert.Equal(2, nodes.GetProperty("nodes").GetArrayLength());
         Assert.All(nodes.GetProperty("nodes").EnumerateArray(), n => Assert.True(n.GetProperty("up").GetBoolean(), n.ToString()));
 
