@@ -19,33 +19,20 @@ public sealed class LinkCutCollection;
 public sealed class LinkCutTests : IDisposable
 {
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
-    readonly string _id = Guid.NewGuid().ToString("N")[..6];
     readonly string _data = TestNode.NewDataDirectory();
     readonly string _name = TestNode.UniqueName();
-    readonly int _subnet = Random.Shared.Next(1, 250);
     ServerProcess? _server;
+    VethNamespace? _net;
 
-    string Namespace => "rdmakv-" + _id;
-    string HostSide => "rkv" + _id + "a";
-    string NodeSide => "rkv" + _id + "b";
-    string NodeAddress => $"10.213.{_subnet}.2";
+    string HostSide => _net!.HostSide;
+    string NodeAddress => _net!.NodeAddress;
 
     [Fact]
     public void CuttingTheLinkFailsRequestsWithinTheTimeoutAndTheClientRecoversWhenItReturns()
     {
-        Assert.True(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root",
-            "this test builds a network namespace and needs root (CI runs as root)");
-        Ip("netns", "add", Namespace);
-        Ip("link", "add", HostSide, "type", "veth", "peer", "name", NodeSide);
-        Ip("link", "set", NodeSide, "netns", Namespace);
-        Ip("addr", "add", $"10.213.{_subnet}.1/30", "dev", HostSide);
-        Ip("link", "set", HostSide, "up");
-        Ip("netns", "exec", Namespace, "ip", "addr", "add", $"{NodeAddress}/30", "dev", NodeSide);
-        Ip("netns", "exec", Namespace, "ip", "link", "set", NodeSide, "up");
-        Ip("netns", "exec", Namespace, "ip", "link", "set", "lo", "up");
-
-        _server = ServerProcess.StartUnder(["ip", "netns", "exec", Namespace],
-            new Dictionary<string, string> { ["UCX_TLS"] = "tcp", ["UCX_NET_DEVICES"] = NodeSide },
+        _net = new VethNamespace("rdmakv-", 213);
+        _server = ServerProcess.StartUnder(_net.Exec,
+            new Dictionary<string, string> { ["UCX_TLS"] = "tcp", ["UCX_NET_DEVICES"] = _net.NodeSide },
             _name, _data, "--listen", $"{NodeAddress}:7400", "--admin-urls", "none");
         _server.WaitForOutput("remote clients connect with");
         string token = File.ReadAllText(Path.Combine(_data, "client-token")).Trim();
@@ -93,7 +80,7 @@ public sealed class LinkCutTests : IDisposable
             Assert.True(errors.IsEmpty, $"errors before the cut: {string.Join("; ", errors.Select(e => e.Message).Take(3))}");
 
             cutAt = clock.ElapsedMilliseconds;
-            Ip("link", "set", HostSide, "down");
+            VethNamespace.Ip("link", "set", HostSide, "down");
             Assert.True(SpinWait.SpinUntil(() => !errors.IsEmpty, Timeout * 3), "no error reached the client after the link was cut");
             long firstError = errors.First().At - cutAt;
             Assert.True(firstError <= (Timeout * 2).TotalMilliseconds, $"the first error came {firstError} ms after the cut, timeout {Timeout}");
@@ -101,7 +88,7 @@ public sealed class LinkCutTests : IDisposable
             // The link stays down until a second request has failed too: requests keep failing, not hanging.
             Assert.True(SpinWait.SpinUntil(() => errors.Count >= 2, Timeout * 4), "requests hang while the link is down");
             restoredAt = clock.ElapsedMilliseconds;
-            Ip("link", "set", HostSide, "up");
+            VethNamespace.Ip("link", "set", HostSide, "up");
             Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref lastAck) > restoredAt, Binaries.Patience),
                 $"the client did not recover after the link came back; last errors: {string.Join("; ", errors.Reverse().Select(e => e.Message).Take(3))}");
         }
@@ -117,34 +104,10 @@ public sealed class LinkCutTests : IDisposable
         Assert.True(errors.All(e => e.At >= cutAt), "a request failed before the cut");
     }
 
-    static void Ip(params string[] args)
-    {
-        var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info) ?? throw new InvalidOperationException("could not run ip (Debian package iproute2)");
-        string err = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(30_000), $"ip {string.Join(' ', args)} did not finish");
-        Assert.True(p.ExitCode == 0, $"ip {string.Join(' ', args)} failed: {err}");
-    }
-
-    static void TryIp(params string[] args)
-    {
-        try
-        {
-            Ip(args);
-        }
-        catch (Exception)
-        {
-            // cleanup of what may not exist
-        }
-    }
-
     public void Dispose()
     {
         _server?.Dispose();
-        TryIp("link", "del", HostSide);
-        TryIp("netns", "del", Namespace);
+        _net?.Dispose();
         try
         {
             Directory.Delete(_data, recursive: true);

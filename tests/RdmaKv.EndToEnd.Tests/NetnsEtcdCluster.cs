@@ -24,26 +24,18 @@ sealed class NetnsEtcdCluster : IDisposable
 
     readonly string _dir = Directory.CreateTempSubdirectory("rdmakv-netns-cluster-").FullName;
     readonly string _id = Guid.NewGuid().ToString("N")[..6];
-    readonly int _subnet = Random.Shared.Next(1, 250);
     readonly ServerProcess?[] _servers = new ServerProcess?[3];
     readonly string[] _ucx = new string[3];
     readonly string[] _admin = new string[3];
     readonly string? _ucxDevicesBefore = Environment.GetEnvironmentVariable("UCX_NET_DEVICES");
 
+    readonly VethNamespace _net;
+
     public NetnsEtcdCluster()
     {
-        if (!(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root"))
-            throw new InvalidOperationException("this cluster puts a node in a network namespace and needs root (CI runs as root)");
+        _net = new VethNamespace("rdmakv-p", 215);
         try
         {
-            Ip("netns", "add", Namespace);
-            Ip("link", "add", HostSide, "type", "veth", "peer", "name", NodeSide);
-            Ip("link", "set", NodeSide, "netns", Namespace);
-            Ip("addr", "add", $"{HostAddress}/30", "dev", HostSide);
-            Ip("link", "set", HostSide, "up");
-            Ip("netns", "exec", Namespace, "ip", "addr", "add", $"{NodeAddress}/30", "dev", NodeSide);
-            Ip("netns", "exec", Namespace, "ip", "link", "set", NodeSide, "up");
-            Ip("netns", "exec", Namespace, "ip", "link", "set", "lo", "up");
             RdmaKv.Transport.Ucx.UcxEnvironment.Set("UCX_NET_DEVICES", HostSide + ",lo");
 
             Etcd = new EtcdProcess(host: HostAddress);
@@ -77,11 +69,10 @@ sealed class NetnsEtcdCluster : IDisposable
 
     public string ClientToken => Path.Combine(_dir, "client-token");
 
-    string Namespace => "rdmakv-p" + _id;
-    string HostSide => "rkv" + _id + "h";
-    string NodeSide => "rkv" + _id + "n";
-    string HostAddress => $"10.215.{_subnet}.1";
-    string NodeAddress => $"10.215.{_subnet}.2";
+    string HostSide => _net.HostSide;
+    string NodeSide => _net.NodeSide;
+    string HostAddress => _net.HostAddress;
+    string NodeAddress => _net.NodeAddress;
 
     public string Seeds(params int[] nodes) => "ucx://" + string.Join(",", nodes.Select(i => _ucx[i]));
 
@@ -93,14 +84,14 @@ sealed class NetnsEtcdCluster : IDisposable
     /// <summary>Drops every frame either end of node1's link sends; the carrier stays up.</summary>
     public void Cut()
     {
-        Ip("netns", "exec", Namespace, "tc", "qdisc", "add", "dev", NodeSide, "root", "pfifo", "limit", "0");
-        Run("tc", "qdisc", "add", "dev", HostSide, "root", "pfifo", "limit", "0");
+        _net.Inside("tc", "qdisc", "add", "dev", NodeSide, "root", "pfifo", "limit", "0");
+        VethNamespace.Run("tc", "qdisc", "add", "dev", HostSide, "root", "pfifo", "limit", "0");
     }
 
     public void Heal()
     {
-        Run("tc", "qdisc", "del", "dev", HostSide, "root");
-        Ip("netns", "exec", Namespace, "tc", "qdisc", "del", "dev", NodeSide, "root");
+        VethNamespace.Run("tc", "qdisc", "del", "dev", HostSide, "root");
+        _net.Inside("tc", "qdisc", "del", "dev", NodeSide, "root");
     }
 
     /// <summary>
@@ -121,7 +112,7 @@ sealed class NetnsEtcdCluster : IDisposable
     /// </summary>
     public NamespaceCli StartInNamespace(params string[] args) =>
         new(Binaries.Start(Binaries.CliDll, ["-c", Seeds(Isolated), "--token-file", ClientToken, .. args],
-            ["ip", "netns", "exec", Namespace], new Dictionary<string, string> { ["UCX_TLS"] = "tcp", ["UCX_NET_DEVICES"] = NodeSide }));
+            _net.Exec, new Dictionary<string, string> { ["UCX_TLS"] = "tcp", ["UCX_NET_DEVICES"] = NodeSide }));
 
     /// <summary>How many UCX connections node1 accepted from its own namespace (clients there): one per CLI run that got as far.</summary>
     public int ConnectionsFromNamespace() =>
@@ -165,7 +156,7 @@ sealed class NetnsEtcdCluster : IDisposable
 
     void StartNode(int index)
     {
-        string[] prefix = index == Isolated ? ["ip", "netns", "exec", Namespace] : [];
+        string[] prefix = index == Isolated ? _net.Exec : [];
         var environment = new Dictionary<string, string> { ["UCX_TLS"] = "tcp", ["UCX_NET_DEVICES"] = index == Isolated ? NodeSide : HostSide };
         _servers[index] = ServerProcess.StartUnder(prefix, environment, $"netns-{_id}-{index + 1}", Path.Combine(_dir, $"node{index + 1}"),
             "--etcd", Etcd.Endpoint, "--node-id", $"node{index + 1}", "--listen", _ucx[index], "--admin-urls", _admin[index],
@@ -175,39 +166,12 @@ sealed class NetnsEtcdCluster : IDisposable
             "--admin-token-file", Path.Combine(_dir, "admin-token"));
     }
 
-    static void Ip(params string[] args) => Run("ip", args);
-
-    static void Run(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info) ?? throw new InvalidOperationException($"could not run {program} (Debian package iproute2)");
-        var output = p.StandardOutput.ReadToEndAsync();
-        string err = p.StandardError.ReadToEnd();
-        if (!p.WaitForExit(30_000)) throw new InvalidOperationException($"{program} {string.Join(' ', args)} did not finish");
-        _ = output.Result;
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {err}");
-    }
-
-    static void TryIp(params string[] args)
-    {
-        try
-        {
-            Ip(args);
-        }
-        catch (InvalidOperationException)
-        {
-            // cleanup of what may not exist
-        }
-    }
-
     public void Dispose()
     {
         foreach (var s in _servers) s?.Dispose();
         Etcd?.Dispose();
         RdmaKv.Transport.Ucx.UcxEnvironment.Set("UCX_NET_DEVICES", _ucxDevicesBefore ?? "lo");
-        TryIp("link", "del", HostSide);
-        TryIp("netns", "del", Namespace);
+        _net.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 }
