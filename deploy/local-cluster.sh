@@ -573,20 +573,27 @@ status() {
   ! grep -qE " (stopped|unhealthy)" <<<"$lines"
 }
 
-# Sends SIGTERM to the processes $3... ($1 says what they are), waits up to $2 seconds, then
-# SIGKILLs those left and waits (bounded) until they are gone.
-stop_processes() {
-  local what=$1 timeout=$2 pid deadline left
-  shift 2
-  echo "stopping $what: $* (SIGTERM)"
-  kill -TERM "$@" 2>/dev/null || true
-  deadline=$((SECONDS + timeout))
-  while [ $SECONDS -lt $deadline ]; do
+# Waits up to $1 seconds until none of the processes $2... exists; fails if one still does.
+wait_gone() {
+  local deadline=$((SECONDS + $1)) pid left
+  shift
+  while :; do
     left=0
     for pid in "$@"; do if [ -d "/proc/$pid" ]; then left=1; fi; done
     if [ $left = 0 ]; then return 0; fi
+    if [ $SECONDS -ge $deadline ]; then return 1; fi
     sleep 0.2
   done
+}
+
+# Sends SIGTERM to the processes $3... ($1 says what they are), waits up to $2 seconds, then
+# SIGKILLs those left and waits (bounded) until they are gone.
+stop_processes() {
+  local what=$1 timeout=$2 pid
+  shift 2
+  echo "stopping $what: $* (SIGTERM)"
+  kill -TERM "$@" 2>/dev/null || true
+  if wait_gone "$timeout" "$@"; then return 0; fi
   for pid in "$@"; do
     if [ -d "/proc/$pid" ]; then
       echo "$pid did not stop within ${timeout}s: SIGKILL"
@@ -594,13 +601,7 @@ stop_processes() {
     fi
   done
   # A killed process is gone once its parent (init, since setsid) reaps it; wait for that, bounded.
-  deadline=$((SECONDS + 10))
-  while [ $SECONDS -lt $deadline ]; do
-    left=0
-    for pid in "$@"; do if [ -d "/proc/$pid" ]; then left=1; fi; done
-    if [ $left = 0 ]; then return 0; fi
-    sleep 0.2
-  done
+  wait_gone 10 "$@" || true
 }
 
 stop() {
