@@ -55,8 +55,8 @@ static class ClusterEndpoints
     static async Task<NodeRow> Row(IAdminNode self, StatsSampler sampler, ClusterMap map, IReadOnlyList<string>? live, ClusterNode n, CancellationToken cancel)
     {
         var row = new NodeRow(n.Id, n.Ucx, n.Admin,
-            Slots: map.Owners.Count(o => o == n.Id),
-            Backs: Enumerable.Range(0, map.SlotCount).Count(s => map.BackupsOf(s).Contains(n.Id)),
+            Slots: map.LedBy(n.Id),
+            Backs: map.BackedBy(n.Id),
             Up: false, Self: false,
             Lease: live is null ? null : live.Contains(n.Id) ? "live" : "expired");
         if (n.Id == self.NodeId)

@@ -44,7 +44,7 @@ public sealed partial class StorageNode
         LoadClusterToken();
         _cluster = map;
         _links = new ReplicaLinks(() => _cluster, ClusterToken!, Options.ReplicationTimeout, _log) { Sender = Options.NodeId! };
-        int owned = map.Owners.Count(o => o == Options.NodeId);
+        int owned = map.LedBy(Options.NodeId!);
         _log.LogInformation("Cluster map epoch {Epoch}: node {Node} owns {Owned} of {Slots} slots; {Nodes} nodes",
             map.Epoch, Options.NodeId, owned, map.SlotCount, map.Nodes.Count);
     }
@@ -100,6 +100,6 @@ public sealed partial class StorageNode
         foreach (int p in _incoming.Keys)
             if (map.Holds(p, Options.NodeId!)) _incoming.TryRemove(p, out _);
         _log.LogInformation("Cluster map epoch {Epoch} adopted: node {Node} owns {Owned} of {Slots} slots",
-            map.Epoch, Options.NodeId, map.Owners.Count(o => o == Options.NodeId), map.SlotCount);
+            map.Epoch, Options.NodeId, map.LedBy(Options.NodeId!), map.SlotCount);
     }
 }

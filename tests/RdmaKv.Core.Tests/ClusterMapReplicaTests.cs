@@ -20,7 +20,12 @@ public sealed class ClusterMapReplicaTests
             Assert.True(map.Holds(slot, backups[0]));
         }
         foreach (string node in new[] { "a", "b", "c" })
+        {
             Assert.Equal(4, Enumerable.Range(0, 12).Count(s => map.BackupsOf(s).Contains(node)));
+            Assert.Equal(4, map.BackedBy(node));
+            Assert.Equal(4, map.LedBy(node));
+        }
+        Assert.Equal(0, map.BackedBy("z"));
     }
 
     [Fact]

@@ -60,6 +60,12 @@ public sealed class ClusterMap
     /// <summary>True when <paramref name="node"/> is the primary or a backup of <paramref name="slot"/>.</summary>
     public bool Holds(int slot, string node) => Owners[slot] == node || Array.IndexOf(_backups[slot], node) >= 0;
 
+    /// <summary>How many slots <paramref name="node"/> leads (is the primary of).</summary>
+    public int LedBy(string node) => Owners.Count(o => o == node);
+
+    /// <summary>How many slots <paramref name="node"/> backs.</summary>
+    public int BackedBy(string node) => _backups.Count(b => Array.IndexOf(b, node) >= 0);
+
     /// <summary>A copy of this map to change; its <see cref="ClusterMapEdit.Build"/> gives the next epoch.</summary>
     public ClusterMapEdit Edit() => new(this, [.. Owners], [.. _backups.Select(b => b.ToList())], Replicas, new Dictionary<string, string>(Incarnations, StringComparer.Ordinal));
 
