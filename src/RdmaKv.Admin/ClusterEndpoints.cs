@@ -47,7 +47,7 @@ static class ClusterEndpoints
             if (map is null) return Problems.Result(StatusCodes.Status409Conflict, "this node is not in a cluster", "Not in a cluster");
             var live = node.Replication?.LiveNodes;
             var rows = await Task.WhenAll(map.Nodes.Select(n => Row(node, sampler, map, live, n, cancel)));
-            int shortOfReplicas = Enumerable.Range(0, map.SlotCount).Count(s => 1 + map.BackupsOf(s).Count < map.Replicas);
+            int shortOfReplicas = map.SlotsShortOfCopies;
             return TypedResults.Ok(new { epoch = map.Epoch, slotCount = map.SlotCount, replicas = map.Replicas, slotsShortOfReplicas = shortOfReplicas, nodes = rows });
         });
     }

@@ -26,6 +26,7 @@ public sealed class ClusterMapReplicaTests
             Assert.Equal(4, map.LedBy(node));
         }
         Assert.Equal(0, map.BackedBy("z"));
+        Assert.Equal(0, map.SlotsShortOfCopies);
     }
 
     [Fact]
@@ -62,6 +63,7 @@ public sealed class ClusterMapReplicaTests
 
         Assert.Equal(2, again.Replicas);
         Assert.All(Enumerable.Range(0, again.SlotCount), s => Assert.Empty(again.BackupsOf(s)));
+        Assert.Equal(again.SlotCount, again.SlotsShortOfCopies);
     }
 
     [Fact]

@@ -63,6 +63,9 @@ public sealed class ClusterMap
     /// <summary>How many slots <paramref name="node"/> leads (is the primary of).</summary>
     public int LedBy(string node) => Owners.Count(o => o == node);
 
+    /// <summary>How many slots have fewer copies (primary and backups) than <see cref="Replicas"/>.</summary>
+    public int SlotsShortOfCopies => _backups.Count(b => 1 + b.Length < Replicas);
+
     /// <summary>How many slots <paramref name="node"/> backs.</summary>
     public int BackedBy(string node) => _backups.Count(b => Array.IndexOf(b, node) >= 0);
 

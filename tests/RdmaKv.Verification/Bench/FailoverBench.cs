@@ -63,7 +63,7 @@ static class FailoverBench
             Console.WriteLine($"kill {k + 1} ({id}, slot {led}): first write {first:F0} ms after SIGKILL; its writer: {onVictim.Describe()}; {(elsewhere is null ? "it led every slot" : $"writer on slot {other} ({map.Owners[other]}{(map.Holds(other, id) ? $", backed by {id}" : "")}): {elsewhere.Describe()}")}");
             cluster.Restart(victim);
             var restored = Stopwatch.StartNew();
-            cluster.WaitForMap(m => Enumerable.Range(0, m.SlotCount).All(s => m.BackupsOf(s).Count == 1), "two copies of every slot");
+            cluster.WaitForMap(m => m.SlotsShortOfCopies == 0, "two copies of every slot");
             cluster.WaitUntilServing();
             Console.WriteLine($"  restarted; two copies of every slot and every node serving {restored.ElapsedMilliseconds} ms after the restart");
         }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using RdmaKv.Client;
-using RdmaKv.Core.Cluster;
 using RdmaKv.EndToEnd.Tests;
 using RdmaKv.Verification.Scenarios;
 
@@ -58,7 +57,7 @@ sealed class Failover : Nemesis
             double failover = Milliseconds(killed, Stopwatch.GetTimestamp());
             cluster.Restart(index);
             Record(cluster.Server(index));
-            cluster.WaitForMap(Restored, "two copies of every slot again", Patience);
+            cluster.WaitForMap(m => m.SlotsShortOfCopies == 0, "two copies of every slot again", Patience);
             cluster.WaitUntilServing(Patience);
             return new($"SIGKILL of {primary} (primary of slot {slot}) at {acknowledged} acknowledged operations; a backup took over in {failover:F0} ms; restarted; two copies of every slot {Milliseconds(killed, Stopwatch.GetTimestamp()):F0} ms after the kill");
         }
@@ -67,9 +66,6 @@ sealed class Failover : Nemesis
             return new($"SIGKILL of {primary} (primary of slot {slot})", e.Message);
         }
     }
-
-    static bool Restored(ClusterMap map) =>
-        Enumerable.Range(0, map.SlotCount).All(s => map.BackupsOf(s).Count == map.Replicas - 1);
 
     public override string? Heal()
     {
