@@ -32,6 +32,13 @@ public sealed record Scenario(string Nemesis, bool Remote, bool Shared, string D
         Short("failover", remote: true, shared: true, "sync", faults: 1),
     ];
 
+    /// <summary>
+    /// A long scenario's history is bounded too: the checker searches each of a few keys alone, and
+    /// a fault-free local run at ~35,000 operations/s (700,000 in 20 s) ran the search out of its
+    /// budget (Undecided, not a violation). The faulted runs stay well below it.
+    /// </summary>
+    const int MaxLongOperations = 300_000;
+
     /// <summary>Every combination, each given <paramref name="time"/> and as many faults as fit.</summary>
     public static IReadOnlyList<Scenario> Long(TimeSpan time) =>
     [
@@ -40,7 +47,7 @@ public sealed record Scenario(string Nemesis, bool Remote, bool Shared, string D
            from shared in new[] { false, true }
            from durability in new[] { "sync", "async" }
            where !(nemesis is "linkcut" or "move" or "failover" && !remote)
-           select new Scenario(nemesis, remote, shared, durability, nemesis == "diskfull" ? 1 : 1000, 2_000_000, time),
+           select new Scenario(nemesis, remote, shared, durability, nemesis == "diskfull" ? 1 : 1000, MaxLongOperations, time),
     ];
 
     public static Scenario? Find(string name) =>
