@@ -27,7 +27,8 @@ static class ClusterVerbs
         return new Command("cluster", "the cluster map and slot moves (through the admin plane); init seeds a new cluster's map in etcd") { show, move, rebalance, ClusterInit.Create() };
     }
 
-    sealed record Map(long Epoch, string[] Owners, (string Id, string? Admin)[] Nodes);
+    /// <summary>The map as the admin plane shows it; <paramref name="Backups"/> is empty per slot off etcd.</summary>
+    sealed record Map(long Epoch, string[] Owners, string[][] Backups, (string Id, string? Admin)[] Nodes);
 
     static Map? Fetch(string adminUrl, out int code)
     {
@@ -41,9 +42,14 @@ static class ClusterVerbs
             code = 2;
             return null;
         }
+        string[] ownerIds = [.. owners.EnumerateArray().Select(o => o.GetString()!)];
+        string[][] backups = root.TryGetProperty("backups", out var b) && b.ValueKind == JsonValueKind.Array
+            ? [.. b.EnumerateArray().Select(slot => slot.EnumerateArray().Select(n => n.GetString()!).ToArray())]
+            : [.. ownerIds.Select(_ => Array.Empty<string>())];
         return new Map(
             root.GetProperty("epoch").GetInt64(),
-            [.. owners.EnumerateArray().Select(o => o.GetString()!)],
+            ownerIds,
+            backups,
             [.. root.GetProperty("nodes").EnumerateArray().Select(n => (n.GetProperty("id").GetString()!, n.TryGetProperty("admin", out var a) ? a.GetString() : null))]);
     }
 
@@ -93,7 +99,7 @@ static class ClusterVerbs
         var up = Liveness(adminUrl);
         foreach (var (id, _) in map.Nodes) Console.WriteLine($"node {id} {State(up, id)}");
         var owners = map.Owners.ToArray();
-        var moves = Plan(owners, [.. map.Nodes.Select(n => n.Id)]);
+        var moves = Plan(owners, map.Backups, [.. map.Nodes.Select(n => n.Id)]);
         if (moves.Count == 0)
         {
             Console.WriteLine("balanced: nothing to move");
@@ -106,9 +112,11 @@ static class ClusterVerbs
             Console.Error.WriteLine($"rdmakv: not rebalancing: {string.Join(", ", down)} {(down.Count == 1 ? "is" : "are")} down or unknown; bring {(down.Count == 1 ? "it" : "them")} back first (--dry-run shows the plan)");
             return ExitCode.Unreachable;
         }
-        foreach (var (slot, from, to) in moves)
+        foreach (var (slot, from, to, handOver) in moves)
         {
-            Console.WriteLine($"{(dryRun ? "would move" : "moving")} slot {slot} from {from} to {to}");
+            Console.WriteLine(handOver
+                ? $"{(dryRun ? "would hand" : "handing")} slot {slot} from {from} to {to} (its backup: they swap roles, nothing is copied)"
+                : $"{(dryRun ? "would move" : "moving")} slot {slot} from {from} to {to}");
             if (dryRun) continue;
             int result = MoveOne(map with { Owners = owners }, adminUrl, tokenFile, slot, to);
             if (result != 0) return result;
@@ -117,21 +125,29 @@ static class ClusterVerbs
         return 0;
     }
 
-    /// <summary>Moves from the node owning the most slots to the one owning the fewest, until they differ by at most one.</summary>
-    public static List<(int Slot, string From, string To)> Plan(string[] owners, string[] nodes)
+    /// <summary>
+    /// Moves from the node leading the most slots to the one leading the fewest, until they differ
+    /// by at most one. A slot the receiving node already backs is taken first: the two swap roles
+    /// (a hand-over) and nothing is copied, so primaries go back to a node that rejoined as a backup.
+    /// </summary>
+    public static List<(int Slot, string From, string To, bool HandOver)> Plan(string[] owners, string[][] backups, string[] nodes)
     {
         var counts = nodes.ToDictionary(n => n, n => owners.Count(o => o == n));
-        var moves = new List<(int, string, string)>();
+        var moves = new List<(int, string, string, bool)>();
         var current = owners.ToArray();
+        var copies = backups.Select(b => b.ToArray()).ToArray();
         while (true)
         {
             string most = counts.MaxBy(c => c.Value).Key, least = counts.MinBy(c => c.Value).Key;
             if (counts[most] - counts[least] <= 1) return moves;
-            int slot = Array.LastIndexOf(current, most);
+            int slot = Enumerable.Range(0, current.Length).LastOrDefault(s => current[s] == most && copies[s].Contains(least), -1);
+            bool handOver = slot >= 0;
+            if (handOver) copies[slot][Array.IndexOf(copies[slot], least)] = most;
+            else slot = Array.LastIndexOf(current, most);
             current[slot] = least;
             counts[most]--;
             counts[least]++;
-            moves.Add((slot, most, least));
+            moves.Add((slot, most, least, handOver));
         }
     }
 }

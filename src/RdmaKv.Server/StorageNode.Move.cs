@@ -124,6 +124,7 @@ public sealed partial class StorageNode
             if (owner != Options.NodeId) throw new InvalidOperationException($"slot {slot} is owned by node {owner}, not by this node ({Options.NodeId}); ask node {owner}");
             var target = map.Node(targetId) ?? throw new ArgumentException($"node '{targetId}' is not in the cluster map ({string.Join(", ", map.Nodes.Select(n => n.Id))})", nameof(targetId));
             if (target.Id == Options.NodeId) throw new ArgumentException($"slot {slot} is already on node {targetId}", nameof(targetId));
+            if (_coordination is not null && map.BackupsOf(slot).Contains(target.Id)) return HandOver(slot, target.Id);
 
             var clock = Stopwatch.StartNew();
             var scans = new Stopwatch();
@@ -146,6 +147,12 @@ public sealed partial class StorageNode
                 peer.Dispose();
                 // Its message names only an address; the admin answer names the move and the node.
                 throw new PeerConnectionException($"the move of slot {slot} stopped: node {target.Id} failed: {e.Message}", e);
+            }
+            catch (PeerRefusedException e)
+            {
+                _outgoing.TryRemove(slot, out _);
+                peer.Dispose();
+                throw new InvalidOperationException($"the move of slot {slot} stopped: node {target.Id} refused: {e.Message}", e);
             }
             catch
             {

@@ -107,6 +107,22 @@ public sealed class ClusterMapReplicaTests
     }
 
     [Fact]
+    public void AHandOverSwapsThePrimaryWithItsBackupAndKeepsEveryCopy()
+    {
+        var map = ClusterMap.Parse($$"""{ "epoch": 5, "slots": 3, "replicas": 3, {{ThreeNodes}} }""");
+        string primary = map.Owners[1], first = map.BackupsOf(1)[0], second = map.BackupsOf(1)[1];
+
+        var handed = map.HandedOver(1, second);
+
+        Assert.Equal(6, handed.Epoch);
+        Assert.Equal(second, handed.Owners[1]);
+        Assert.Equal([first, primary], handed.BackupsOf(1));
+        Assert.Equal(map.Owners[0], handed.Owners[0]);
+        Assert.Equal(map.BackupsOf(2), handed.BackupsOf(2));
+        Assert.Throws<ArgumentException>(() => map.HandedOver(1, primary));
+    }
+
+    [Fact]
     public void AnEditThatBreaksARuleIsRefusedAndTheMapIsUnchanged()
     {
         var map = ClusterMap.Parse($$"""{ "epoch": 1, "slots": 3, "replicas": 2, {{ThreeNodes}} }""");

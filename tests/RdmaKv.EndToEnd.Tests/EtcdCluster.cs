@@ -70,6 +70,13 @@ sealed class EtcdCluster : IDisposable
 
     public string AdminUrl(int index) => $"http://127.0.0.1:{_admin[index]}";
 
+    /// <summary>Every node's UCX address, as client seeds.</summary>
+    public string AllSeeds => Seeds([.. Enumerable.Range(0, _servers.Length)]);
+
+    /// <summary>Runs <c>rdmakv ARGS</c> against node <paramref name="via"/>'s admin plane with the cluster's admin token.</summary>
+    public CliResult Admin(int via, params string[] args) =>
+        Cli.Run(Seeds(via), [.. args, "--admin", AdminUrl(via), "--admin-token-file", Path.Combine(_dir, "admin-token")]);
+
     public ServerProcess Server(int index) => _servers[index] ?? throw new InvalidOperationException($"node{index + 1} is not running");
 
     public bool IsRunning(int index) => _servers[index] is not null;

@@ -34,7 +34,7 @@ sealed class FailoverLoad : IDisposable
 
     void Write(int thread, int keys)
     {
-        var client = _cluster.Connect(_cluster.Seeds(0, 1, 2));
+        var client = _cluster.Connect(_cluster.AllSeeds);
         try
         {
             for (long seq = 1; !_stop.IsCancellationRequested && seq < 1_000_000; seq++)

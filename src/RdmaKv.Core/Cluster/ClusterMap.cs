@@ -92,6 +92,22 @@ public sealed class ClusterMap
         return edit.Build();
     }
 
+    /// <summary>
+    /// The same map with <paramref name="slot"/>'s primary and its backup <paramref name="backup"/>
+    /// swapping roles (the old primary takes the backup's place in promotion order), the epoch one
+    /// higher: a hand-over, which copies nothing since both hold every acknowledged write.
+    /// </summary>
+    public ClusterMap HandedOver(int slot, string backup)
+    {
+        if ((uint)slot >= (uint)SlotCount) throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not between 0 and {SlotCount - 1}");
+        int at = Array.IndexOf(_backups[slot], backup);
+        if (at < 0) throw new ArgumentException($"node '{backup}' is not a backup of slot {slot}", nameof(backup));
+        var edit = Edit();
+        edit.Backups[slot][at] = Owners[slot];
+        edit.Owners[slot] = backup;
+        return edit.Build();
+    }
+
     public static ClusterMap Load(string path)
     {
         string text;

@@ -8,4 +8,7 @@ public sealed record MoveReport(int Slot, string From, string To, long Epoch, lo
 
     /// <summary>Of <see cref="ElapsedMs"/>, the time spent giving every local partition a new region, so one-sided readers refresh.</summary>
     public double RetireMs { get; init; }
+
+    /// <summary>True when the target was a backup of the slot and the two swapped roles: nothing was copied or dropped.</summary>
+    public bool HandedOver { get; init; }
 }
