@@ -16,6 +16,9 @@ public sealed class NodePartition(PartitionWriter writer, StoreSession store) : 
     /// <summary>The partition's handle on the durable store; used only under <see cref="Lock"/>.</summary>
     public StoreSession Store { get; } = store;
 
+    /// <summary>The newest map epoch for which this partition's region was retired because the node gave a slot away; used only under <see cref="Lock"/>.</summary>
+    public long RetiredForEpoch { get; set; }
+
     public PartitionStats Stats
     {
         get

@@ -63,13 +63,31 @@ public sealed partial class StorageNode
                 return;
             }
             demoted = current is not null && Enumerable.Range(0, current.SlotCount).Any(s => current.Owners[s] == Options.NodeId && map.Owners[s] != Options.NodeId);
+            if (current is not null) AwaitReleases(current, map);
             Adopt(map);
         }
         // Outside the gate: a caller holding every partition lock (a move's or a copy's switch) takes the gate.
-        if (!demoted) return;
+        if (demoted) RetireFor(map.Epoch);
+    }
+
+    /// <summary>
+    /// Retires every region (a new generation) for the map of <paramref name="epoch"/>, which took
+    /// a slot from this node, unless that was done already: one-sided readers refresh and learn the
+    /// map. A move or a hand-over calls it under every partition lock before it lets writes on,
+    /// since the watch may have taken the map first and left the retiring to its own thread: until
+    /// the regions retire, readers with the old map take this node's regions as current, and the
+    /// move's drop of the slot's keys would show them as absent.
+    /// </summary>
+    void RetireFor(long epoch)
+    {
         foreach (var p in _partitions)
         {
-            lock (p.Lock) p.Writer.Grow();
+            lock (p.Lock)
+            {
+                if (p.RetiredForEpoch >= epoch) continue;
+                p.Writer.Grow();
+                p.RetiredForEpoch = epoch;
+            }
         }
     }
 
