@@ -212,7 +212,7 @@ public sealed class RequestHandler(StorageNode node)
             MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, $"the cluster map is not valid: {e.Message}");
             return;
         }
-        if (node.Cluster is { } current && map.Epoch == current.Epoch && map.ToJson() == current.ToJson())
+        if (node.Coordination is null && node.Cluster is { } current && map.Epoch == current.Epoch && map.ToJson() == current.ToJson())
         {
             MessageEncoder.Reply(reply, request.Id, StoreStatus.Ok, $"this node already has epoch {current.Epoch}");
             return;

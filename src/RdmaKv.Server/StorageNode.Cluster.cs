@@ -85,7 +85,14 @@ public sealed partial class StorageNode
     public void AdoptCluster(ClusterMap map)
     {
         var current = _cluster ?? throw new InvalidOperationException("this node is not in a cluster (start it with --cluster and --node-id)");
-        if (_coordination is not null) throw new InvalidOperationException("this node takes its cluster map from etcd only");
+        if (_coordination is not null)
+        {
+            // From the node that moved or handed over a slot: it retired its regions for this
+            // epoch. The map itself comes from etcd's watch (this runs on the UCX progress
+            // thread, which must not wait for etcd).
+            Released(map.Epoch);
+            return;
+        }
         if (current.SuccessorProblem(map) is { } problem) throw new InvalidOperationException(problem);
         Adopt(map);
     }

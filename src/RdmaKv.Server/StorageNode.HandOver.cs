@@ -11,7 +11,8 @@ namespace RdmaKv.Server;
 /// of this node is between its backups and itself) the map with the two swapped is stored in etcd
 /// (compare-and-swap) and taken: from then on this node refuses the slot's writes, retires its
 /// regions so one-sided readers refresh, and backs the slot; the backup learns the map from its
-/// watch and serves the slot, replicating to this node.
+/// watch (or this node's word that it retired, whichever is later: <c>StorageNode.Release.cs</c>)
+/// and serves the slot, replicating to this node.
 /// </summary>
 public sealed partial class StorageNode
 {
@@ -31,12 +32,14 @@ public sealed partial class StorageNode
             handed = _coordination!.UpdateMap(current =>
                     current.Owners[slot] == Options.NodeId && current.BackupsOf(slot).Contains(targetId) ? current.HandedOver(slot, targetId) : null)
                 ?? throw new InvalidOperationException($"slot {slot} was not handed to node {targetId}: the map in etcd no longer has this node lead it with {targetId} as a backup");
-            AdoptStored(handed); // this node no longer leads the slot: its regions retire
+            AdoptStored(handed);
+            RetireFor(handed.Epoch); // before the backup can serve: readers of this node's regions must refresh
         }
         finally
         {
             for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
         }
+        Release(handed.Node(targetId)!, handed);
         _log.LogInformation("Slot {Slot} handed to its backup node {Target} in {Ms} ms (nothing copied); this node backs it now, epoch {Epoch}",
             slot, targetId, clock.ElapsedMilliseconds, handed.Epoch);
         return new MoveReport(slot, Options.NodeId!, targetId, handed.Epoch, 0, 0, Math.Round(clock.Elapsed.TotalMilliseconds, 1), []) { HandedOver = true };

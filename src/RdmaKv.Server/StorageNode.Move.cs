@@ -42,7 +42,7 @@ public sealed partial class StorageNode
         if (!Incarnated(map)) return StoreStatus.WrongSlot;
         return origin.Source switch
         {
-            WriteSource.Client => map.Owners[slot] == Options.NodeId && Leads(map, slot) ? StoreStatus.Ok : StoreStatus.WrongSlot,
+            WriteSource.Client => map.Owners[slot] == Options.NodeId && Leads(map, slot) && !AwaitsRelease(slot) ? StoreStatus.Ok : StoreStatus.WrongSlot,
             WriteSource.Move => map.Owners[slot] == Options.NodeId || _incoming.ContainsKey(slot) ? StoreStatus.Ok : StoreStatus.WrongSlot,
             _ => AdmitReplica(map, slot, origin),
         };
@@ -161,7 +161,7 @@ public sealed partial class StorageNode
                 throw;
             }
             long retireStart = Stopwatch.GetTimestamp();
-            if (_coordination is null) // with etcd, taking the map retired them (AdoptStored)
+            if (_coordination is null) // with etcd, the switch retired them (RetireFor)
             {
                 foreach (var p in _partitions)
                 {
@@ -172,7 +172,7 @@ public sealed partial class StorageNode
             var notTold = new List<string>();
             try
             {
-                if (_coordination is null) peer.AdoptMap(moved);
+                peer.AdoptMap(moved); // with etcd, the target's word that this node retired its regions (StorageNode.Release.cs)
             }
             catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
             {
@@ -280,6 +280,7 @@ public sealed partial class StorageNode
                 moved = coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null)
                     ?? throw new InvalidOperationException($"the move of slot {slot} stopped: the map in etcd no longer gives it to this node");
                 AdoptStored(moved);
+                RetireFor(moved.Epoch); // before the drop: the watch may have taken the map and not yet retired them
             }
             else
             {
