@@ -62,6 +62,7 @@ public sealed partial class KvClient
     /// </summary>
     T OnOwner<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
     {
+        bool uncertain = false;
         for (int attempt = 0; ; attempt++)
         {
             var route = _router.Route(key);
@@ -75,6 +76,11 @@ public sealed partial class KvClient
             }
             catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
             {
+                uncertain = true; // that attempt may have been applied before the node went away
+            }
+            catch (KvException e) when (uncertain && e.Status != StoreStatus.Unavailable)
+            {
+                throw MaybeApplied(e);
             }
             catch (KvConnectionException e) when (!route.Names(e))
             {
@@ -83,9 +89,18 @@ public sealed partial class KvClient
         }
     }
 
+    /// <summary>
+    /// A later attempt's refusal after an earlier attempt whose outcome is unknown: the call may
+    /// have taken effect, so the caller sees Unavailable (outcome unknown), not the refusal, which
+    /// alone would say that nothing happened.
+    /// </summary>
+    static KvException MaybeApplied(KvException refused) =>
+        new(StoreStatus.Unavailable, $"an earlier attempt reached a node that then went away, so it may have been applied; the last attempt was refused: {refused.Message}");
+
     /// <summary>As <see cref="OnOwner"/>, for a call that completes later.</summary>
     async ValueTask<T> OnOwnerAsync<T>(ReadOnlyMemory<byte> key, Func<NodeRoute, ValueTask<T>> call)
     {
+        bool uncertain = false;
         for (int attempt = 0; ; attempt++)
         {
             var route = _router.Route(key.Span);
@@ -99,6 +114,11 @@ public sealed partial class KvClient
             }
             catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
             {
+                uncertain = true; // that attempt may have been applied before the node went away
+            }
+            catch (KvException e) when (uncertain && e.Status != StoreStatus.Unavailable)
+            {
+                throw MaybeApplied(e);
             }
             catch (KvConnectionException e) when (!route.Names(e))
             {
