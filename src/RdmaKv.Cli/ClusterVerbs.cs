@@ -59,19 +59,37 @@ static class ClusterVerbs
         return map is null ? code : ClusterShow.Run(adminUrl, map.Epoch, map.Owners, map.Nodes);
     }
 
-    static string State(IReadOnlyDictionary<string, bool>? up, string id) =>
-        up is null || !up.TryGetValue(id, out bool isUp) ? "?" : isUp ? "up" : "down";
+    static string State(IReadOnlyDictionary<string, (bool Up, string? Error)>? up, string id) =>
+        up is null || !up.TryGetValue(id, out var node) ? "?" : node.Up ? "up" : node.Error is { } why ? $"down ({why})" : "down";
 
     /// <summary>
     /// Whether each node's admin plane answers, as the node at <paramref name="adminUrl"/> finds
-    /// (<c>/api/cluster/nodes</c>); null when it cannot tell (then the states print as "?").
+    /// (<c>/api/cluster/nodes</c>), with why not; null when it cannot tell (then the states print as "?").
     /// </summary>
-    static Dictionary<string, bool>? Liveness(string adminUrl)
+    static Dictionary<string, (bool Up, string? Error)>? Liveness(string adminUrl)
     {
         if (AdminCall.Get(adminUrl, "/api/cluster/nodes", out string? body) != 0) return null;
         using var doc = JsonDocument.Parse(body!);
-        return doc.RootElement.GetProperty("nodes").EnumerateArray()
-            .ToDictionary(n => n.GetProperty("id").GetString()!, n => n.GetProperty("up").GetBoolean(), StringComparer.Ordinal);
+        return doc.RootElement.GetProperty("nodes").EnumerateArray().ToDictionary(
+            n => n.GetProperty("id").GetString()!,
+            n => (n.GetProperty("up").GetBoolean(), n.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// <see cref="Liveness"/>, asked up to three times a second apart while a node seems down: a
+    /// node's admin plane that is slow to answer once (a loaded machine, a node just started) is
+    /// not a node that is down.
+    /// </summary>
+    static Dictionary<string, (bool Up, string? Error)>? SettledLiveness(string adminUrl)
+    {
+        var up = Liveness(adminUrl);
+        for (int attempt = 1; attempt < 3 && up is not null && up.Values.Any(n => !n.Up); attempt++)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+            up = Liveness(adminUrl);
+        }
+        return up;
     }
 
     static int Move(string adminUrl, string tokenFile, int slot, string node)
@@ -92,26 +110,46 @@ static class ClusterVerbs
         return AdminCall.Post(ownerAdmin, tokenFile, "/api/cluster/move", new { slot, node });
     }
 
+    /// <summary>How often rebalance plans again when the map changed under it (a failover, another operator's move).</summary>
+    const int Replans = 3;
+
     static int Rebalance(string adminUrl, string tokenFile, bool dryRun)
     {
         var map = Fetch(adminUrl, out int code);
         if (map is null) return code;
-        var up = Liveness(adminUrl);
+        var up = SettledLiveness(adminUrl);
         foreach (var (id, _) in map.Nodes) Console.WriteLine($"node {id} {State(up, id)}");
+        var down = map.Nodes.Select(n => n.Id).Where(id => up is null || !up.TryGetValue(id, out var node) || !node.Up).ToList();
+        for (int round = 0; ; round++)
+        {
+            var moves = Plan(map.Owners, map.Backups, [.. map.Nodes.Select(n => n.Id)]);
+            if (moves.Count == 0)
+            {
+                Console.WriteLine("balanced: nothing to move");
+                return 0;
+            }
+            if (!dryRun && down.Count > 0)
+            {
+                // A move needs its owner and its target to answer; one that stops halfway leaves a slot to retry.
+                Console.Error.WriteLine($"rdmakv: not rebalancing: {string.Join(", ", down)} {(down.Count == 1 ? "is" : "are")} down or unknown; bring {(down.Count == 1 ? "it" : "them")} back first (--dry-run shows the plan)");
+                return ExitCode.Unreachable;
+            }
+            int result = Run(map, moves, adminUrl, tokenFile, dryRun, out long epoch);
+            if (result == 0 || dryRun) return result;
+            // A move was refused: when the map changed meanwhile (beyond the moves made), plan again from it.
+            var now = Fetch(adminUrl, out code);
+            if (now is null) return result;
+            if (now.Epoch <= epoch || round == Replans) return result;
+            Console.WriteLine($"the map changed meanwhile (epoch {now.Epoch}): planning again");
+            map = now;
+        }
+    }
+
+    /// <summary>Makes <paramref name="moves"/> one by one; stops at the first that fails. <paramref name="epoch"/>: the map's epoch after the last move made.</summary>
+    static int Run(Map map, List<(int Slot, string From, string To, bool HandOver)> moves, string adminUrl, string tokenFile, bool dryRun, out long epoch)
+    {
+        epoch = map.Epoch;
         var owners = map.Owners.ToArray();
-        var moves = Plan(owners, map.Backups, [.. map.Nodes.Select(n => n.Id)]);
-        if (moves.Count == 0)
-        {
-            Console.WriteLine("balanced: nothing to move");
-            return 0;
-        }
-        var down = map.Nodes.Select(n => n.Id).Where(id => State(up, id) != "up").ToList();
-        if (!dryRun && down.Count > 0)
-        {
-            // A move needs its owner and its target to answer; one that stops halfway leaves a slot to retry.
-            Console.Error.WriteLine($"rdmakv: not rebalancing: {string.Join(", ", down)} {(down.Count == 1 ? "is" : "are")} down or unknown; bring {(down.Count == 1 ? "it" : "them")} back first (--dry-run shows the plan)");
-            return ExitCode.Unreachable;
-        }
         foreach (var (slot, from, to, handOver) in moves)
         {
             Console.WriteLine(handOver
@@ -121,6 +159,7 @@ static class ClusterVerbs
             int result = MoveOne(map with { Owners = owners }, adminUrl, tokenFile, slot, to);
             if (result != 0) return result;
             owners[slot] = to;
+            epoch++;
         }
         return 0;
     }

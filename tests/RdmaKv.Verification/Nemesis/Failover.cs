@@ -10,7 +10,9 @@ namespace RdmaKv.Verification.Nemesis;
 /// Three nodes with <c>--etcd</c> and two copies of every slot (a real etcd, 2 s leases). Each
 /// fault SIGKILLs the primary of one recorded key's slot while the load runs, waits until the
 /// controller has promoted its backup, starts the node again and waits until every slot has its
-/// two copies back. No acknowledged write may be lost. Remote clients only, seeded with every node.
+/// two copies back, then runs <c>rdmakv cluster rebalance</c>, which hands primaries back to it
+/// (or moves them where it backs nothing). No acknowledged write may be lost. Remote clients
+/// only, seeded with every node.
 /// </summary>
 sealed class Failover : Nemesis
 {
@@ -59,7 +61,14 @@ sealed class Failover : Nemesis
             Record(cluster.Server(index));
             cluster.WaitForMap(m => m.SlotsShortOfCopies == 0, "two copies of every slot again", Patience);
             cluster.WaitUntilServing(Patience);
-            return new($"SIGKILL of {primary} (primary of slot {slot}) at {acknowledged} acknowledged operations; a backup took over in {failover:F0} ms; restarted; two copies of every slot {Milliseconds(killed, Stopwatch.GetTimestamp()):F0} ms after the kill");
+            double restored = Milliseconds(killed, Stopwatch.GetTimestamp());
+            // Primaries back to the restarted node while the load runs: hand-overs where it backs a slot, moves where not.
+            var rebalance = cluster.Admin(index, "cluster", "rebalance");
+            string what = $"SIGKILL of {primary} (primary of slot {slot}) at {acknowledged} acknowledged operations; a backup took over in {failover:F0} ms; restarted; two copies of every slot {restored:F0} ms after the kill";
+            if (rebalance.ExitCode != 0) return new(what, $"rdmakv cluster rebalance failed: {rebalance}");
+            var lines = rebalance.Text.Split('\n');
+            cluster.WaitForMap(m => m.SlotsShortOfCopies == 0 && m.LedBy(primary) >= m.SlotCount / 3, $"{primary} leading its share again", Patience);
+            return new($"{what}; rebalanced: {lines.Count(l => l.StartsWith("handing slot ", StringComparison.Ordinal))} slots handed to their backup, {lines.Count(l => l.StartsWith("moving slot ", StringComparison.Ordinal))} moved");
         }
         catch (TimeoutException e)
         {
