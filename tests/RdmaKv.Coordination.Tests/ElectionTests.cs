@@ -13,7 +13,9 @@ public sealed class ElectionTests(EtcdFixture fixture) : IClassFixture<EtcdFixtu
         var nodes = await Task.WhenAll(new[] { "a", "b", "c" }.Select(id => EtcdCoordinator.StartAsync(Setup.Options(Etcd, prefix, id), "{}")));
         try
         {
-            Eventually.True(() => nodes.All(n => n.Controller is not null), "every node knowing the controller");
+            // The others may learn the holder of the controller key from their watch before the
+            // holder has taken its own win in: wait for both, then exactly one may say it leads.
+            Eventually.True(() => nodes.All(n => n.Controller is not null) && nodes.Any(n => n.IsController), "every node knowing the controller, and it knowing it");
             var leader = Assert.Single(nodes, n => n.IsController);
             Assert.All(nodes, n => Assert.Equal(leader.NodeId, n.Controller));
             Assert.True(leader.ControllerFor > TimeSpan.Zero);
