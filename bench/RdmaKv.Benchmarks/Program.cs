@@ -5,7 +5,7 @@ using RdmaKv.Benchmarks;
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- put [seconds=5]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote [keys=10000] [value=1024] [ops=20000]   (UCX)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote-reads [keys=10000] [value=1024] [ops=20000] [rounds=3]   (one-sided vs message READs)
-// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- recovery [keys=1000000] [tail=100000] [value=1024]
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- recovery [keys=1000000] [tail=100000] [value=1024] [rounds=2]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- hit-ratio [region=32m] [factor=8] [value=1024]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- move [keys=40000] [value=1024] [seconds=3] [slots=8]   (latency while a slot moves)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- replication [keys=10000] [value=1024] [ops=20000] [rounds=3] [durability=async]   (PUT/GET latency, R=1 vs R=2)

@@ -28,6 +28,11 @@ static class RecoveryLoad
             Console.WriteLine($"child loaded {keys:N0} keys + {tail:N0} log-only puts of {valueSize} B and was killed (SIGKILL) after {load.Elapsed.TotalSeconds:F1} s");
             Report("after SIGKILL", name, data, keys, valueSize);
             Report("after a clean stop", name, data, keys, valueSize);
+            // The region rebuild on one thread and on one per core, alternating, side by side.
+            int rounds = int.Parse(args.GetValueOrDefault("rounds", "2"));
+            for (int round = 0; round < rounds; round++)
+                foreach (int threads in new[] { 1, 0 })
+                    Report($"after a clean stop, rebuild threads {(threads == 0 ? $"one per core ({Environment.ProcessorCount})" : threads)}", name, data, keys, valueSize, threads);
             return 0;
         }
         finally
@@ -36,8 +41,9 @@ static class RecoveryLoad
         }
     }
 
-    static StorageNodeOptions Options(string name, string data, int keys, int valueSize) => new()
+    static StorageNodeOptions Options(string name, string data, int keys, int valueSize, int rebuildThreads = 0) => new()
     {
+        RebuildThreads = rebuildThreads,
         Name = name,
         DataDirectory = data,
         MemoryBytes = Math.Max(256L << 20, 2L * keys * (valueSize + 64)),
@@ -49,10 +55,10 @@ static class RecoveryLoad
         Listen = "none",
     };
 
-    static void Report(string when, string name, string data, int keys, int valueSize)
+    static void Report(string when, string name, string data, int keys, int valueSize, int rebuildThreads = 0)
     {
         var started = Stopwatch.StartNew();
-        using var host = NodeHost.Start(Options(name, data, keys, valueSize));
+        using var host = NodeHost.Start(Options(name, data, keys, valueSize, rebuildThreads));
         var node = host.Node;
         var total = started.Elapsed;
         var (rebuilt, rebuildTime) = node.Rebuilt;

@@ -55,6 +55,9 @@ public sealed record StorageNodeOptions
     /// <summary>How often the store is checkpointed (and the log cut behind it); infinite turns the timer off.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Threads that rebuild the regions from the store at start; 0 (the default) is one per core, at most 8.</summary>
+    public int RebuildThreads { get; init; }
+
     /// <summary>Memory for the store's in-memory log (FASTER); the rest of the store is on disk.</summary>
     public long StoreMemoryBytes { get; init; } = 256L << 20;
 

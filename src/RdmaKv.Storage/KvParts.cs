@@ -12,6 +12,9 @@ sealed record KvParts(FasterKVSettings<SpanByte, SpanByte> Settings, DeviceLogCo
         Settings.Dispose();
     }
 
+    /// <summary>The store log's page: no record crosses one, so a scan may start at any page start.</summary>
+    public const long PageBytes = 1L << 22;
+
     /// <summary>The store's FasterKV on <see cref="DurableStoreOptions.StoreDirectory"/>, not yet recovered.</summary>
     public static (FasterKV<SpanByte, SpanByte>, KvParts) Create(DurableStoreOptions options)
     {
@@ -25,7 +28,7 @@ sealed record KvParts(FasterKVSettings<SpanByte, SpanByte> Settings, DeviceLogCo
         {
             IndexSize = options.IndexBuckets * 64,
             CheckpointManager = checkpoints,
-            PageSize = 1L << 22, // a record (up to 1 MiB and its key) fits a page
+            PageSize = PageBytes, // a record (up to 1 MiB and its key) fits a page
             SegmentSize = 1L << 28,
             MemorySize = (long)BitOperations.RoundUpToPowerOf2((ulong)options.StoreMemoryBytes) == options.StoreMemoryBytes
                 ? options.StoreMemoryBytes
