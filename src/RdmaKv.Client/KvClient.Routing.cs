@@ -72,6 +72,7 @@ public sealed partial class KvClient
             }
             catch (KvException e) when (Moved(e, attempt))
             {
+                uncertain |= e.Status == StoreStatus.Unavailable; // a backup may have applied it
                 _router.Redirected(route, attempt);
             }
             catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
@@ -90,12 +91,13 @@ public sealed partial class KvClient
     }
 
     /// <summary>
-    /// A later attempt's refusal after an earlier attempt whose outcome is unknown: the call may
+    /// A later attempt's refusal after an earlier attempt whose outcome is unknown (the node went
+    /// away, or answered Unavailable: a backup may have applied it): the call may
     /// have taken effect, so the caller sees Unavailable (outcome unknown), not the refusal, which
     /// alone would say that nothing happened.
     /// </summary>
     static KvException MaybeApplied(KvException refused) =>
-        new(StoreStatus.Unavailable, $"an earlier attempt reached a node that then went away, so it may have been applied; the last attempt was refused: {refused.Message}");
+        new(StoreStatus.Unavailable, $"an earlier attempt may have been applied (its node went away or answered Unavailable); the last attempt was refused: {refused.Message}");
 
     /// <summary>As <see cref="OnOwner"/>, for a call that completes later.</summary>
     async ValueTask<T> OnOwnerAsync<T>(ReadOnlyMemory<byte> key, Func<NodeRoute, ValueTask<T>> call)
@@ -110,6 +112,7 @@ public sealed partial class KvClient
             }
             catch (KvException e) when (Moved(e, attempt))
             {
+                uncertain |= e.Status == StoreStatus.Unavailable; // a backup may have applied it
                 _router.Redirected(route, attempt);
             }
             catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
@@ -131,6 +134,7 @@ public sealed partial class KvClient
     void RoutedPutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
     {
         var pending = pairs;
+        bool uncertain = false;
         for (int attempt = 0; pending.Count > 0; attempt++)
         {
             var retry = new List<(byte[] Key, byte[] Value)>();
@@ -143,6 +147,7 @@ public sealed partial class KvClient
                 }
                 catch (KvException e) when (Moved(e, attempt))
                 {
+                    uncertain |= e.Status == StoreStatus.Unavailable;
                     _router.Redirected(route, attempt);
                     retry.AddRange(group);
                 }
@@ -150,7 +155,12 @@ public sealed partial class KvClient
                 {
                     // The node is down and a newer map names other owners: a failed batch may have
                     // been applied in part, and putting its pairs again is harmless.
+                    uncertain = true;
                     retry.AddRange(group);
+                }
+                catch (KvException e) when (uncertain && e.Status != StoreStatus.Unavailable)
+                {
+                    throw MaybeApplied(e);
                 }
                 catch (KvConnectionException e) when (!route.Names(e))
                 {
