@@ -28,12 +28,19 @@ static class HostilePeer
         }
     }
 
-    /// <summary>Connects, sends <paramref name="bytes"/>, closes its side, and reads until the node hangs up or <paramref name="patience"/> ends.</summary>
-    public static void SendAndDrain(IPEndPoint target, byte[] bytes, TimeSpan patience)
+    /// <summary>
+    /// Connects, sends <paramref name="bytes"/>, closes its side, and reads until the node hangs up
+    /// or <paramref name="patience"/> ends. The send has the same patience: a listener that never
+    /// reads (UCX's tcp transport may leave a connection in its accept queue) fills the socket's
+    /// buffers, and a blocking send would wait for ever.
+    /// </summary>
+    /// <returns>True when the node hung up or reset the connection; false when the patience ran out first.</returns>
+    public static bool SendAndDrain(IPEndPoint target, byte[] bytes, TimeSpan patience)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Connect(target);
         socket.ReceiveTimeout = (int)patience.TotalMilliseconds;
+        socket.SendTimeout = (int)patience.TotalMilliseconds;
         try
         {
             socket.Send(bytes);
@@ -42,10 +49,12 @@ static class HostilePeer
             while (socket.Receive(sink) > 0)
             {
             }
+            return true;
         }
-        catch (SocketException)
+        catch (SocketException e)
         {
-            // The node hung up before it read everything, or reset the connection: both are fine.
+            // The node hung up before it read everything or reset the connection, or kept it past the patience.
+            return e.SocketErrorCode != SocketError.TimedOut;
         }
     }
 
