@@ -34,7 +34,8 @@ public sealed class LocalClusterLiveTests(PublishedBuild build) : IDisposable
 
     [Theory]
     [InlineData(false)]
-    [InlineData(true)]
+    // On loopback (--loopback, no root) the same start, use and stop run in the restart test, and
+    // etcd's loopback status line in the etcd test: this one runs in namespaces only, to keep CI short.
     public void ThreeNodesServeKeysOfEveryOwnerAndStopLeavesNothingBehind(bool loopback)
     {
         Assert.True(loopback || Environment.UserName == "root", "the namespace cluster needs root (CI runs as root)");
