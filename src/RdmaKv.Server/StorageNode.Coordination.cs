@@ -70,6 +70,25 @@ public sealed partial class StorageNode
         if (demoted) RetireFor(map.Epoch);
     }
 
+    /// <summary>Runs <paramref name="work"/> holding every partition's lock: no write is between its checks and its effects meanwhile.</summary>
+    T UnderEveryPartitionLock<T>(Func<T> work)
+    {
+        int locked = 0;
+        try
+        {
+            foreach (var p in _partitions)
+            {
+                p.Lock.Enter();
+                locked++;
+            }
+            return work();
+        }
+        finally
+        {
+            for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
+        }
+    }
+
     /// <summary>
     /// Retires every region (a new generation) for the map of <paramref name="epoch"/>, which took
     /// a slot from this node, unless that was done already: one-sided readers refresh and learn the

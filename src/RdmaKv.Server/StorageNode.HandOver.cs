@@ -20,28 +20,19 @@ public sealed partial class StorageNode
     MoveReport HandOver(int slot, string targetId)
     {
         var clock = Stopwatch.StartNew();
-        ClusterMap handed;
-        int locked = 0;
-        try
+        var handed = UnderEveryPartitionLock(() =>
         {
-            foreach (var p in _partitions)
-            {
-                p.Lock.Enter();
-                locked++;
-            }
-            handed = _coordination!.UpdateMap(current =>
+            var stored = _coordination!.UpdateMap(current =>
                     current.Owners[slot] == Options.NodeId && current.BackupsOf(slot).Contains(targetId) ? current.HandedOver(slot, targetId) : null)
                 ?? throw new InvalidOperationException($"slot {slot} was not handed to node {targetId}: the map in etcd no longer has this node lead it with {targetId} as a backup");
-            AdoptStored(handed);
-            RetireFor(handed.Epoch); // before the backup can serve: readers of this node's regions must refresh
-        }
-        finally
-        {
-            for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
-        }
-        Release(handed.Node(targetId)!, handed);
+            AdoptStored(stored);
+            return stored;
+        });
+        RetireFor(handed.Epoch); // before the word below: until then the backup takes no writes of the slot
+        var notTold = new List<string>();
+        TellMap(handed.Node(targetId)!, handed, ClusterToken!, notTold); // the word that this node retired (StorageNode.Release.cs)
         _log.LogInformation("Slot {Slot} handed to its backup node {Target} in {Ms} ms (nothing copied); this node backs it now, epoch {Epoch}",
             slot, targetId, clock.ElapsedMilliseconds, handed.Epoch);
-        return new MoveReport(slot, Options.NodeId!, targetId, handed.Epoch, 0, 0, Math.Round(clock.Elapsed.TotalMilliseconds, 1), []) { HandedOver = true };
+        return new MoveReport(slot, Options.NodeId!, targetId, handed.Epoch, 0, 0, Math.Round(clock.Elapsed.TotalMilliseconds, 1), notTold) { HandedOver = true };
     }
 }

@@ -66,34 +66,22 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Under every partition lock: stores (compare-and-swap in etcd) and takes the map with the target backing the slots.</summary>
-    void StoreWithBackup(IReadOnlySet<int> slots, string targetId)
+    void StoreWithBackup(IReadOnlySet<int> slots, string targetId) => UnderEveryPartitionLock(() =>
     {
-        int locked = 0;
-        try
+        if (_forwardFailure is { } failure) throw new InvalidOperationException($"forwarding failed: {failure}");
+        var stored = _coordination!.UpdateMap(current =>
         {
-            foreach (var p in _partitions)
+            var edit = current.Edit();
+            bool any = false;
+            foreach (int slot in slots)
             {
-                p.Lock.Enter();
-                locked++;
+                if (current.Owners[slot] != Options.NodeId || current.Holds(slot, targetId) || current.BackupsOf(slot).Count >= current.Replicas - 1) continue;
+                edit.AddBackup(slot, targetId);
+                any = true;
             }
-            if (_forwardFailure is { } failure) throw new InvalidOperationException($"forwarding failed: {failure}");
-            var stored = _coordination!.UpdateMap(current =>
-            {
-                var edit = current.Edit();
-                bool any = false;
-                foreach (int slot in slots)
-                {
-                    if (current.Owners[slot] != Options.NodeId || current.Holds(slot, targetId) || current.BackupsOf(slot).Count >= current.Replicas - 1) continue;
-                    edit.AddBackup(slot, targetId);
-                    any = true;
-                }
-                return any ? edit.Build() : null;
-            }) ?? throw new InvalidOperationException("the map changed meanwhile: this node no longer leads those slots, or they have their backups");
-            AdoptStored(stored);
-        }
-        finally
-        {
-            for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
-        }
-    }
+            return any ? edit.Build() : null;
+        }) ?? throw new InvalidOperationException("the map changed meanwhile: this node no longer leads those slots, or they have their backups");
+        AdoptStored(stored);
+        return stored;
+    });
 }

@@ -160,14 +160,10 @@ public sealed partial class StorageNode
                 peer.Dispose();
                 throw;
             }
+            // Before the target learns it may take writes (it is told next, and with etcd it waits for
+            // that word) and before the drop below: readers of the old generation refresh, and fetch the map.
             long retireStart = Stopwatch.GetTimestamp();
-            if (_coordination is null) // with etcd, the switch retired them (RetireFor)
-            {
-                foreach (var p in _partitions)
-                {
-                    lock (p.Lock) p.Writer.Grow(); // readers of the old generation refresh, and fetch the map
-                }
-            }
+            RetireFor(moved.Epoch);
             double retireMs = Stopwatch.GetElapsedTime(retireStart).TotalMilliseconds;
             var notTold = new List<string>();
             try
@@ -262,39 +258,25 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Under every local partition lock (so no write is between its check and its forward): the new map.</summary>
-    ClusterMap SwitchOwner(int slot, string targetId)
+    ClusterMap SwitchOwner(int slot, string targetId) => UnderEveryPartitionLock(() =>
     {
-        int locked = 0;
-        try
+        if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
+        ClusterMap moved;
+        if (_coordination is { } coordination)
         {
-            foreach (var p in _partitions)
-            {
-                p.Lock.Enter();
-                locked++;
-            }
-            if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
-            ClusterMap moved;
-            if (_coordination is { } coordination)
-            {
-                // With etcd the map changes only there; every node learns it from its watch.
-                moved = coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null)
-                    ?? throw new InvalidOperationException($"the move of slot {slot} stopped: the map in etcd no longer gives it to this node");
-                AdoptStored(moved);
-                RetireFor(moved.Epoch); // before the drop: the watch may have taken the map and not yet retired them
-            }
-            else
-            {
-                moved = _cluster!.WithOwner(slot, targetId);
-                Adopt(moved);
-            }
-            _outgoing.TryRemove(slot, out _);
-            return moved;
+            // With etcd the map changes only there; every node learns it from its watch.
+            moved = coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null)
+                ?? throw new InvalidOperationException($"the move of slot {slot} stopped: the map in etcd no longer gives it to this node");
+            AdoptStored(moved);
         }
-        finally
+        else
         {
-            for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
+            moved = _cluster!.WithOwner(slot, targetId);
+            Adopt(moved);
         }
-    }
+        _outgoing.TryRemove(slot, out _);
+        return moved;
+    });
 
     void TellMap(ClusterNode node, ClusterMap map, string token, List<string> notTold)
     {
@@ -306,7 +288,7 @@ public sealed partial class StorageNode
         catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
         {
             notTold.Add($"{node.Id}: {e.Message}");
-            _log.LogWarning("Node {Node} did not take the map of epoch {Epoch}: {Reason}; it learns it when it next asks", node.Id, map.Epoch, e.Message);
+            _log.LogWarning("Node {Node} did not take the map of epoch {Epoch}: {Reason}; it learns it when it next asks (with etcd from its watch, and a slot it gained waits one lease TTL before it takes writes)", node.Id, map.Epoch, e.Message);
         }
     }
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RdmaKv.Core.Cluster;
-using RdmaKv.Server.Cluster;
 
 namespace RdmaKv.Server;
 
@@ -61,19 +60,5 @@ public sealed partial class StorageNode
         }
         foreach (var (slot, wait) in _awaitingRelease)
             if (wait.Epoch <= epoch) _awaitingRelease.TryRemove(new KeyValuePair<int, (long, long)>(slot, wait));
-    }
-
-    /// <summary>After a hand-over stored in etcd, and this node's regions retired: tells the node that took the slot (a move tells it on its open session).</summary>
-    void Release(ClusterNode target, ClusterMap map)
-    {
-        try
-        {
-            using var peer = PeerSession.Open(target, ClusterToken!, TimeSpan.FromSeconds(5));
-            peer.AdoptMap(map);
-        }
-        catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
-        {
-            _log.LogWarning("Node {Target} was not told that this node retired its regions for epoch {Epoch} ({Reason}): it waits one lease TTL before it takes writes of the slot", target.Id, map.Epoch, e.Message);
-        }
     }
 }
