@@ -19,6 +19,60 @@ public sealed class NodePartition(PartitionWriter writer, StoreSession store) : 
     /// <summary>The newest map epoch for which this partition's region was retired because the node gave a slot away; used only under <see cref="Lock"/>.</summary>
     public long RetiredForEpoch { get; set; }
 
+    readonly Lock _parkGate = new();
+    int _parked;
+
+    /// <summary>
+    /// Marks the holder of <see cref="Lock"/> as waiting on another node or on etcd until the
+    /// result is disposed, touching neither the writer nor the store meanwhile, so that
+    /// <see cref="UnderLockOrParked"/> need not wait for it. Disposing waits for such work to end.
+    /// </summary>
+    public ParkedScope Park()
+    {
+        lock (_parkGate) _parked++;
+        return new ParkedScope(this);
+    }
+
+    public readonly struct ParkedScope(NodePartition partition) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (partition._parkGate) partition._parked--;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer under <see cref="Lock"/>, or without it while its
+    /// holder is parked (a write waiting on its backups): fencing retires the regions at once,
+    /// however long the backups take.
+    /// </summary>
+    public void UnderLockOrParked(Action<PartitionWriter> work)
+    {
+        while (true)
+        {
+            if (Lock.TryEnter(TimeSpan.FromMilliseconds(1)))
+            {
+                try
+                {
+                    work(Writer);
+                }
+                finally
+                {
+                    Lock.Exit();
+                }
+                return;
+            }
+            lock (_parkGate)
+            {
+                if (_parked > 0)
+                {
+                    work(Writer);
+                    return;
+                }
+            }
+        }
+    }
+
     public PartitionStats Stats
     {
         get

@@ -89,6 +89,21 @@ public sealed partial class StorageNode
         }
     }
 
+    /// <summary>Under every partition lock, while <paramref name="wait"/> waits on etcd: every partition parked, so fencing does not wait for it.</summary>
+    T WhileParked<T>(Func<T> wait)
+    {
+        var scopes = new List<NodePartition.ParkedScope>(_partitions.Length);
+        try
+        {
+            foreach (var p in _partitions) scopes.Add(p.Park());
+            return wait();
+        }
+        finally
+        {
+            foreach (var scope in scopes) scope.Dispose();
+        }
+    }
+
     /// <summary>
     /// Retires every region (a new generation) for the map of <paramref name="epoch"/>, which took
     /// a slot from this node, unless that was done already: one-sided readers refresh and learn the

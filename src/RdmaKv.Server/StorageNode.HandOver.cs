@@ -22,8 +22,8 @@ public sealed partial class StorageNode
         var clock = Stopwatch.StartNew();
         var handed = UnderEveryPartitionLock(() =>
         {
-            var stored = _coordination!.UpdateMap(current =>
-                    current.Owners[slot] == Options.NodeId && current.BackupsOf(slot).Contains(targetId) ? current.HandedOver(slot, targetId) : null)
+            var stored = WhileParked(() => _coordination!.UpdateMap(current =>
+                    current.Owners[slot] == Options.NodeId && current.BackupsOf(slot).Contains(targetId) ? current.HandedOver(slot, targetId) : null))
                 ?? throw new InvalidOperationException($"slot {slot} was not handed to node {targetId}: the map in etcd no longer has this node lead it with {targetId} as a backup");
             AdoptStored(stored);
             return stored;

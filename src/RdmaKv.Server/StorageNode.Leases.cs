@@ -151,11 +151,9 @@ public sealed partial class StorageNode
     {
         _fenced = true;
         FenceReason = reason;
+        _log.LogWarning("Node {Node} stops serving: {Reason}", Options.NodeId, reason);
         long started = Stopwatch.GetTimestamp();
-        foreach (var p in _partitions)
-        {
-            lock (p.Lock) p.Writer.Grow();
-        }
-        _log.LogWarning("Node {Node} stopped serving ({Ms:F0} ms to retire its regions): {Reason}", Options.NodeId, Stopwatch.GetElapsedTime(started).TotalMilliseconds, reason);
+        foreach (var p in _partitions) p.UnderLockOrParked(w => w.Grow()); // not after a write waiting on a backup: its lease runs out meanwhile
+        _log.LogWarning("Node {Node} retired its regions ({Ms:F0} ms to retire its regions)", Options.NodeId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }

@@ -265,7 +265,7 @@ public sealed partial class StorageNode
         if (_coordination is { } coordination)
         {
             // With etcd the map changes only there; every node learns it from its watch.
-            moved = coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null)
+            moved = WhileParked(() => coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null))
                 ?? throw new InvalidOperationException($"the move of slot {slot} stopped: the map in etcd no longer gives it to this node");
             AdoptStored(moved);
         }

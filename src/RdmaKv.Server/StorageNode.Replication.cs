@@ -36,6 +36,7 @@ public sealed partial class StorageNode
         if (backups.Count == 0) return new(StoreStatus.Ok, slot, null, null);
         byte[]? previous = CurrentValue(partition, key);
         var applied = new List<string>(backups.Count);
+        using var parked = partition.Park(); // fencing must not wait for the backups (NodePartition.UnderLockOrParked)
         foreach (string backup in backups)
         {
             try
@@ -66,6 +67,7 @@ public sealed partial class StorageNode
     StoreStatus Unreplicate(Replicated replicated, ReadOnlySpan<byte> key, StoreStatus status)
     {
         if (replicated.Applied is not { Length: > 0 } applied) return status;
+        using var parked = PartitionOf(key).Park();
         return Undo(_cluster!, key, replicated.Previous, applied) ? status : StoreStatus.Unavailable;
     }
 

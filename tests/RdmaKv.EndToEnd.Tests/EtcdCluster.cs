@@ -68,6 +68,9 @@ sealed class EtcdCluster : IDisposable
 
     public string Seeds(params int[] nodes) => "ucx://" + string.Join(",", nodes.Select(i => $"127.0.0.1:{_ucx[i]}"));
 
+    /// <summary>Node <paramref name="index"/>'s shared-memory address (a client on this host reads its regions directly).</summary>
+    public string LocalSeed(int index) => "local:" + _names[index];
+
     public string AdminUrl(int index) => $"http://127.0.0.1:{_admin[index]}";
 
     /// <summary>Every node's UCX address, as client seeds.</summary>
