@@ -10,7 +10,17 @@ namespace RdmaKv.Server;
 /// </summary>
 public sealed class NodePartition(PartitionWriter writer, StoreSession store) : IDisposable
 {
+    /// <summary>Held while the partition's region or store changes, and never while waiting on another node.</summary>
     public Lock Lock { get; } = new();
+
+    /// <summary>
+    /// Orders the partition's client writes: held from the check that this node may take the write
+    /// until it is applied here, including the wait for its backups, and taken (before
+    /// <see cref="Lock"/>) by a slot move's switch. The replica writes this node applies for other
+    /// primaries take only <see cref="Lock"/>, so two primaries that back each other never wait on
+    /// each other's locks (<c>CrossReplicationTests</c>).
+    /// </summary>
+    public Lock Order { get; } = new();
     public PartitionWriter Writer { get; } = writer;
 
     /// <summary>The partition's handle on the durable store; used only under <see cref="Lock"/>.</summary>

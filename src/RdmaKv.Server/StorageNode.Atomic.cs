@@ -9,7 +9,7 @@ public sealed partial class StorageNode
 {
     /// <summary>
     /// Reads <paramref name="key"/>'s value and applies what <paramref name="decide"/> makes of it
-    /// while holding the key's partition lock, which every write to that partition takes (the lock
+    /// while holding the key's partition order lock, which every client write to that partition takes (the lock
     /// is reentrant, so the public <see cref="Put(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> and
     /// <see cref="Delete(ReadOnlySpan{byte})"/> apply it as any write): no write to the key comes
     /// between the read and the write. <paramref name="decide"/> returns Write false to leave the
@@ -21,10 +21,10 @@ public sealed partial class StorageNode
         StoreStatus valid = StoreStatusText.Validate(key.Length, 0);
         if (valid != StoreStatus.Ok) return valid;
         var partition = PartitionOf(key);
-        lock (partition.Lock)
+        lock (partition.Order)
         {
             if (NotOwned(key) is not null) return StoreStatus.WrongSlot;
-            previous = CurrentValue(partition, key);
+            lock (partition.Lock) previous = CurrentValue(partition, key);
             var (write, value) = decide(previous);
             if (!write) return StoreStatus.Ok;
             if (value is not null) return Put(key, value);

@@ -70,22 +70,23 @@ public sealed partial class StorageNode
         if (demoted) RetireFor(map.Epoch);
     }
 
-    /// <summary>Runs <paramref name="work"/> holding every partition's lock: no write is between its checks and its effects meanwhile.</summary>
+    /// <summary>Runs <paramref name="work"/> holding every partition's order lock and lock: no write is between its checks and its effects meanwhile.</summary>
     T UnderEveryPartitionLock<T>(Func<T> work)
     {
+        var locks = _partitions.Select(p => p.Order).Concat(_partitions.Select(p => p.Lock)).ToArray();
         int locked = 0;
         try
         {
-            foreach (var p in _partitions)
+            foreach (var l in locks)
             {
-                p.Lock.Enter();
+                l.Enter();
                 locked++;
             }
             return work();
         }
         finally
         {
-            for (int i = 0; i < locked; i++) _partitions[i].Lock.Exit();
+            for (int i = locked - 1; i >= 0; i--) locks[i].Exit();
         }
     }
 

@@ -8,7 +8,8 @@ namespace RdmaKv.Server;
 
 /// <summary>
 /// Primary-backup replication of each slot (see docs/replication.md). Under the key's partition
-/// lock the primary sends the write to every backup the map names (ReplicaPut, ReplicaDelete),
+/// order lock (not the partition lock, which the backups' own replica writes here need) the
+/// primary sends the write to every backup the map names (ReplicaPut, ReplicaDelete),
 /// and applies it itself only once each has applied it: a value one-sided readers can see is
 /// already on every backup, so a promoted backup never lacks a write anyone read or was told
 /// about. When a backup cannot be reached the write fails as Unavailable (its outcome unknown:
@@ -27,16 +28,16 @@ public sealed partial class StorageNode
     /// <summary>True when some slot of the map has a backup: writes then go through the backups first.</summary>
     internal bool Replicates => _cluster is { Replicas: > 1 };
 
-    /// <summary>Under the partition's lock, before a client's write is applied here: every backup of its slot applies it.</summary>
+    /// <summary>Under the partition's order lock, before a client's write is applied here: every backup of its slot applies it.</summary>
     Replicated Replicate(NodePartition partition, int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, WriteOrigin origin)
     {
         if (origin.Source != WriteSource.Client || slot < 0) return new(StoreStatus.Ok, slot, null, null);
         var map = _cluster!;
         var backups = map.BackupsOf(slot);
         if (backups.Count == 0) return new(StoreStatus.Ok, slot, null, null);
-        byte[]? previous = CurrentValue(partition, key);
+        byte[]? previous;
+        lock (partition.Lock) previous = CurrentValue(partition, key);
         var applied = new List<string>(backups.Count);
-        using var parked = partition.Park(); // fencing must not wait for the backups (NodePartition.UnderLockOrParked)
         foreach (string backup in backups)
         {
             try
@@ -67,7 +68,6 @@ public sealed partial class StorageNode
     StoreStatus Unreplicate(Replicated replicated, ReadOnlySpan<byte> key, StoreStatus status)
     {
         if (replicated.Applied is not { Length: > 0 } applied) return status;
-        using var parked = PartitionOf(key).Park();
         return Undo(_cluster!, key, replicated.Previous, applied) ? status : StoreStatus.Unavailable;
     }
 

@@ -109,21 +109,35 @@ public sealed partial class StorageNode : IDisposable
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
         var partition = PartitionOf(key, out var hash);
-        lock (partition.Lock)
+        if (origin.Source != WriteSource.Client)
         {
-            // In a cluster, whether this node may apply it is decided under the lock, so a
-            // slot move's switch (which takes every lock) falls before or after it.
+            lock (partition.Lock)
+            {
+                StoreStatus admitted = Admit(key, origin, out int slot);
+                return admitted == StoreStatus.Ok ? ApplyPut(partition, key, hash, value, origin, slot, ref address) : admitted;
+            }
+        }
+        // A client's write (see NodePartition.Order): whether this node may apply it is decided
+        // under the order lock, which a slot move's switch also takes, so the switch falls before
+        // or after it. Its backups apply it first: it is visible here only once it would survive
+        // this node. Only applying it here takes the partition lock.
+        lock (partition.Order)
+        {
             StoreStatus admitted = Admit(key, origin, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            // A primary's backups apply it first: it is visible here only once it would survive this node.
             var replicated = Replicate(partition, slot, key, value, delete: false, origin);
             if (replicated.Status != StoreStatus.Ok) return replicated.Status;
-            StoreStatus status = _store.Durability == DurabilityMode.Sync
-                ? PutDurableFirst(partition, key, hash, value, origin, slot)
-                : PutRegionFirst(partition, key, hash, value, origin, slot, ref address);
+            StoreStatus status;
+            lock (partition.Lock) status = ApplyPut(partition, key, hash, value, origin, slot, ref address);
             return status == StoreStatus.Ok ? status : Unreplicate(replicated, key, status);
         }
     }
+
+    /// <summary>Under the partition's lock: the put applied here, by the durability mode's order.</summary>
+    StoreStatus ApplyPut(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot, ref long address) =>
+        _store.Durability == DurabilityMode.Sync
+            ? PutDurableFirst(partition, key, hash, value, origin, slot)
+            : PutRegionFirst(partition, key, hash, value, origin, slot, ref address);
 
     /// <summary>Under the partition's lock, in async durability: the region first (a put it refuses leaves no trace in the log or the store).</summary>
     StoreStatus PutRegionFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot, ref long address)
@@ -144,24 +158,42 @@ public sealed partial class StorageNode : IDisposable
         if (valid != StoreStatus.Ok) return valid;
         var partition = PartitionOf(key, out var hash);
         long address;
-        lock (partition.Lock)
+        if (origin.Source != WriteSource.Client)
+        {
+            lock (partition.Lock)
+            {
+                StoreStatus admitted = Admit(key, origin, out int slot);
+                if (admitted != StoreStatus.Ok) return admitted;
+                StoreStatus applied = ApplyDelete(partition, key, hash, origin, slot, out address);
+                if (applied != StoreStatus.Ok) return applied;
+            }
+            return _store.WaitDurable(address);
+        }
+        lock (partition.Order) // as in a client's put
         {
             StoreStatus admitted = Admit(key, origin, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
             var replicated = Replicate(partition, slot, key, default, delete: true, origin);
             if (replicated.Status != StoreStatus.Ok) return replicated.Status;
-            if (_store.Durability == DurabilityMode.Sync)
-            {
-                StoreStatus durable = DeleteDurableFirst(partition, key, hash, origin, slot);
-                return durable is StoreStatus.Ok or StoreStatus.NotFound ? durable : Unreplicate(replicated, key, durable);
-            }
-            if (origin.Source != WriteSource.Client) NoteMoved(slot, key, deleted: true);
-            StoreStatus status = partition.Writer.Delete(key, hash);
-            if (status != StoreStatus.Ok) return status; // NotFound: nothing to undo, the backups found nothing either
-            address = partition.Store.Delete(key);
-            if (origin.Source == WriteSource.Client) Forward(slot, key, default, delete: true);
+            StoreStatus applied;
+            lock (partition.Lock) applied = ApplyDelete(partition, key, hash, origin, slot, out address);
+            if (applied == StoreStatus.NotFound) return applied; // nothing to undo: the backups found nothing either
+            if (applied != StoreStatus.Ok) return Unreplicate(replicated, key, applied);
         }
         return _store.WaitDurable(address);
+    }
+
+    /// <summary>Under the partition's lock: the delete applied here; in async durability <paramref name="address"/> is what to wait for after the lock.</summary>
+    StoreStatus ApplyDelete(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, WriteOrigin origin, int slot, out long address)
+    {
+        address = -1;
+        if (_store.Durability == DurabilityMode.Sync) return DeleteDurableFirst(partition, key, hash, origin, slot);
+        if (origin.Source != WriteSource.Client) NoteMoved(slot, key, deleted: true);
+        StoreStatus status = partition.Writer.Delete(key, hash);
+        if (status != StoreStatus.Ok) return status;
+        address = partition.Store.Delete(key);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, default, delete: true);
+        return status;
     }
 
     /// <summary>
