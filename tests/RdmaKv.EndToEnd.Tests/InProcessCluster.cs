@@ -16,7 +16,7 @@ sealed class InProcessCluster : IDisposable
 {
     readonly List<(TestNode Node, UcxNodeListener Listener)> _nodes = [];
 
-    public InProcessCluster(int replicas = 1)
+    public InProcessCluster(int replicas = 1, TimeSpan? replicationTimeout = null)
     {
         int[] ports = [.. Enumerable.Range(0, 3).Select(_ => ProcessOutput.FreeLoopbackPort())];
         string file = Path.Combine(Directory, "cluster.json");
@@ -34,7 +34,8 @@ sealed class InProcessCluster : IDisposable
             for (int i = 0; i < 3; i++)
             {
                 string id = $"node{i + 1}";
-                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, ClusterTokenFile = ClusterTokenFile, Partitions = 2, MemoryBytes = 64L << 20 });
+                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, ClusterTokenFile = ClusterTokenFile, Partitions = 2, MemoryBytes = 64L << 20,
+                    ReplicationTimeout = replicationTimeout ?? o.ReplicationTimeout });
                 var listener = node.Host.AddRemote(new IPEndPoint(IPAddress.Loopback, ports[i]));
                 _nodes.Add((node, listener));
             }

@@ -12,4 +12,7 @@ sealed class UcxConnection(string peer, UcxEndpoint endpoint)
     /// <summary>Its Hello presented the cluster credential: it may send node-to-node messages.</summary>
     public bool IsPeerNode;
     public readonly Dictionary<int, RegionRegistration> Held = [];
+
+    /// <summary>Requests the listener's request threads answer in order (UcxNodeListener.Deferred.cs); the oldest stays until answered. Locked on itself.</summary>
+    public readonly Queue<(ulong Id, RdmaKv.Protocol.Message Request)> Deferred = new();
 }

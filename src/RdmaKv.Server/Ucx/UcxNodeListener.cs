@@ -16,7 +16,8 @@ namespace RdmaKv.Server.Ucx;
 /// region is described, READs of each partition's region (one-sided with
 /// an rkey where the NIC checks it, else as messages this node checks: <see cref="RemoteReadPath"/>),
 /// and puts, deletes, multi-puts and fallback GETs as active messages answered on the progress
-/// thread by the same <see cref="RequestHandler"/> the local transport uses.
+/// thread by the same <see cref="RequestHandler"/> the local transport uses, but for those that
+/// may wait on another node (UcxNodeListener.Deferred.cs).
 /// </summary>
 public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiver, IUcxHandshakeHost
 {
@@ -175,6 +176,10 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
             Interlocked.Increment(ref _node.Counters.BadFrames);
             _node.Counters.CountError("ucx", $"malformed request from {connection.Peer}: {error}");
             MessageEncoder.Reply(_reply, id, StoreStatus.BadRequest, $"malformed request: {error}");
+        }
+        else if (Deferred(connection, id, request))
+        {
+            return; // answered from a request thread
         }
         else
         {
@@ -341,6 +346,7 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
     {
         _node.Stopping -= Dispose;
         _handshakes?.Dispose(); // no new endpoints while the worker stops
+        StopThreads();
         _worker?.Dispose();
     }
 }
