@@ -28,6 +28,9 @@ public sealed partial class StorageNode
     /// <summary>True when some slot of the map has a backup: writes then go through the backups first.</summary>
     internal bool Replicates => _cluster is { Replicas: > 1 };
 
+    /// <summary>True while a write may wait on another node: it replicates, or a slot moving away forwards its writes.</summary>
+    internal bool WritesMayWait => Replicates || !_outgoing.IsEmpty;
+
     /// <summary>Under the partition's order lock, before a client's write is applied here: every backup of its slot applies it.</summary>
     Replicated Replicate(NodePartition partition, int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, WriteOrigin origin)
     {

@@ -9,7 +9,7 @@ namespace RdmaKv.Server.Ucx;
 /// <summary>
 /// Requests that may wait on another node (a replicated client write waits for its backups) or
 /// run long (a copy of slots to a new backup, a move's import) are handled on the listener's
-/// request threads, not on the progress thread: a progress thread that waits on another node
+/// request threads, not on the progress thread (also a write forwarded to a move's target): a progress thread that waits on another node
 /// cannot answer that node's replica writes meanwhile, and two nodes that back each other then
 /// wait on each other until the replication timeout (<c>CrossReplicationTests</c>: every write of
 /// three such nodes stalled). Each connection's requests still apply in the order they came: once
@@ -26,9 +26,9 @@ public sealed partial class UcxNodeListener
     List<Thread>? _threads;
 
     /// <summary>Whether <paramref name="type"/> may wait on another node, or run long, on this node.</summary>
-    static bool MayWait(MessageType type, bool replicates) =>
+    static bool MayWait(MessageType type, bool writesMayWait) =>
         type is MessageType.AddBackup or MessageType.MoveIn or MessageType.Import
-        || (replicates && type is MessageType.Put or MessageType.Delete or MessageType.MultiPut);
+        || (writesMayWait && type is MessageType.Put or MessageType.Delete or MessageType.MultiPut);
 
     /// <summary>On the progress thread: queues the request on its connection instead of answering it now, when it or one before it may wait.</summary>
     bool Deferred(UcxConnection connection, ulong id, in Message request)
@@ -36,7 +36,7 @@ public sealed partial class UcxNodeListener
         if (request.Type is MessageType.Hello or MessageType.Regions or MessageType.OpenMailbox) return false;
         lock (connection.Deferred)
         {
-            if (connection.Deferred.Count == 0 && !MayWait(request.Type, _node.Replicates)) return false;
+            if (connection.Deferred.Count == 0 && !MayWait(request.Type, _node.WritesMayWait)) return false;
             connection.Deferred.Enqueue((id, request));
             if (connection.Deferred.Count > 1) return true; // a request thread has it already
         }
