@@ -47,7 +47,8 @@ public sealed partial class FencedPrimaryTests(ITestOutputHelper output)
                 // node1 fenced meanwhile: its outcome does not matter here
             }
             written.Set();
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         try
         {
             write.Start();

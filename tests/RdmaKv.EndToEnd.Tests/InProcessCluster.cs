@@ -34,8 +34,16 @@ sealed class InProcessCluster : IDisposable
             for (int i = 0; i < 3; i++)
             {
                 string id = $"node{i + 1}";
-                var node = new TestNode(o => o with { ClusterFile = file, NodeId = id, ClientTokenFile = tokenFile, ClusterTokenFile = ClusterTokenFile, Partitions = 2, MemoryBytes = 64L << 20,
-                    ReplicationTimeout = replicationTimeout ?? o.ReplicationTimeout });
+                var node = new TestNode(o => o with
+                {
+                    ClusterFile = file,
+                    NodeId = id,
+                    ClientTokenFile = tokenFile,
+                    ClusterTokenFile = ClusterTokenFile,
+                    Partitions = 2,
+                    MemoryBytes = 64L << 20,
+                    ReplicationTimeout = replicationTimeout ?? o.ReplicationTimeout
+                });
                 var listener = node.Host.AddRemote(new IPEndPoint(IPAddress.Loopback, ports[i]));
                 _nodes.Add((node, listener));
             }
