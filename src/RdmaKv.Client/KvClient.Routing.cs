@@ -12,11 +12,19 @@ namespace RdmaKv.Client;
 public sealed partial class KvClient
 {
     /// <summary>
-    /// WrongSlot (the slot moved or failed over, or its node lost its lease) and Unavailable (a
-    /// replica failed mid-write; the write may have been applied, and applying it again is
-    /// harmless) are worth a retry under the newest map.
+    /// For a read, WrongSlot (the slot moved or failed over, or its node lost its lease) and
+    /// Unavailable are worth a retry under the newest map.
     /// </summary>
     bool Moved(KvException e, int attempt) => e.Status is StoreStatus.WrongSlot or StoreStatus.Unavailable && attempt < _router.MovedRetries;
+
+    /// <summary>
+    /// For a write, only a refusal is: WrongSlot means nothing was applied. After Unavailable (a
+    /// backup may have applied it) or a connection lost once the request had left, the write may
+    /// have taken effect, and applying it again later could undo a write that came in between and
+    /// that readers saw (the failover nemesis caught 0-80, 1-78, 0-80 on one key): the caller
+    /// gets that outcome as it is.
+    /// </summary>
+    bool Refused(KvException e, int attempt) => e.Status == StoreStatus.WrongSlot && attempt < _router.MovedRetries;
 
     /// <summary>
     /// Looks <paramref name="key"/> up on its owner: true when the value is in the reader's
@@ -57,12 +65,12 @@ public sealed partial class KvClient
     }
 
     /// <summary>
-    /// Runs <paramref name="call"/> on the key's owner. On WrongSlot fetches the map and retries;
-    /// on a connection failure retries when another node has a newer map, else fails naming the node.
+    /// Runs <paramref name="call"/> (a write) on the key's owner. On WrongSlot fetches the map and
+    /// retries; on a connection failure retries only when the request never left and another node
+    /// has a newer map, else fails naming the node (see <see cref="Refused"/>).
     /// </summary>
     T OnOwner<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
     {
-        bool uncertain = false;
         for (int attempt = 0; ; attempt++)
         {
             var route = _router.Route(key);
@@ -70,39 +78,25 @@ public sealed partial class KvClient
             {
                 return call(route, state);
             }
-            catch (KvException e) when (Moved(e, attempt))
+            catch (KvException e) when (Refused(e, attempt))
             {
-                uncertain |= e.Status == StoreStatus.Unavailable; // a backup may have applied it
                 _router.Redirected(route, attempt);
             }
-            catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
+            catch (KvConnectionException e) when (e.NotSent && attempt < _router.MovedRetries && _router.Rerouted(route))
             {
-                uncertain = true; // that attempt may have been applied before the node went away
-            }
-            catch (KvException e) when (uncertain && e.Status != StoreStatus.Unavailable)
-            {
-                throw MaybeApplied(e);
+                // The node is down, and another node's map says the key lives elsewhere now.
             }
             catch (KvConnectionException e) when (!route.Names(e))
             {
+                if (!e.NotSent) _router.Rerouted(route); // the next call goes to the new owner
                 throw route.Failed(e);
             }
         }
     }
 
-    /// <summary>
-    /// A later attempt's refusal after an earlier attempt whose outcome is unknown (the node went
-    /// away, or answered Unavailable: a backup may have applied it): the call may
-    /// have taken effect, so the caller sees Unavailable (outcome unknown), not the refusal, which
-    /// alone would say that nothing happened.
-    /// </summary>
-    static KvException MaybeApplied(KvException refused) =>
-        new(StoreStatus.Unavailable, $"an earlier attempt may have been applied (its node went away or answered Unavailable); the last attempt was refused: {refused.Message}");
-
     /// <summary>As <see cref="OnOwner"/>, for a call that completes later.</summary>
     async ValueTask<T> OnOwnerAsync<T>(ReadOnlyMemory<byte> key, Func<NodeRoute, ValueTask<T>> call)
     {
-        bool uncertain = false;
         for (int attempt = 0; ; attempt++)
         {
             var route = _router.Route(key.Span);
@@ -110,31 +104,26 @@ public sealed partial class KvClient
             {
                 return await call(route).ConfigureAwait(false);
             }
-            catch (KvException e) when (Moved(e, attempt))
+            catch (KvException e) when (Refused(e, attempt))
             {
-                uncertain |= e.Status == StoreStatus.Unavailable; // a backup may have applied it
                 _router.Redirected(route, attempt);
             }
-            catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
+            catch (KvConnectionException e) when (e.NotSent && attempt < _router.MovedRetries && _router.Rerouted(route))
             {
-                uncertain = true; // that attempt may have been applied before the node went away
-            }
-            catch (KvException e) when (uncertain && e.Status != StoreStatus.Unavailable)
-            {
-                throw MaybeApplied(e);
+                // The node is down, and another node's map says the key lives elsewhere now.
             }
             catch (KvConnectionException e) when (!route.Names(e))
             {
+                if (!e.NotSent) _router.Rerouted(route);
                 throw route.Failed(e);
             }
         }
     }
 
-    /// <summary>One multi-put per owner; a group refused as WrongSlot (none of it applied) is regrouped under the new map.</summary>
+    /// <summary>One multi-put per owner; a group refused as WrongSlot (none of it applied) is regrouped under the new map, a group that may have been applied is not sent again.</summary>
     void RoutedPutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
     {
         var pending = pairs;
-        bool uncertain = false;
         for (int attempt = 0; pending.Count > 0; attempt++)
         {
             var retry = new List<(byte[] Key, byte[] Value)>();
@@ -145,25 +134,18 @@ public sealed partial class KvClient
                 {
                     route.Session.PutMany([.. group]);
                 }
-                catch (KvException e) when (Moved(e, attempt))
+                catch (KvException e) when (Refused(e, attempt))
                 {
-                    uncertain |= e.Status == StoreStatus.Unavailable;
                     _router.Redirected(route, attempt);
                     retry.AddRange(group);
                 }
-                catch (KvConnectionException) when (attempt < _router.MovedRetries && _router.Rerouted(route))
+                catch (KvConnectionException e) when (e.NotSent && attempt < _router.MovedRetries && _router.Rerouted(route))
                 {
-                    // The node is down and a newer map names other owners: a failed batch may have
-                    // been applied in part, and putting its pairs again is harmless.
-                    uncertain = true;
-                    retry.AddRange(group);
-                }
-                catch (KvException e) when (uncertain && e.Status != StoreStatus.Unavailable)
-                {
-                    throw MaybeApplied(e);
+                    retry.AddRange(group); // never sent: the node is down and a newer map names other owners
                 }
                 catch (KvConnectionException e) when (!route.Names(e))
                 {
+                    if (!e.NotSent) _router.Rerouted(route);
                     throw route.Failed(e);
                 }
             }

@@ -62,6 +62,9 @@ public sealed unsafe partial class UcxClientConnection
 
     sealed class SendWork(UcxClientConnection connection, UcxOperation op, ulong id, byte[] frame) : IUcxWork
     {
+        /// <summary>UCX took the message: from then on the node may have it.</summary>
+        public volatile bool Sent;
+
         public void Run(UcxWorker worker)
         {
             if (connection._ep == 0)
@@ -71,7 +74,8 @@ public sealed unsafe partial class UcxClientConnection
             }
             connection._calls[id] = op;
             int status = UcxMessaging.Send(connection._ep, UcxMessaging.RequestId, id, frame, wantReply: true);
-            if (status != 0 && connection._calls.Remove(id)) op.Complete(status);
+            if (status == 0) Sent = true;
+            else if (connection._calls.Remove(id)) op.Complete(status);
         }
     }
 

@@ -83,10 +83,14 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         }
     }
 
-    /// <summary>Sends a request frame and returns the reply frame; throws <see cref="IOException"/> when the node does not answer in time.</summary>
+    /// <summary>
+    /// Sends a request frame and returns the reply frame; throws <see cref="IOException"/> when the
+    /// node does not answer in time, and <see cref="UcxNotSentException"/> when the request surely
+    /// did not leave (the connection had failed before UCX took it).
+    /// </summary>
     public byte[] Call(ReadOnlySpan<byte> frame, ulong id)
     {
-        ThrowIfFailed();
+        if (_failure is string failed) throw new UcxNotSentException(failed);
         var op = new UcxOperation();
         op.Begin(1, 0);
         var work = new SendWork(this, op, id, frame.ToArray());
@@ -97,7 +101,11 @@ public sealed unsafe partial class UcxClientConnection : IDisposable, IFrameRece
         }
         try
         {
-            if (op.Status != 0) throw new IOException($"node {_address}: {_failure ?? Ucp.Describe(op.Status)}");
+            if (op.Status != 0)
+            {
+                string reason = $"node {_address}: {_failure ?? Ucp.Describe(op.Status)}";
+                throw work.Sent ? new IOException(reason) : new UcxNotSentException(reason);
+            }
             return op.Reply!;
         }
         finally

@@ -185,6 +185,10 @@ sealed class RemoteSession : INodeSession
         {
             reply = connection.Call(output.WrittenSpan[Wire.LengthPrefix..], id);
         }
+        catch (UcxNotSentException e)
+        {
+            throw new KvConnectionException($"{Address}: {e.Message}", e) { NotSent = true };
+        }
         catch (IOException e)
         {
             throw new KvConnectionException($"{Address}: {e.Message}", e);
@@ -199,7 +203,17 @@ sealed class RemoteSession : INodeSession
         UcxClientConnection connection;
         lock (_gate)
         {
-            if (_connection is null || _connection.Failure is not null) Reconnect();
+            if (_connection is null || _connection.Failure is not null)
+            {
+                try
+                {
+                    Reconnect();
+                }
+                catch (KvConnectionException e) when (!e.NotSent)
+                {
+                    throw new KvConnectionException(e.Message, e.InnerException) { NotSent = true }; // the request has not left
+                }
+            }
             connection = _connection!;
         }
         try
