@@ -82,6 +82,33 @@ public sealed unsafe class UcxWorker : IDisposable
     }
 
     /// <summary>
+    /// Runs <paramref name="work"/> on the calling thread when no thread is in the worker (then
+    /// progresses it once, so a send goes out), else posts it to the progress thread: a reply from
+    /// another thread then costs no wake-up of the progress thread.
+    /// </summary>
+    public void RunOrPost(IUcxWork work)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        if (_gate.TryEnter())
+        {
+            try
+            {
+                if (!_destroyed)
+                {
+                    work.Run(this);
+                    Ucp.WorkerProgress(_workerRaw);
+                    return;
+                }
+            }
+            finally
+            {
+                _gate.Exit();
+            }
+        }
+        Post(work);
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> and progresses the worker on the calling thread until
     /// <paramref name="operation"/> finishes or <paramref name="spin"/> has passed; true when it
     /// finished. One caller drives at a time: when another already does, this returns false at

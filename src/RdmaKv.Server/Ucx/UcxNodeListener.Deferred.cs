@@ -14,7 +14,7 @@ namespace RdmaKv.Server.Ucx;
 /// wait on each other until the replication timeout (<c>CrossReplicationTests</c>: every write of
 /// three such nodes stalled). Each connection's requests still apply in the order they came: once
 /// one of them is deferred, the ones after it (but Hello and Regions) follow it until its queue is
-/// empty. The reply is sent from the progress thread.
+/// empty. The request thread sends the reply itself when no thread is in the worker.
 /// </summary>
 public sealed partial class UcxNodeListener
 {
@@ -76,7 +76,7 @@ public sealed partial class UcxNodeListener
                 if (!connection.IsPeerNode && RequestHandler.IsNodeToNode(next.request.Type))
                     _log.LogWarning("ucx: refused {Type} from {Peer}: node-to-node messages need the cluster credential", next.request.Type, connection.Peer);
                 _handler.Handle(in next.request, ref connection.Greeted, reply, connection.IsPeerNode);
-                Post(new ReplyWork(this, connection, next.id, reply.WrittenSpan[Wire.LengthPrefix..].ToArray()));
+                Reply(new ReplyWork(this, connection, next.id, reply.WrittenSpan[Wire.LengthPrefix..].ToArray()));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -101,11 +101,12 @@ public sealed partial class UcxNodeListener
         }
     }
 
-    void Post(IUcxWork work)
+    /// <summary>Sends the reply from this thread when the worker is free, else from the progress thread.</summary>
+    void Reply(IUcxWork work)
     {
         try
         {
-            _worker?.Post(work);
+            _worker?.RunOrPost(work);
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {
