@@ -15,10 +15,11 @@ public sealed class NodePartition(PartitionWriter writer, StoreSession store) : 
 
     /// <summary>
     /// Orders the partition's client writes: held from the check that this node may take the write
-    /// until it is applied here, including the wait for its backups, and taken (before
-    /// <see cref="Lock"/>) by a slot move's switch. The replica writes this node applies for other
-    /// primaries take only <see cref="Lock"/>, so two primaries that back each other never wait on
-    /// each other's locks (<c>CrossReplicationTests</c>).
+    /// until it is applied here, including the wait for its backups, and by a slot move's switch
+    /// (also while it waits on etcd). The replica writes this node applies for other primaries take
+    /// only <see cref="Lock"/>, so two primaries that back each other never wait on each other's
+    /// locks (<c>CrossReplicationTests</c>), and fencing, which takes only <see cref="Lock"/>,
+    /// never waits for a write's backups or a switch's etcd (<c>FencedPrimaryTests</c>).
     /// </summary>
     public Lock Order { get; } = new();
     public PartitionWriter Writer { get; } = writer;
@@ -28,60 +29,6 @@ public sealed class NodePartition(PartitionWriter writer, StoreSession store) : 
 
     /// <summary>The newest map epoch for which this partition's region was retired because the node gave a slot away; used only under <see cref="Lock"/>.</summary>
     public long RetiredForEpoch { get; set; }
-
-    readonly Lock _parkGate = new();
-    int _parked;
-
-    /// <summary>
-    /// Marks the holder of <see cref="Lock"/> as waiting on another node or on etcd until the
-    /// result is disposed, touching neither the writer nor the store meanwhile, so that
-    /// <see cref="UnderLockOrParked"/> need not wait for it. Disposing waits for such work to end.
-    /// </summary>
-    public ParkedScope Park()
-    {
-        lock (_parkGate) _parked++;
-        return new ParkedScope(this);
-    }
-
-    public readonly struct ParkedScope(NodePartition partition) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (partition._parkGate) partition._parked--;
-        }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on the writer under <see cref="Lock"/>, or without it while its
-    /// holder is parked (a write waiting on its backups): fencing retires the regions at once,
-    /// however long the backups take.
-    /// </summary>
-    public void UnderLockOrParked(Action<PartitionWriter> work)
-    {
-        while (true)
-        {
-            if (Lock.TryEnter(TimeSpan.FromMilliseconds(1)))
-            {
-                try
-                {
-                    work(Writer);
-                }
-                finally
-                {
-                    Lock.Exit();
-                }
-                return;
-            }
-            lock (_parkGate)
-            {
-                if (_parked > 0)
-                {
-                    work(Writer);
-                    return;
-                }
-            }
-        }
-    }
 
     public PartitionStats Stats
     {

@@ -66,49 +66,37 @@ public sealed partial class StorageNode
             if (current is not null) AwaitReleases(current, map);
             Adopt(map);
         }
-        // Outside the gate: a caller holding every partition lock (a move's or a copy's switch) takes the gate.
+        // Outside the gate: a caller holding every order lock (a move's or a copy's switch) takes the gate.
         if (demoted) RetireFor(map.Epoch);
     }
 
-    /// <summary>Runs <paramref name="work"/> holding every partition's order lock and lock: no write is between its checks and its effects meanwhile.</summary>
-    T UnderEveryPartitionLock<T>(Func<T> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> holding every partition's order lock: no client write (nor its
+    /// forward to a move's target) is between its checks and its effects meanwhile. The partition
+    /// locks stay free, so fencing and replica writes do not wait for its etcd call.
+    /// </summary>
+    T UnderEveryOrderLock<T>(Func<T> work)
     {
-        var locks = _partitions.Select(p => p.Order).Concat(_partitions.Select(p => p.Lock)).ToArray();
         int locked = 0;
         try
         {
-            foreach (var l in locks)
+            foreach (var p in _partitions)
             {
-                l.Enter();
+                p.Order.Enter();
                 locked++;
             }
             return work();
         }
         finally
         {
-            for (int i = locked - 1; i >= 0; i--) locks[i].Exit();
-        }
-    }
-
-    /// <summary>Under every partition lock, while <paramref name="wait"/> waits on etcd: every partition parked, so fencing does not wait for it.</summary>
-    T WhileParked<T>(Func<T> wait)
-    {
-        var scopes = new List<NodePartition.ParkedScope>(_partitions.Length);
-        try
-        {
-            foreach (var p in _partitions) scopes.Add(p.Park());
-            return wait();
-        }
-        finally
-        {
-            foreach (var scope in scopes) scope.Dispose();
+            for (int i = locked - 1; i >= 0; i--) _partitions[i].Order.Exit();
         }
     }
 
     /// <summary>
     /// Retires every region (a new generation) for the map of <paramref name="epoch"/>, which took
     /// a slot from this node, unless that was done already: one-sided readers refresh and learn the
-    /// map. A move or a hand-over calls it under every partition lock before it lets writes on,
+    /// map. A move or a hand-over calls it right after its switch, before it lets writes on,
     /// since the watch may have taken the map first and left the retiring to its own thread: until
     /// the regions retire, readers with the old map take this node's regions as current, and the
     /// move's drop of the slot's keys would show them as absent.

@@ -7,7 +7,7 @@ namespace RdmaKv.Server;
 /// <summary>
 /// Handing a slot to one of its backups (with etcd; <c>rdmakv cluster move</c> or <c>rebalance</c>
 /// to a node that backs the slot). Both hold every acknowledged write, since the primary applies a
-/// write only after every backup has, so nothing is copied. Under every partition lock (no write
+/// write only after every backup has, so nothing is copied. Under every partition order lock (no write
 /// of this node is between its backups and itself) the map with the two swapped is stored in etcd
 /// (compare-and-swap) and taken: from then on this node refuses the slot's writes, retires its
 /// regions so one-sided readers refresh, and backs the slot; the backup learns the map from its
@@ -20,10 +20,10 @@ public sealed partial class StorageNode
     MoveReport HandOver(int slot, string targetId)
     {
         var clock = Stopwatch.StartNew();
-        var handed = UnderEveryPartitionLock(() =>
+        var handed = UnderEveryOrderLock(() =>
         {
-            var stored = WhileParked(() => _coordination!.UpdateMap(current =>
-                    current.Owners[slot] == Options.NodeId && current.BackupsOf(slot).Contains(targetId) ? current.HandedOver(slot, targetId) : null))
+            var stored = _coordination!.UpdateMap(current =>
+                    current.Owners[slot] == Options.NodeId && current.BackupsOf(slot).Contains(targetId) ? current.HandedOver(slot, targetId) : null)
                 ?? throw new InvalidOperationException($"slot {slot} was not handed to node {targetId}: the map in etcd no longer has this node lead it with {targetId} as a backup");
             AdoptStored(stored);
             return stored;

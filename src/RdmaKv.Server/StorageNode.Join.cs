@@ -65,11 +65,11 @@ public sealed partial class StorageNode
         }
     }
 
-    /// <summary>Under every partition lock: stores (compare-and-swap in etcd) and takes the map with the target backing the slots.</summary>
-    void StoreWithBackup(IReadOnlySet<int> slots, string targetId) => UnderEveryPartitionLock(() =>
+    /// <summary>Under every order lock: stores (compare-and-swap in etcd) and takes the map with the target backing the slots.</summary>
+    void StoreWithBackup(IReadOnlySet<int> slots, string targetId) => UnderEveryOrderLock(() =>
     {
         if (_forwardFailure is { } failure) throw new InvalidOperationException($"forwarding failed: {failure}");
-        var stored = WhileParked(() => _coordination!.UpdateMap(current =>
+        var stored = _coordination!.UpdateMap(current =>
         {
             var edit = current.Edit();
             bool any = false;
@@ -80,7 +80,7 @@ public sealed partial class StorageNode
                 any = true;
             }
             return any ? edit.Build() : null;
-        })) ?? throw new InvalidOperationException("the map changed meanwhile: this node no longer leads those slots, or they have their backups");
+        }) ?? throw new InvalidOperationException("the map changed meanwhile: this node no longer leads those slots, or they have their backups");
         AdoptStored(stored);
         return stored;
     });

@@ -153,7 +153,10 @@ public sealed partial class StorageNode
         FenceReason = reason;
         _log.LogWarning("Node {Node} stops serving: {Reason}", Options.NodeId, reason);
         long started = Stopwatch.GetTimestamp();
-        foreach (var p in _partitions) p.UnderLockOrParked(w => w.Grow()); // not after a write waiting on a backup: its lease runs out meanwhile
+        foreach (var p in _partitions)
+        {
+            lock (p.Lock) p.Writer.Grow(); // never held across a wait on another node (NodePartition.Order)
+        }
         _log.LogWarning("Node {Node} retired its regions ({Ms:F0} ms to retire its regions)", Options.NodeId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }

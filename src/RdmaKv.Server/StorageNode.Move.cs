@@ -257,15 +257,15 @@ public sealed partial class StorageNode
         return keys;
     }
 
-    /// <summary>Under every local partition lock (so no write is between its check and its forward): the new map.</summary>
-    ClusterMap SwitchOwner(int slot, string targetId) => UnderEveryPartitionLock(() =>
+    /// <summary>Under every local order lock (so no client write is between its check and its forward): the new map.</summary>
+    ClusterMap SwitchOwner(int slot, string targetId) => UnderEveryOrderLock(() =>
     {
         if (_forwardFailure is { } failure) throw new InvalidOperationException($"the move of slot {slot} stopped: {failure}");
         ClusterMap moved;
         if (_coordination is { } coordination)
         {
             // With etcd the map changes only there; every node learns it from its watch.
-            moved = WhileParked(() => coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null))
+            moved = coordination.UpdateMap(current => current.Owners[slot] == Options.NodeId ? current.WithOwner(slot, targetId) : null)
                 ?? throw new InvalidOperationException($"the move of slot {slot} stopped: the map in etcd no longer gives it to this node");
             AdoptStored(moved);
         }

@@ -68,6 +68,7 @@ public sealed partial class StorageNode
         var owners = new NodePartition[pairs.Length];
         for (int i = 0; i < pairs.Length; i++) owners[i] = PartitionOf(pairs[i].Key.Span);
         var locked = owners.Distinct().OrderBy(p => Array.IndexOf(_partitions, p)).ToArray();
+        foreach (var p in locked) p.Order.Enter(); // a client write's, as in Put: a move's switch falls before or after it
         foreach (var p in locked) p.Lock.Enter();
         try
         {
@@ -106,6 +107,7 @@ public sealed partial class StorageNode
         finally
         {
             foreach (var p in locked) p.Lock.Exit();
+            foreach (var p in locked) p.Order.Exit();
         }
     }
 
