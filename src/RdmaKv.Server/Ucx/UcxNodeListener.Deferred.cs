@@ -73,9 +73,7 @@ public sealed partial class UcxNodeListener
             reply.ResetWrittenCount();
             try
             {
-                if (!connection.IsPeerNode && RequestHandler.IsNodeToNode(next.request.Type))
-                    _log.LogWarning("ucx: refused {Type} from {Peer}: node-to-node messages need the cluster credential", next.request.Type, connection.Peer);
-                _handler.Handle(in next.request, ref connection.Greeted, reply, connection.IsPeerNode);
+                Handle(connection, next.request, reply);
                 Reply(new ReplyWork(this, connection, next.id, reply.WrittenSpan[Wire.LengthPrefix..].ToArray()));
             }
             catch (Exception e) when (e is not OutOfMemoryException)

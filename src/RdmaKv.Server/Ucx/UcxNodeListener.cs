@@ -231,11 +231,17 @@ public sealed unsafe partial class UcxNodeListener : INodeListener, IFrameReceiv
                 MessageEncoder.Reply(_reply, request.Id, StoreStatus.BadRequest, "mailboxes are for local clients");
                 return;
             default:
-                if (!connection.IsPeerNode && RequestHandler.IsNodeToNode(request.Type))
-                    _log.LogWarning("ucx: refused {Type} from {Peer}: node-to-node messages need the cluster credential", request.Type, connection.Peer);
-                _handler.Handle(in request, ref connection.Greeted, _reply, connection.IsPeerNode);
+                Handle(connection, request, _reply);
                 return;
         }
+    }
+
+    /// <summary>Any request but Hello and Regions, on the progress thread or a request thread (UcxNodeListener.Deferred.cs).</summary>
+    void Handle(UcxConnection connection, in Message request, ArrayBufferWriter<byte> reply)
+    {
+        if (!connection.IsPeerNode && RequestHandler.IsNodeToNode(request.Type))
+            _log.LogWarning("ucx: refused {Type} from {Peer}: node-to-node messages need the cluster credential", request.Type, connection.Peer);
+        _handler.Handle(in request, ref connection.Greeted, reply, connection.IsPeerNode);
     }
 
     void IFrameReceiver.Oversized(UcxWorker worker, nint replyEndpoint, ulong id, ulong length)
