@@ -118,17 +118,45 @@ public sealed partial class KvClient : IDisposable
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; returns once the node has published it.</summary>
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, Expiry.Never);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> until <paramref name="expiresAt"/>
+    /// (kept to the millisecond): from then on the key reads as absent, and the node removes it. Every
+    /// reader judges by its own clock, so clocks are assumed to agree to within a small skew (NTP).
+    /// </summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, DateTimeOffset expiresAt) => Put(key, value, Expiry.From(expiresAt));
+
+    public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+
+    /// <summary>Stores a string value that expires <paramref name="timeToLive"/> from now.</summary>
+    public void Put(string key, string value, TimeSpan timeToLive)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value), DateTimeOffset.UtcNow + timeToLive);
+    }
+
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
     {
         Check(StoreStatusText.Validate(key.Length, value.Length));
-        OnOwner(key, new KeyValue(key, value), static (route, kv) =>
+        OnOwner(key, new KeyValue(key, value, expiresAt), static (route, kv) =>
         {
-            route.Session.Put(kv.Key, kv.Value);
+            route.Session.Put(kv.Key, kv.Value, kv.ExpiresAt);
             return true;
         });
     }
 
-    public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+    /// <summary>
+    /// When <paramref name="key"/>'s value expires: false when the key is absent (or expired); true
+    /// with <paramref name="expiresAt"/> null when it never expires. Asks the key's node (one round trip).
+    /// </summary>
+    public bool TryGetExpiry(ReadOnlySpan<byte> key, out DateTimeOffset? expiresAt)
+    {
+        Check(StoreStatusText.Validate(key.Length, 0));
+        var (value, at) = OnOwner(key, new KeyValue(key, default), static (route, kv) => route.Session.FallbackGetWithExpiry(kv.Key));
+        expiresAt = value is not null && at != Expiry.Never ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
+        return value is not null;
+    }
 
     /// <summary>
     /// Stores many pairs in as few messages as the frame limit allows (one, unless they exceed
