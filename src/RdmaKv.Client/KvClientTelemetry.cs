@@ -52,22 +52,25 @@ public static class KvClientTelemetry
     static readonly Counter<long> s_fallbacks = s_meter.CreateCounter<long>(
         "rdmakv.client.fallbacks", "{fallback}", "GETs the node answered because the one-sided read gave up (a writer kept changing what it read, or the region moved).");
 
-    static KvClientTelemetry()
-    {
-        // Counted by every reading thread anyway (TableReader); added up here only when collected.
+    // No static constructor (it would make every use on the GET path check the class's initialization).
+    static readonly ObservableCounter<long>[] s_readerCounters = ObserveReaders();
+
+    /// <summary>Counted by every reading thread anyway (TableReader); added up here only when collected.</summary>
+    static ObservableCounter<long>[] ObserveReaders() =>
+    [
         s_meter.CreateObservableCounter("rdmakv.client.lookups", () => ThreadReaders.Sum().Lookups, "{lookup}",
-            "One-sided lookups: GETs read from the node's regions (shared memory or RDMA) without the node's CPU.");
+            "One-sided lookups: GETs read from the node's regions (shared memory or RDMA) without the node's CPU."),
         s_meter.CreateObservableCounter("rdmakv.client.location_cache.hits", () => ThreadReaders.Sum().CacheHits, "{hit}",
-            "Lookups a cached location answered in one read.");
+            "Lookups a cached location answered in one read."),
         s_meter.CreateObservableCounter("rdmakv.client.lookup.retries", () => ThreadReaders.Sum().Retries, "{retry}",
-            "Lookups read again because what they read was changing under a writer.");
+            "Lookups read again because what they read was changing under a writer."),
         s_meter.CreateObservableCounter("rdmakv.client.lookup.checksum_failures", () => ThreadReaders.Sum().ChecksumFailures, "{failure}",
-            "Extents whose checksum did not match when read (torn by a writer, or damaged).");
+            "Extents whose checksum did not match when read (torn by a writer, or damaged)."),
         s_meter.CreateObservableCounter("rdmakv.client.lookup.superseded", () => ThreadReaders.Sum().SupersededSeen, "{extent}",
-            "Extents found replaced by a newer write when read.");
+            "Extents found replaced by a newer write when read."),
         s_meter.CreateObservableCounter("rdmakv.client.region.refreshes", () => ThreadReaders.Sum().Refreshes, "{refresh}",
-            "Times a reader asked a node where its regions are after they moved or grew.");
-    }
+            "Times a reader asked a node where its regions are after they moved or grew."),
+    ];
 
     /// <summary>A new thread's reader context, whose counters the observable instruments include.</summary>
     internal static ReaderContext NewThreadReader() => ThreadReaders.New();
