@@ -68,7 +68,7 @@ public sealed partial class KvClient : IDisposable
     public long ClusterEpoch => _router.Epoch;
 
     /// <summary>This thread's lookup state: its scratch buffer and counters, shared by every client the thread uses.</summary>
-    internal static ReaderContext ThreadReader => t_reader ??= new ReaderContext();
+    internal static ReaderContext ThreadReader => t_reader ??= KvClientTelemetry.NewThreadReader();
 
     /// <summary>
     /// What this thread's GETs have counted so far, over every client it used: a snapshot (subtract
@@ -78,6 +78,22 @@ public sealed partial class KvClient : IDisposable
 
     /// <summary>The value of <paramref name="key"/>, or null when it is absent.</summary>
     public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        long started = KvClientTelemetry.Started();
+        try
+        {
+            byte[]? value = GetValue(key);
+            KvClientTelemetry.Completed(KvOperation.Get, started, value is not null);
+            return value;
+        }
+        catch (Exception e) when (KvClientTelemetry.Failed(KvOperation.Get, started, e))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>As <see cref="Get(ReadOnlySpan{byte})"/>, not counted as an operation (a multi-get's keys).</summary>
+    byte[]? GetValue(ReadOnlySpan<byte> key)
     {
         var reader = ThreadReader;
         return Find(key, reader, out byte[]? fromNode) ? reader.LastValue.ToArray() : fromNode;
@@ -91,6 +107,21 @@ public sealed partial class KvClient : IDisposable
     /// says how large it is.
     /// </summary>
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
+    {
+        long started = KvClientTelemetry.Started();
+        try
+        {
+            bool found = TryGetValue(key, destination, out valueLength);
+            KvClientTelemetry.Completed(KvOperation.Get, started, found);
+            return found;
+        }
+        catch (Exception e) when (KvClientTelemetry.Failed(KvOperation.Get, started, e))
+        {
+            throw;
+        }
+    }
+
+    bool TryGetValue(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {
         var reader = ThreadReader;
         ReadOnlySpan<byte> value;
@@ -114,7 +145,7 @@ public sealed partial class KvClient : IDisposable
     public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys)
     {
         foreach (var k in keys) Check(StoreStatusText.Validate(k.Length, 0));
-        return RoutedMultiGet(keys);
+        return MeasuredMultiGet(keys);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; returns once the node has published it.</summary>
