@@ -8,9 +8,11 @@ public sealed partial class KvClient
     public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancel = default) =>
         cancel.IsCancellationRequested ? ValueTask.FromCanceled<byte[]?>(cancel) : ValueTask.FromResult(Get(key.Span));
 
+    /// <summary>Values of several keys, in order, as <see cref="MultiGet"/>; completes synchronously.</summary>
     public ValueTask<byte[]?[]> MultiGetAsync(IReadOnlyList<byte[]> keys, CancellationToken cancel = default) =>
         cancel.IsCancellationRequested ? ValueTask.FromCanceled<byte[]?[]>(cancel) : ValueTask.FromResult(MultiGet(keys));
 
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; completes once the node has published it.</summary>
     public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel = default) =>
         PutAsync(key, value, Expiry.Never, cancel);
 
@@ -28,12 +30,14 @@ public sealed partial class KvClient
         await OnOwnerAsync(key, route => route.Session.PutAsync(key, value, expiresAt, cancel)).ConfigureAwait(false);
     }
 
+    /// <summary>Removes <paramref name="key"/>; true when it was there.</summary>
     public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel = default)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
         return await OnOwnerAsync(key, route => route.Session.DeleteAsync(key, cancel)).ConfigureAwait(false);
     }
 
+    /// <summary>Closes the client, as <see cref="Dispose"/>.</summary>
     public ValueTask DisposeAsync()
     {
         Dispose();

@@ -59,9 +59,11 @@ public sealed partial class KvClient : IDisposable
         throw new ArgumentException($"'{uri}' is not a node address this client knows; use local:NAME, ucx://HOST:PORT[,HOST:PORT...] or cluster:FILE", nameof(uri));
     }
 
+    /// <summary>Connects as <see cref="Connect"/> does, on a thread-pool thread.</summary>
     public static Task<KvClient> ConnectAsync(string uri, KvClientOptions? options = null, CancellationToken cancel = default) =>
         Task.Run(() => Connect(uri, options), cancel);
 
+    /// <summary>The node's name; for a cluster, "cluster of N nodes (epoch E)".</summary>
     public string NodeName => _router.NodeName;
 
     /// <summary>The cluster map's epoch this client routes by (0 for a single node).</summary>
@@ -99,6 +101,7 @@ public sealed partial class KvClient : IDisposable
         return Find(key, reader, out byte[]? fromNode) ? reader.LastValue.ToArray() : fromNode;
     }
 
+    /// <summary>The value of <paramref name="key"/> (UTF-8), or null when it is absent.</summary>
     public byte[]? Get(string key) => Get(Encoding.UTF8.GetBytes(key));
 
     /// <summary>
@@ -158,6 +161,7 @@ public sealed partial class KvClient : IDisposable
     /// </summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, DateTimeOffset expiresAt) => Put(key, value, Expiry.From(expiresAt));
 
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, both UTF-8.</summary>
     public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
 
     /// <summary>Stores a string value that expires <paramref name="timeToLive"/> from now.</summary>
@@ -236,12 +240,14 @@ public sealed partial class KvClient : IDisposable
         [.. Enumerable.Range(from, to - from).Select(i => pairs[i])];
 
     /// <summary>Removes <paramref name="key"/>; false when it was not there.</summary>
+    /// <summary>Removes <paramref name="key"/>; true when it was there.</summary>
     public bool Delete(ReadOnlySpan<byte> key)
     {
         Check(StoreStatusText.Validate(key.Length, 0));
         return OnOwner(key, new KeyValue(key, default), static (route, kv) => route.Session.Delete(kv.Key));
     }
 
+    /// <summary>Removes <paramref name="key"/> (UTF-8); true when it was there.</summary>
     public bool Delete(string key) => Delete(Encoding.UTF8.GetBytes(key));
 
     /// <summary>The node's counters; for a cluster, every node's that answers, added up.</summary>
@@ -296,5 +302,6 @@ public sealed partial class KvClient : IDisposable
     static void ThrowTooSmall(int needed, int given) =>
         throw new ArgumentException($"the value is {needed} bytes; the destination holds {given}", "destination");
 
+    /// <summary>Closes the connection to every node.</summary>
     public void Dispose() => _router.Dispose();
 }

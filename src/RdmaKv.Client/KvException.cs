@@ -6,5 +6,6 @@ namespace RdmaKv.Client;
 public sealed class KvException(StoreStatus status, string? detail = null)
     : Exception(StoreStatusText.Describe(status, detail))
 {
+    /// <summary>Why the operation failed.</summary>
     public StoreStatus Status { get; } = status;
 }

@@ -37,6 +37,10 @@ sealed class RequestChannel : IDisposable
         _timeout = timeout;
     }
 
+    /// <summary>Connects to the node's Unix socket at <paramref name="socketPath"/>.</summary>
+    /// <param name="socketPath">the socket in the node's directory.</param>
+    /// <param name="node">the node's name, for messages.</param>
+    /// <param name="spin">how long a wait for a reply spins before it blocks.</param>
     /// <param name="timeout">how long one reply may take; infinite waits for ever.</param>
     public static RequestChannel Open(string socketPath, string node, TimeSpan spin, TimeSpan timeout)
     {
@@ -62,6 +66,7 @@ sealed class RequestChannel : IDisposable
     /// Moves requests and replies from socket writes to a shared-memory mailbox the node creates:
     /// no system call per request while both sides are busy.
     /// </summary>
+    /// <param name="spin">how long a wait on the mailbox spins before it blocks.</param>
     /// <param name="directory">the node's checked directory, the only place a mailbox may be.</param>
     public void UseMailbox(TimeSpan spin, string directory)
     {

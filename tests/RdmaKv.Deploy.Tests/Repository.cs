@@ -14,6 +14,8 @@ static class Repository
     public static string SystemdConfigExample => Path.Combine(Deploy, "rdmakv.conf.example");
     public static string Compose => Path.Combine(Root, "docker-compose.yml");
     public static string DockerIgnore => Path.Combine(Root, ".dockerignore");
+    public static string Sources => Path.Combine(Root, "src");
+    public static string PackScript => Path.Combine(Root, "scripts", "pack.sh");
 
     static string FindRoot()
     {

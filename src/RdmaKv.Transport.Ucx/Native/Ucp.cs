@@ -4,7 +4,7 @@ namespace RdmaKv.Transport.Ucx.Native;
 
 /// <summary>
 /// Raw libucp entry points (Debian package libucx0, UCX 1.13). Arguments are blittable; handles
-/// are plain pointers here and owned by the SafeHandles in <see cref="UcpHandles"/>.
+/// are plain pointers here and owned by the SafeHandles in UcpHandles.cs (<see cref="UcpHandle"/>).
 /// </summary>
 static unsafe partial class Ucp
 {
