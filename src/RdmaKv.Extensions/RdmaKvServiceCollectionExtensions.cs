@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,6 +42,51 @@ public static class RdmaKvServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<RdmaKvOptions>().Configure(configure);
         return AddClient(services);
+    }
+
+    /// <summary>
+    /// Registers <see cref="RdmaKvCache"/> as the application's <see cref="IDistributedCache"/> (which
+    /// session state, output caching and HybridCache use), on the client that
+    /// <see cref="AddRdmaKv(IServiceCollection, IConfiguration)"/> registers. A <see cref="TimeProvider"/>
+    /// in the container is the cache's clock; otherwise it uses the system clock.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets <see cref="RdmaKvCacheOptions"/>, e.g. the instance name; null for none.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    public static IServiceCollection AddRdmaKvDistributedCache(this IServiceCollection services, Action<RdmaKvCacheOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<RdmaKvCacheOptions>();
+        if (configure is not null) options.Configure(configure);
+        return AddCache(services);
+    }
+
+    /// <summary>
+    /// Registers <see cref="RdmaKvCache"/> as the application's <see cref="IDistributedCache"/>, with
+    /// its <see cref="RdmaKvCacheOptions"/> bound from <paramref name="configuration"/> (e.g. an
+    /// <c>InstanceName</c> key).
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configuration">The configuration section to bind <see cref="RdmaKvCacheOptions"/> from.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    public static IServiceCollection AddRdmaKvDistributedCache(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<RdmaKvCacheOptions>().Bind(configuration);
+        return AddCache(services);
+    }
+
+    static IServiceCollection AddCache(IServiceCollection services)
+    {
+        AddClient(services);
+        services.TryAddSingleton(sp => new RdmaKvCache(
+            sp.GetRequiredService<KvClientSource>(),
+            sp.GetRequiredService<IOptions<RdmaKvCacheOptions>>().Value,
+            sp.GetService<TimeProvider>()));
+        // Added, not tried: the last distributed cache registered is the one resolved (as with Redis).
+        services.AddSingleton<IDistributedCache>(sp => sp.GetRequiredService<RdmaKvCache>());
+        return services;
     }
 
     /// <summary>The shared client and what checks its options; every registration calls it, and it adds each once.</summary>
