@@ -3,6 +3,13 @@ using FASTER.core;
 namespace RdmaKv.Storage;
 
 /// <summary>
+/// Applies one replayed record: <paramref name="op"/> is <see cref="LogOp.Put"/> or
+/// <see cref="LogOp.Delete"/>; <paramref name="expiresAt"/> is a put's expiry in milliseconds since
+/// the Unix epoch (UTC), 0 when it never expires.
+/// </summary>
+public delegate void LogApply(LogOp op, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt);
+
+/// <summary>
 /// The append-only log (a FasterLog in <c>DATA/aof</c>): every put and delete is appended before
 /// its reply. A committer thread makes it durable: every <see cref="DurableStoreOptions.CommitInterval"/>
 /// in async mode; in sync mode as soon as a writer waits, and again at once for the writers that
@@ -156,7 +163,7 @@ sealed class AppendOnlyLog : IDisposable
     /// Replays committed records from <paramref name="from"/>. Stops at the first damaged record
     /// (a torn tail) and returns its address; null when the log was read to its end.
     /// </summary>
-    public long? Replay(long from, Action<LogOp, ReadOnlySpan<byte>, ReadOnlySpan<byte>> apply, out long records)
+    public long? Replay(long from, LogApply apply, out long records)
     {
         records = 0;
         long start = Math.Max(from, _log.BeginAddress);
@@ -168,8 +175,8 @@ sealed class AppendOnlyLog : IDisposable
         {
             while (iterator.GetNext(out byte[] entry, out int length, out long at, out long next))
             {
-                if (!LogRecord.TryRead(entry.AsSpan(0, length), out LogOp op, out var key, out var value)) return at;
-                apply(op, key, value);
+                if (!LogRecord.TryRead(entry.AsSpan(0, length), out LogOp op, out var key, out var value, out long expiresAt)) return at;
+                apply(op, key, value, expiresAt);
                 records++;
                 cut = next;
             }

@@ -64,6 +64,9 @@ public sealed partial class DurableStore : IDisposable
     /// <summary>The store's log tail: it moves with every write the store takes, so an unchanged tail means no write since.</summary>
     public long StoreTail => _kv.Log.TailAddress;
 
+    /// <summary>The store log's head: records before it are on disk only.</summary>
+    internal long StoreHeadAddress => _kv.Log.HeadAddress;
+
     /// <summary>At most how many bytes a checkpoint writes now: the store's log in memory, and the index.</summary>
     public long CheckpointBytes => _kv.Log.TailAddress - _kv.Log.HeadAddress + _options.IndexBuckets * 64;
 
@@ -140,9 +143,9 @@ public sealed partial class DurableStore : IDisposable
             if (log is not null)
             {
                 using var session = store.NewSession();
-                cut = log.Replay(recovered?.LogStart ?? 0, (op, key, value) =>
+                cut = log.Replay(recovered?.LogStart ?? 0, (op, key, value, expiresAt) =>
                 {
-                    if (op == LogOp.Put) session.Upsert(key, value);
+                    if (op == LogOp.Put) session.Upsert(key, value, expiresAt);
                     else session.Remove(key);
                 }, out replayed);
                 if (cut is not null)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FASTER.core;
 using RdmaKv.Core;
 
@@ -10,34 +11,48 @@ namespace RdmaKv.Storage;
 public sealed unsafe class StoreSession : IColdTier, IDisposable
 {
     readonly DurableStore _store;
-    readonly ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, Empty, SpanByteFunctions<Empty>> _session;
+    readonly ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, Empty, ExpiringValueFunctions> _session;
     byte[] _record = new byte[4096];
+    byte[] _value = new byte[4096]; // an expiring value with its expiry before it, as FASTER stores it
 
     internal StoreSession(DurableStore store, FasterKV<SpanByte, SpanByte> kv)
     {
         _store = store;
-        _session = kv.For(new SpanByteFunctions<Empty>()).NewSession<SpanByteFunctions<Empty>>();
+        _session = kv.For(new ExpiringValueFunctions()).NewSession<ExpiringValueFunctions>();
     }
 
-    /// <summary>Logs and applies a put; returns the log address to wait on in sync mode (-1 without a log).</summary>
-    public long Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    /// <summary>
+    /// Logs and applies a put; returns the log address to wait on in sync mode (-1 without a log).
+    /// <paramref name="expiresAt"/> is stored with the value and returned by reads, scans and
+    /// recovery: milliseconds since the Unix epoch (UTC), 0 when it never expires. The store never
+    /// drops a value because it expired.
+    /// </summary>
+    public long Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = 0)
     {
-        long address = Log(LogOp.Put, key, value);
-        Upsert(key, value);
+        if (expiresAt < 0) throw new ArgumentOutOfRangeException(nameof(expiresAt), expiresAt, "an expiry is milliseconds since the epoch, or 0 for never");
+        long address = Log(LogOp.Put, key, value, expiresAt);
+        Upsert(key, value, expiresAt);
         return address;
     }
 
     /// <summary>Logs and applies a delete; returns the log address to wait on in sync mode (-1 without a log).</summary>
     public long Delete(ReadOnlySpan<byte> key)
     {
-        long address = Log(LogOp.Delete, key, default);
+        long address = Log(LogOp.Delete, key, default, 0);
         Remove(key);
         return address;
     }
 
     /// <summary>The stored value of <paramref name="key"/> (from memory or disk), or null.</summary>
-    public byte[]? Read(ReadOnlySpan<byte> key)
+    public byte[]? Read(ReadOnlySpan<byte> key) => Read(key, out _);
+
+    /// <summary>
+    /// The stored value of <paramref name="key"/> (from memory or disk), or null; <paramref name="expiresAt"/>
+    /// is its expiry (0 when it never expires or is not there). An expired value is returned as any other.
+    /// </summary>
+    public byte[]? Read(ReadOnlySpan<byte> key, out long expiresAt)
     {
+        expiresAt = 0;
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
@@ -58,7 +73,7 @@ public sealed unsafe class StoreSession : IColdTier, IDisposable
             try
             {
                 if (!status.Found) return null;
-                return output.IsSpanByte ? output.SpanByte.AsReadOnlySpan().ToArray() : output.Memory.Memory.Span[..output.Length].ToArray();
+                return ExpiringValueFunctions.Split(ExpiringValueFunctions.Bytes(ref output), out expiresAt).ToArray();
             }
             finally
             {
@@ -70,13 +85,36 @@ public sealed unsafe class StoreSession : IColdTier, IDisposable
     /// <inheritdoc />
     public bool Contains(ReadOnlySpan<byte> key) => Read(key) is not null;
 
-    internal void Upsert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    internal void Upsert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = 0)
     {
-        fixed (byte* k = key, v = value)
+        if (expiresAt != 0)
+        {
+            // FASTER stores the expiry as the value's extra metadata: 8 bytes before it, with a bit in its length.
+            int length = sizeof(long) + value.Length;
+            if (_value.Length < length) _value = new byte[Math.Max(length, _value.Length * 2)];
+            value.CopyTo(_value.AsSpan(sizeof(long)));
+            fixed (byte* v = _value)
+            {
+                var expiring = SpanByte.FromPointer(v, length);
+                expiring.ExtraMetadata = expiresAt;
+                Debug.Assert(expiring.MetadataSize == sizeof(long) && expiring.AsReadOnlySpan().SequenceEqual(value), "the expiry is metadata before the value");
+                Upsert(key, ref expiring);
+            }
+            return;
+        }
+        fixed (byte* v = value)
+        {
+            var valueSpan = SpanByte.FromPointer(v, value.Length);
+            Upsert(key, ref valueSpan);
+        }
+    }
+
+    void Upsert(ReadOnlySpan<byte> key, ref SpanByte value)
+    {
+        fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
-            var valueSpan = SpanByte.FromPointer(v, value.Length);
-            Status status = _session.Upsert(ref keySpan, ref valueSpan);
+            Status status = _session.Upsert(ref keySpan, ref value);
             if (status.IsPending) _session.CompletePending(wait: true);
         }
     }
@@ -91,24 +129,25 @@ public sealed unsafe class StoreSession : IColdTier, IDisposable
         }
     }
 
-    long Log(LogOp op, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    long Log(LogOp op, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
     {
         var log = _store.Log;
         if (log is null) return -1;
-        int length = LogRecord.Length(key.Length, value.Length);
+        int length = LogRecord.Length(key.Length, value.Length, expiresAt);
         if (_record.Length < length) _record = new byte[Math.Max(length, _record.Length * 2)];
-        LogRecord.Write(_record, op, key, value);
+        LogRecord.Write(_record, op, key, value, expiresAt);
         return log.Append(_record.AsSpan(0, length));
     }
 
     /// <summary>
     /// True when the scanned record at <paramref name="address"/> holding <paramref name="value"/>
-    /// is <paramref name="key"/>'s newest and the key is not deleted. When the newest record is in
-    /// memory the index's address decides. When it is on disk, FASTER 2.6.5 reports the address
-    /// where its disk read started, not where it found the key, so the values are compared: an
-    /// older record with the very same value may then pass too, which loads the same value twice.
+    /// and <paramref name="expiresAt"/> is <paramref name="key"/>'s newest and the key is not
+    /// deleted. When the newest record is in memory the index's address decides. When it is on
+    /// disk, FASTER 2.6.5 reports the address where its disk read started, not where it found the
+    /// key, so values and expiries are compared: an older record with the very same value and
+    /// expiry may then pass too, which loads the same value twice.
     /// </summary>
-    internal bool IsLatest(ref SpanByte key, long address, ReadOnlySpan<byte> value)
+    internal bool IsLatest(ref SpanByte key, long address, ReadOnlySpan<byte> value, long expiresAt)
     {
         var input = default(SpanByte);
         var output = new SpanByteAndMemory();
@@ -128,8 +167,8 @@ public sealed unsafe class StoreSession : IColdTier, IDisposable
                 ref var done = ref outputs.Current;
                 if (done.Status.Found)
                 {
-                    var stored = done.Output.IsSpanByte ? done.Output.SpanByte.AsReadOnlySpan() : done.Output.Memory.Memory.Span[..done.Output.Length];
-                    same = stored.SequenceEqual(value);
+                    var stored = ExpiringValueFunctions.Split(ExpiringValueFunctions.Bytes(ref done.Output), out long storedExpiry);
+                    same = storedExpiry == expiresAt && stored.SequenceEqual(value);
                 }
                 done.Output.Memory?.Dispose();
             }
