@@ -65,6 +65,7 @@ static class LocalLoad
         var writes = args.GetValueOrDefault("writes", "mailbox") == "socket" ? LocalWritePath.Socket : LocalWritePath.Mailbox;
         int cacheEntries = int.Parse(args.GetValueOrDefault("cache", (1 << 18).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         using var client = KvClient.Connect("local:" + name, new KvClientOptions { LocalWrites = writes, LocationCacheEntries = cacheEntries });
+        using var listener = ClientListener.Start(args.GetValueOrDefault("listen", "none"));
         byte[][] keyBytes = Enumerable.Range(0, keys).Select(i => Encoding.UTF8.GetBytes($"user{i:D12}")).ToArray();
         var value = new byte[valueSize];
         new Random(7).NextBytes(value);
@@ -105,17 +106,22 @@ static class LocalLoad
         rates.Sort();
 
         var latencies = new long[Math.Min(1_000_000, (int)(rates[rates.Count / 2] * 1))];
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < latencies.Length; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
             op();
             latencies[i] = Stopwatch.GetTimestamp() - t0;
         }
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         Array.Sort(latencies);
         double us(double q) => latencies[(int)(q * (latencies.Length - 1))] * 1e6 / Stopwatch.Frequency;
         var reader = KvClient.ThreadReads;
         Console.WriteLine($"{mode} {distribution} durability={durability.Name()} writes={writes} keys={keys} value={valueSize}B: median {rates[rates.Count / 2]:N0} ops/s " +
-            $"(min {rates[0]:N0}, max {rates[^1]:N0}); latency p50 {us(0.5):F2} us, p99 {us(0.99):F2} us, p99.9 {us(0.999):F2} us");
+            $"(min {rates[0]:N0}, max {rates[^1]:N0}); latency p50 {us(0.5):F2} us, p99 {us(0.99):F2} us, p99.9 {us(0.999):F2} us; " +
+            $"{(double)allocated / latencies.Length:F1} B allocated per operation");
+        if (listener is not null) Console.WriteLine($"listener: {listener.Measurements:N0} measurements of the client's meter");
+        if (args.GetValueOrDefault("listen") == "alternate") ClientListener.Alternate(op, seconds);
         Console.WriteLine($"reader: lookups {reader.Lookups:N0}, cache hits {reader.CacheHits:N0}, retries {reader.Retries}, " +
             $"checksum failures {reader.ChecksumFailures}, fallbacks {reader.Fallbacks}, refreshes {reader.Refreshes}");
         if (mode == "get")

@@ -32,7 +32,8 @@ public interface IAdminNode
     /// <summary>Each condition the node needs before it serves (recovery done, transports listening).</summary>
     IReadOnlyList<ReadinessCheck> Readiness();
 
-    StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+    /// <summary>A put; with <paramref name="expiresAt"/> (milliseconds since 1970, UTC; 0 for none) the key reads as absent from then on.</summary>
+    StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = 0);
 
     StoreStatus Delete(ReadOnlySpan<byte> key);
 
@@ -56,7 +57,10 @@ public interface IAdminNode
     Core.Cluster.MoveReport MoveSlot(int slot, string node);
 
     /// <summary><see cref="StoreStatus.Ok"/> with the value, <see cref="StoreStatus.NotFound"/>, or why the key is invalid.</summary>
-    StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value);
+    StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value) => Get(key, out value, out _);
+
+    /// <summary>As <see cref="Get(ReadOnlySpan{byte}, out byte[])"/>, with the value's expiry (milliseconds since 1970, UTC; 0 for none).</summary>
+    StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value, out long expiresAt);
 }
 
 /// <summary>

@@ -10,7 +10,9 @@ namespace RdmaKv.Admin;
 /// <summary>
 /// GET, PUT and DELETE /api/keys/{key}, all behind the admin token. The key is the rest of the
 /// path, percent-decoded to bytes (so any key, binary too, can be named: %2F is a '/' inside the
-/// key, %FF a byte). PUT takes the value as the raw request body.
+/// key, %FF a byte). PUT takes the value as the raw request body, and an expiry as the query
+/// <c>?ttl=30s</c> (ms, s, m, h or d) or <c>?expires-at=</c> milliseconds since 1970 (UTC); GET
+/// answers a value that expires with the header <c>X-RdmaKv-Expires-At</c> (the same milliseconds).
 /// </summary>
 static class KeyEndpoints
 {
@@ -28,8 +30,10 @@ static class KeyEndpoints
     {
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
         if (Misdirection.Check(http, node, key) is { } elsewhere) return elsewhere;
-        var status = node.Get(key, out byte[]? value);
-        return status == StoreStatus.Ok ? TypedResults.Bytes(value!, "application/octet-stream") : Failure(http, node, status, "get", key);
+        var status = node.Get(key, out byte[]? value, out long expiresAt);
+        if (status != StoreStatus.Ok) return Failure(http, node, status, "get", key);
+        if (expiresAt != 0) http.Response.Headers[ExpiresAtHeader] = expiresAt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Bytes(value!, "application/octet-stream");
     }
 
     static IResult Delete(HttpContext http, IAdminNode node)
@@ -45,6 +49,7 @@ static class KeyEndpoints
         var node = holder.Node;
         if (node is null) return AdminEndpoints.WithNode(holder, _ => TypedResults.Ok());
         if (!TryKey(http, out byte[] key, out var bad)) return bad;
+        if (!TryExpiry(http, out long expiresAt, out var badExpiry)) return badExpiry;
         // Before the body is read: a misdirected upload is not worth receiving.
         if (Misdirection.Check(http, node, key) is { } elsewhere) return elsewhere;
         long limit = Math.Min(options.MaxRequestBodyBytes, Limits.MaxValueLength);
@@ -61,8 +66,40 @@ static class KeyEndpoints
             return TooLarge(limit);
         }
         if (value is null) return TooLarge(limit);
-        var status = node.Put(key, value);
+        var status = node.Put(key, value, expiresAt);
         return status == StoreStatus.Ok ? TypedResults.NoContent() : Failure(http, node, status, "put", key);
+    }
+
+    /// <summary>The header GET answers an expiring value with: its expiry in milliseconds since 1970, UTC.</summary>
+    public const string ExpiresAtHeader = "X-RdmaKv-Expires-At";
+
+    /// <summary>The PUT's expiry from <c>?ttl=</c> or <c>?expires-at=</c>; 0 for none.</summary>
+    static bool TryExpiry(HttpContext http, out long expiresAt, out IResult bad)
+    {
+        expiresAt = 0;
+        bad = TypedResults.Ok();
+        var query = http.Request.Query;
+        bool hasTtl = query.TryGetValue("ttl", out var ttlText), hasAt = query.TryGetValue("expires-at", out var atText);
+        if (hasTtl && hasAt)
+        {
+            bad = Problems.Result(StatusCodes.Status400BadRequest, "give either ttl or expires-at, not both", "Bad expiry");
+            return false;
+        }
+        if (hasTtl)
+        {
+            if (!Durations.TryParse(ttlText.ToString(), out var ttl) || ttl <= TimeSpan.Zero)
+            {
+                bad = Problems.Result(StatusCodes.Status400BadRequest, $"ttl '{ttlText}' is not a positive duration such as 500ms, 30s, 5m, 2h or 1d", "Bad expiry");
+                return false;
+            }
+            expiresAt = Expiry.Now() + (long)Math.Ceiling(ttl.TotalMilliseconds);
+        }
+        else if (hasAt && (!long.TryParse(atText.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out expiresAt) || expiresAt <= 0))
+        {
+            bad = Problems.Result(StatusCodes.Status400BadRequest, $"expires-at '{atText}' is not a positive number of milliseconds since 1970 (UTC)", "Bad expiry");
+            return false;
+        }
+        return true;
     }
 
     /// <summary>The body, or null when it is longer than <paramref name="limit"/> (reading stops there).</summary>

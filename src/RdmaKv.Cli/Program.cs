@@ -16,14 +16,37 @@ var tokenFile = new Option<string?>("--token-file")
 var key = new Argument<string>("key") { Description = "the key (UTF-8 text)" };
 var value = new Argument<string?>("value") { Description = "the value; omit it to read --file or standard input", Arity = ArgumentArity.ZeroOrOne };
 var file = new Option<FileInfo?>("--file", "-f") { Description = "read the value from this file" };
+var ttl = new Option<string?>("--ttl") { Description = "the value expires this long from now: 500ms, 30s, 5m, 2h, 1d (a bare number is seconds)" };
+ttl.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string?>() is { } t && !(RdmaKv.Core.Durations.TryParse(t, out var d) && d > TimeSpan.Zero))
+        r.AddError($"--ttl '{t}' is not a positive duration such as 500ms, 30s, 5m, 2h or 1d");
+});
 
-var put = new Command("put", "store a value") { key, value, file };
+var put = new Command("put", "store a value; with --ttl it expires (then reads as absent)") { key, value, file, ttl };
 put.SetAction(p => Verbs.Run(p.GetValue(connect)!, p.GetValue(tokenFile), client =>
 {
     byte[] bytes = p.GetValue(value) is { } text ? Encoding.UTF8.GetBytes(text)
         : p.GetValue(file) is { } f ? File.ReadAllBytes(f.FullName)
         : Verbs.ReadStandardInput();
-    client.Put(Encoding.UTF8.GetBytes(p.GetValue(key)!), bytes);
+    if (p.GetValue(ttl) is { } t && RdmaKv.Core.Durations.TryParse(t, out var life))
+        client.Put(Encoding.UTF8.GetBytes(p.GetValue(key)!), bytes, DateTimeOffset.UtcNow + life);
+    else
+        client.Put(Encoding.UTF8.GetBytes(p.GetValue(key)!), bytes);
+    return 0;
+}));
+
+var ttlVerb = new Command("ttl", "print how long a key has left, in seconds (3 decimals), and when it expires (UTC); \"never\" for a key that does not expire; exit code 1 when the key is absent") { key };
+ttlVerb.SetAction(p => Verbs.Run(p.GetValue(connect)!, p.GetValue(tokenFile), client =>
+{
+    if (!client.TryGetExpiry(Encoding.UTF8.GetBytes(p.GetValue(key)!), out var at))
+    {
+        Console.Error.WriteLine("not found");
+        return 1;
+    }
+    Console.WriteLine(at is { } when
+        ? $"{Math.Max(0, (when - DateTimeOffset.UtcNow).TotalSeconds).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} {when.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}"
+        : "never");
     return 0;
 }));
 
@@ -86,6 +109,6 @@ var root = new RootCommand("""
       RDMAKV_ADMIN_TOKEN  the admin token (wins over --admin-token-file)
       RDMAKV_BENCH        the rdmakv-bench.dll that rdmakv bench runs
       UCX_TLS, UCX_NET_DEVICES  UCX's transports and devices (tcp on lo: UCX_TLS=tcp UCX_NET_DEVICES=lo)
-    """) { connect, tokenFile, admin, adminTokenFile, put, get, del, stats, checkpoint, ClusterVerbs.Create(admin, adminTokenFile), bench };
+    """) { connect, tokenFile, admin, adminTokenFile, put, get, del, ttlVerb, stats, checkpoint, ClusterVerbs.Create(admin, adminTokenFile), bench };
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? ExitCode.UsageErrors(parsed) : parsed.Invoke();

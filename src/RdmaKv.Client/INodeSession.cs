@@ -24,10 +24,13 @@ interface INodeSession : IDisposable
 
     byte[]? FallbackGet(ReadOnlySpan<byte> key);
 
+    /// <summary>The node's answer to a GET message: the value (null when absent) and its expiry (0 for none).</summary>
+    (byte[]? Value, long ExpiresAt) FallbackGetWithExpiry(ReadOnlySpan<byte> key);
+
     /// <summary>Values of several keys, in order; <paramref name="single"/> resolves each key this session does not batch.</summary>
     byte[]?[] MultiGet(IReadOnlyList<byte[]> keys, LocationCache cache, ReaderContext context, Func<byte[], byte[]?> single);
 
-    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt);
 
     bool Delete(ReadOnlySpan<byte> key);
 
@@ -41,7 +44,7 @@ interface INodeSession : IDisposable
     /// <summary>Sends a client's counters (ClientReport) to the node.</summary>
     void Report(IReadOnlyDictionary<string, long> counters);
 
-    ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel);
+    ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, long expiresAt, CancellationToken cancel);
 
     ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel);
 }

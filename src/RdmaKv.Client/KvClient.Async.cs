@@ -11,10 +11,21 @@ public sealed partial class KvClient
     public ValueTask<byte[]?[]> MultiGetAsync(IReadOnlyList<byte[]> keys, CancellationToken cancel = default) =>
         cancel.IsCancellationRequested ? ValueTask.FromCanceled<byte[]?[]>(cancel) : ValueTask.FromResult(MultiGet(keys));
 
-    public async ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel = default)
+    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel = default) =>
+        PutAsync(key, value, Expiry.Never, cancel);
+
+    // RS0026 guards against calls that become ambiguous; these two overloads differ in a required
+    // parameter (an expiry or none), so no call can match both.
+#pragma warning disable RS0026
+    /// <summary>As <see cref="Put(ReadOnlySpan{byte}, ReadOnlySpan{byte}, DateTimeOffset)"/>, asynchronously.</summary>
+    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, DateTimeOffset expiresAt, CancellationToken cancel = default) =>
+        PutAsync(key, value, Expiry.From(expiresAt), cancel);
+#pragma warning restore RS0026
+
+    async ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, long expiresAt, CancellationToken cancel)
     {
         Check(StoreStatusText.Validate(key.Length, value.Length));
-        await OnOwnerAsync(key, route => route.Session.PutAsync(key, value, cancel)).ConfigureAwait(false);
+        await OnOwnerAsync(key, route => route.Session.PutAsync(key, value, expiresAt, cancel)).ConfigureAwait(false);
     }
 
     public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel = default)

@@ -46,7 +46,7 @@ public sealed partial class KvClient
                 // map changed while this read ran, what it read may be the old owner's copy of a
                 // moved key (an old value, or nothing once dropped): read again from the new owner.
                 if (!ReferenceEquals(_router.Version, version) && _router.Route(key) != route) continue;
-                fromNode = result is LookupResult.Found or LookupResult.NotFound ? null : session.FallbackGet(key);
+                fromNode = result is LookupResult.Found or LookupResult.NotFound ? null : FallbackGet(route, session, key);
                 return result == LookupResult.Found;
             }
             catch (KvException e) when (Moved(e, attempt))
@@ -69,7 +69,7 @@ public sealed partial class KvClient
     /// retries; on a connection failure retries only when the request never left and another node
     /// has a newer map, else fails naming the node (see <see cref="Refused"/>).
     /// </summary>
-    T OnOwner<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
+    T OnOwnerRouted<TState, T>(ReadOnlySpan<byte> key, TState state, Func<NodeRoute, TState, T> call) where TState : allows ref struct
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -94,8 +94,8 @@ public sealed partial class KvClient
         }
     }
 
-    /// <summary>As <see cref="OnOwner"/>, for a call that completes later.</summary>
-    async ValueTask<T> OnOwnerAsync<T>(ReadOnlyMemory<byte> key, Func<NodeRoute, ValueTask<T>> call)
+    /// <summary>As <see cref="OnOwnerRouted"/>, for a call that completes later.</summary>
+    async ValueTask<T> OnOwnerRoutedAsync<T>(ReadOnlyMemory<byte> key, Func<NodeRoute, ValueTask<T>> call)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -121,7 +121,7 @@ public sealed partial class KvClient
     }
 
     /// <summary>One multi-put per owner; a group refused as WrongSlot (none of it applied) is regrouped under the new map, a group that may have been applied is not sent again.</summary>
-    void RoutedPutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
+    void PutManyRouted(IReadOnlyList<(byte[] Key, byte[] Value)> pairs)
     {
         var pending = pairs;
         for (int attempt = 0; pending.Count > 0; attempt++)
@@ -171,15 +171,15 @@ public sealed partial class KvClient
         byte[]?[] got;
         try
         {
-            got = route.Session.MultiGet(mine, route.Cache, ThreadReader, k => Get(k));
+            got = route.Session.MultiGet(mine, route.Cache, ThreadReader, k => GetValue(k));
         }
         catch (KvException e) when (e.Status == StoreStatus.WrongSlot && _router.MovedRetries > 0)
         {
-            got = [.. mine.Select(k => Get(k))];
+            got = [.. mine.Select(k => GetValue(k))];
         }
         catch (KvConnectionException) when (_router.Rerouted(route))
         {
-            got = [.. mine.Select(k => Get(k))];
+            got = [.. mine.Select(k => GetValue(k))];
         }
         catch (KvConnectionException e) when (!route.Names(e))
         {
@@ -188,7 +188,7 @@ public sealed partial class KvClient
         // As for a single GET: keys whose owner changed meanwhile are read again from it.
         if (!ReferenceEquals(_router.Version, version))
             for (int j = 0; j < mine.Length; j++)
-                if (_router.Route(mine[j]) != route) got[j] = Get(mine[j]);
+                if (_router.Route(mine[j]) != route) got[j] = GetValue(mine[j]);
         for (int j = 0; j < indexes.Length; j++) values[indexes[j]] = got[j];
     }
 }

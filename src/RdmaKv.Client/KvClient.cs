@@ -68,7 +68,7 @@ public sealed partial class KvClient : IDisposable
     public long ClusterEpoch => _router.Epoch;
 
     /// <summary>This thread's lookup state: its scratch buffer and counters, shared by every client the thread uses.</summary>
-    internal static ReaderContext ThreadReader => t_reader ??= new ReaderContext();
+    internal static ReaderContext ThreadReader => t_reader ??= KvClientTelemetry.NewThreadReader();
 
     /// <summary>
     /// What this thread's GETs have counted so far, over every client it used: a snapshot (subtract
@@ -78,6 +78,22 @@ public sealed partial class KvClient : IDisposable
 
     /// <summary>The value of <paramref name="key"/>, or null when it is absent.</summary>
     public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        long started = KvClientTelemetry.Started();
+        try
+        {
+            byte[]? value = GetValue(key);
+            KvClientTelemetry.Completed(KvOperation.Get, started, value is not null);
+            return value;
+        }
+        catch (Exception e) when (KvClientTelemetry.Failed(KvOperation.Get, started, e))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>As <see cref="Get(ReadOnlySpan{byte})"/>, not counted as an operation (a multi-get's keys).</summary>
+    byte[]? GetValue(ReadOnlySpan<byte> key)
     {
         var reader = ThreadReader;
         return Find(key, reader, out byte[]? fromNode) ? reader.LastValue.ToArray() : fromNode;
@@ -91,6 +107,21 @@ public sealed partial class KvClient : IDisposable
     /// says how large it is.
     /// </summary>
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
+    {
+        long started = KvClientTelemetry.Started();
+        try
+        {
+            bool found = TryGetValue(key, destination, out valueLength);
+            KvClientTelemetry.Completed(KvOperation.Get, started, found);
+            return found;
+        }
+        catch (Exception e) when (KvClientTelemetry.Failed(KvOperation.Get, started, e))
+        {
+            throw;
+        }
+    }
+
+    bool TryGetValue(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {
         var reader = ThreadReader;
         ReadOnlySpan<byte> value;
@@ -114,21 +145,49 @@ public sealed partial class KvClient : IDisposable
     public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys)
     {
         foreach (var k in keys) Check(StoreStatusText.Validate(k.Length, 0));
-        return RoutedMultiGet(keys);
+        return MeasuredMultiGet(keys);
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; returns once the node has published it.</summary>
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, value, Expiry.Never);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> until <paramref name="expiresAt"/>
+    /// (kept to the millisecond): from then on the key reads as absent, and the node removes it. Every
+    /// reader judges by its own clock, so clocks are assumed to agree to within a small skew (NTP).
+    /// </summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, DateTimeOffset expiresAt) => Put(key, value, Expiry.From(expiresAt));
+
+    public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+
+    /// <summary>Stores a string value that expires <paramref name="timeToLive"/> from now.</summary>
+    public void Put(string key, string value, TimeSpan timeToLive)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value), DateTimeOffset.UtcNow + timeToLive);
+    }
+
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
     {
         Check(StoreStatusText.Validate(key.Length, value.Length));
-        OnOwner(key, new KeyValue(key, value), static (route, kv) =>
+        OnOwner(key, new KeyValue(key, value, expiresAt), static (route, kv) =>
         {
-            route.Session.Put(kv.Key, kv.Value);
+            route.Session.Put(kv.Key, kv.Value, kv.ExpiresAt);
             return true;
         });
     }
 
-    public void Put(string key, string value) => Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+    /// <summary>
+    /// When <paramref name="key"/>'s value expires: false when the key is absent (or expired); true
+    /// with <paramref name="expiresAt"/> null when it never expires. Asks the key's node (one round trip).
+    /// </summary>
+    public bool TryGetExpiry(ReadOnlySpan<byte> key, out DateTimeOffset? expiresAt)
+    {
+        Check(StoreStatusText.Validate(key.Length, 0));
+        var (value, at) = OnOwner(key, new KeyValue(key, default), static (route, kv) => route.Session.FallbackGetWithExpiry(kv.Key));
+        expiresAt = value is not null && at != Expiry.Never ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
+        return value is not null;
+    }
 
     /// <summary>
     /// Stores many pairs in as few messages as the frame limit allows (one, unless they exceed

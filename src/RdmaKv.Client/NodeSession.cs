@@ -210,14 +210,8 @@ sealed class NodeSession : INodeSession
         }
     }
 
-    ref struct KeyValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
-    {
-        public ReadOnlySpan<byte> Key = key;
-        public ReadOnlySpan<byte> Value = value;
-    }
-
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
-        Call(new KeyValue(key, value), static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value), Replies.Status);
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt) =>
+        Call(new KeyValue(key, value, expiresAt), static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value, expiresAt: kv.ExpiresAt), Replies.Status);
 
     public bool Delete(ReadOnlySpan<byte> key) =>
         Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, kv.Key), Replies.Status)
@@ -226,6 +220,10 @@ sealed class NodeSession : INodeSession
     public byte[]? FallbackGet(ReadOnlySpan<byte> key) =>
         Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key),
             static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? m.Value.ToArray() : null);
+
+    public (byte[]? Value, long ExpiresAt) FallbackGetWithExpiry(ReadOnlySpan<byte> key) =>
+        Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key),
+            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? (m.Value.ToArray(), m.ExpiresAt) : ((byte[]?)null, 0L));
 
     /// <summary>One key at a time: each local GET is a memory read already, there is no round trip to save.</summary>
     public byte[]?[] MultiGet(IReadOnlyList<byte[]> keys, LocationCache cache, ReaderContext context, Func<byte[], byte[]?> single) =>
@@ -244,8 +242,8 @@ sealed class NodeSession : INodeSession
     public string? ClusterMapJson() =>
         Call(0, static (w, id, _) => MessageEncoder.Empty(w, MessageType.ClusterMap, id), Replies.ClusterMapJson);
 
-    public ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel) =>
-        CallAsync((w, id) => MessageEncoder.Put(w, id, key.Span, value.Span), Replies.Status, cancel);
+    public ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, long expiresAt, CancellationToken cancel) =>
+        CallAsync((w, id) => MessageEncoder.Put(w, id, key.Span, value.Span, expiresAt: expiresAt), Replies.Status, cancel);
 
     public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancel) =>
         await CallAsync((w, id) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, key.Span), Replies.Status, cancel).ConfigureAwait(false)

@@ -29,7 +29,13 @@ public readonly struct Message
     /// <summary>ValueReply: whether a value is present (a value may be empty).</summary>
     public bool HasValue { get; init; }
 
+    /// <summary>Put, MovePut, ReplicaPut, ValueReply: the value's expiry (milliseconds since 1970, UTC); 0 for none.</summary>
+    public long ExpiresAt { get; init; }
+
     public NodeView? Node { get; init; }
     public (ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)[]? Pairs { get; init; }
+
+    /// <summary>MultiPut, Import: each pair's expiry (0 for none), or null when no pair has one.</summary>
+    public long[]? PairExpiries { get; init; }
     public IReadOnlyDictionary<string, long>? Stats { get; init; }
 }

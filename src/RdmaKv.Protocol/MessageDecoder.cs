@@ -27,11 +27,12 @@ public static class MessageDecoder
             {
                 MessageType.Hello => Expect(count, 5) with { Version = r.ReadInt32(), Text = Text(ref r), Credential = Text(ref r) },
                 MessageType.HelloReply or MessageType.Regions when count >= 4 => ReadNodeView(ref r, count),
-                MessageType.Put or MessageType.MovePut or MessageType.AdoptMap => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
+                MessageType.Put or MessageType.MovePut => Expect(count, 4, 5) with { Key = Key(ref r, payload), Value = Value(ref r, payload), ExpiresAt = count == 5 ? ExpiresAt(ref r) : 0 },
+                MessageType.AdoptMap => Expect(count, 4) with { Key = Key(ref r, payload), Value = Value(ref r, payload) },
                 MessageType.Delete or MessageType.Get or MessageType.MoveDelete or MessageType.MoveIn => Expect(count, 3) with { Key = Key(ref r, payload) },
-                MessageType.MultiPut or MessageType.Import => Expect(count, 3) with { Pairs = ReadPairs(ref r, payload) },
+                MessageType.MultiPut or MessageType.Import => ReadPairs(ref r, payload, count),
                 MessageType.Regions or MessageType.Stats or MessageType.OpenMailbox or MessageType.ClusterMap => Expect(count, 2),
-                MessageType.ReplicaPut => Expect(count, 6) with { Epoch = r.ReadInt64(), Text = Text(ref r), Key = Key(ref r, payload), Value = Value(ref r, payload) },
+                MessageType.ReplicaPut => Expect(count, 6, 7) with { Epoch = r.ReadInt64(), Text = Text(ref r), Key = Key(ref r, payload), Value = Value(ref r, payload), ExpiresAt = count == 7 ? ExpiresAt(ref r) : 0 },
                 MessageType.ReplicaDelete or MessageType.AddBackup => Expect(count, 5) with { Epoch = r.ReadInt64(), Text = Text(ref r), Key = Key(ref r, payload) },
                 MessageType.Grant or MessageType.Fence => Expect(count, 4) with { Epoch = r.ReadInt64(), Text = Text(ref r) },
                 MessageType.Reply => Expect(count, 4) with { Status = (StoreStatus)r.ReadByte(), Text = Text(ref r) },
@@ -64,6 +65,17 @@ public static class MessageDecoder
     static Message Expect(int count, int expected) =>
         count == expected ? default : throw new MessagePackSerializationException($"expected {expected} elements, got {count}");
 
+    /// <summary>A message whose last field (an expiry) is optional.</summary>
+    static Message Expect(int count, int without, int with) =>
+        count == without || count == with ? default : throw new MessagePackSerializationException($"expected {without} or {with} elements, got {count}");
+
+    /// <summary>An expiry present on the wire is a time (milliseconds since 1970, UTC), never 0 or negative.</summary>
+    static long ExpiresAt(ref MessagePackReader r)
+    {
+        long at = r.ReadInt64();
+        return at > 0 ? at : throw new MessagePackSerializationException($"an expiry must be positive milliseconds since 1970, got {at}");
+    }
+
     static string? Text(ref MessagePackReader r)
     {
         string? s = r.ReadString();
@@ -87,25 +99,30 @@ public static class MessageDecoder
     static ReadOnlyMemory<byte> Value(ref MessagePackReader r, ReadOnlyMemory<byte> payload) =>
         Bytes(ref r, payload, Limits.MaxValueLength, "value");
 
-    static (ReadOnlyMemory<byte>, ReadOnlyMemory<byte>)[] ReadPairs(ref MessagePackReader r, ReadOnlyMemory<byte> payload)
+    /// <summary>Pairs [key, value] or [key, value, expiry]; <see cref="Message.PairExpiries"/> is set when any pair has an expiry.</summary>
+    static Message ReadPairs(ref MessagePackReader r, ReadOnlyMemory<byte> payload, int count)
     {
+        Expect(count, 3);
         int n = r.ReadArrayHeader();
         if (n > Wire.MaxMultiPutPairs) throw new MessagePackSerializationException($"multi-put of {n} pairs exceeds {Wire.MaxMultiPutPairs}");
         var pairs = new (ReadOnlyMemory<byte>, ReadOnlyMemory<byte>)[n];
+        long[]? expiries = null;
         for (int i = 0; i < n; i++)
         {
-            if (r.ReadArrayHeader() != 2) throw new MessagePackSerializationException("a pair is [key, value]");
+            int fields = r.ReadArrayHeader();
+            if (fields is not (2 or 3)) throw new MessagePackSerializationException("a pair is [key, value] or [key, value, expiry]");
             pairs[i] = (Key(ref r, payload), Value(ref r, payload));
+            if (fields == 3) (expiries ??= new long[n])[i] = ExpiresAt(ref r);
         }
-        return pairs;
+        return new Message { Pairs = pairs, PairExpiries = expiries };
     }
 
     static Message ReadValueReply(ref MessagePackReader r, ReadOnlyMemory<byte> payload, int count)
     {
-        Expect(count, 4);
+        Expect(count, 4, 5);
         var status = (StoreStatus)r.ReadByte();
-        if (r.TryReadNil()) return new Message { Status = status };
-        return new Message { Status = status, HasValue = true, Value = Value(ref r, payload) };
+        if (r.TryReadNil()) return count == 4 ? new Message { Status = status } : throw new MessagePackSerializationException("an expiry without a value");
+        return new Message { Status = status, HasValue = true, Value = Value(ref r, payload), ExpiresAt = count == 5 ? ExpiresAt(ref r) : 0 };
     }
 
     static Message ReadNodeView(ref MessagePackReader r, int count)

@@ -47,12 +47,14 @@ public static class MessageEncoder
     }
 
     /// <summary>A key and a value: Put, and a slot move's MovePut and AdoptMap.</summary>
-    public static void Put(ArrayBufferWriter<byte> output, ulong id, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MessageType type = MessageType.Put)
+    /// <remarks>An expiry (milliseconds since 1970, UTC) travels as a fifth element only when there is one, so a put without one is what it always was.</remarks>
+    public static void Put(ArrayBufferWriter<byte> output, ulong id, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MessageType type = MessageType.Put, long expiresAt = 0)
     {
         int start = Prefix(output);
-        var w = Begin(output, type, id, 4);
+        var w = Begin(output, type, id, expiresAt != 0 ? 5 : 4);
         w.Write(key);
         w.Write(value);
+        if (expiresAt != 0) w.Write(expiresAt);
         End(output, ref w, start);
     }
 
@@ -60,11 +62,11 @@ public static class MessageEncoder
     /// A replication message: an epoch and a node id, then for ReplicaPut a key and a value, for
     /// ReplicaDelete and AddBackup a key, for Grant and Fence nothing more.
     /// </summary>
-    public static void Replica(ArrayBufferWriter<byte> output, MessageType type, ulong id, long epoch, string node, ReadOnlySpan<byte> key = default, ReadOnlySpan<byte> value = default)
+    public static void Replica(ArrayBufferWriter<byte> output, MessageType type, ulong id, long epoch, string node, ReadOnlySpan<byte> key = default, ReadOnlySpan<byte> value = default, long expiresAt = 0)
     {
         int count = type switch
         {
-            MessageType.ReplicaPut => 6,
+            MessageType.ReplicaPut => expiresAt != 0 ? 7 : 6,
             MessageType.ReplicaDelete or MessageType.AddBackup => 5,
             MessageType.Grant or MessageType.Fence => 4,
             _ => throw new ArgumentException($"{type} is not a replication message", nameof(type)),
@@ -74,7 +76,8 @@ public static class MessageEncoder
         w.Write(epoch);
         w.Write(node);
         if (count >= 5) w.Write(key);
-        if (count == 6) w.Write(value);
+        if (count >= 6) w.Write(value);
+        if (count == 7) w.Write(expiresAt);
         End(output, ref w, start);
     }
 
@@ -88,16 +91,19 @@ public static class MessageEncoder
     }
 
     /// <summary>Pairs: MultiPut, and a slot move's Import.</summary>
-    public static void MultiPut(ArrayBufferWriter<byte> output, ulong id, IReadOnlyList<(byte[] Key, byte[] Value)> pairs, MessageType type = MessageType.MultiPut)
+    /// <remarks>A pair with an expiry in <paramref name="expiries"/> (same order, 0 for none) is [key, value, expiry].</remarks>
+    public static void MultiPut(ArrayBufferWriter<byte> output, ulong id, IReadOnlyList<(byte[] Key, byte[] Value)> pairs, MessageType type = MessageType.MultiPut, IReadOnlyList<long>? expiries = null)
     {
         int start = Prefix(output);
         var w = Begin(output, type, id, 3);
         w.WriteArrayHeader(pairs.Count);
-        foreach (var (k, v) in pairs)
+        for (int i = 0; i < pairs.Count; i++)
         {
-            w.WriteArrayHeader(2);
-            w.Write(k);
-            w.Write(v);
+            long expiresAt = expiries?[i] ?? 0;
+            w.WriteArrayHeader(expiresAt != 0 ? 3 : 2);
+            w.Write(pairs[i].Key);
+            w.Write(pairs[i].Value);
+            if (expiresAt != 0) w.Write(expiresAt);
         }
         End(output, ref w, start);
     }
@@ -129,12 +135,15 @@ public static class MessageEncoder
         End(output, ref w, start);
     }
 
-    public static void ValueReply(ArrayBufferWriter<byte> output, ulong id, StoreStatus status, ReadOnlySpan<byte> value, bool hasValue)
+    /// <remarks>A value with an expiry carries it as a fifth element.</remarks>
+    public static void ValueReply(ArrayBufferWriter<byte> output, ulong id, StoreStatus status, ReadOnlySpan<byte> value, bool hasValue, long expiresAt = 0)
     {
+        bool expires = hasValue && expiresAt != 0;
         int start = Prefix(output);
-        var w = Begin(output, MessageType.ValueReply, id, 4);
+        var w = Begin(output, MessageType.ValueReply, id, expires ? 5 : 4);
         w.Write((byte)status);
         if (hasValue) w.Write(value); else w.WriteNil();
+        if (expires) w.Write(expiresAt);
         End(output, ref w, start);
     }
 

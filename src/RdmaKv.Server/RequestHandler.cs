@@ -77,12 +77,12 @@ public sealed class RequestHandler(StorageNode node)
                 Reply(reply, request.Id, node.MoveIn(Cluster.PeerSession.ParseSlot(request.Key.Span)));
                 return;
             case MessageType.Import:
-                Reply(reply, request.Id, node.Import(request.Pairs!));
+                Reply(reply, request.Id, node.Import(request.Pairs!, request.PairExpiries));
                 return;
             case MessageType.MovePut:
                 {
                     long address = -1;
-                    StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, WriteOrigin.Move);
+                    StoreStatus status = node.Put(request.Key.Span, request.Value.Span, ref address, WriteOrigin.Move, request.ExpiresAt);
                     if (status == StoreStatus.Ok) status = node.WaitDurable(address);
                     Reply(reply, request.Id, status);
                     return;
@@ -92,7 +92,7 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             case MessageType.ReplicaPut or MessageType.ReplicaDelete:
                 {
-                    StoreStatus status = node.ApplyReplica(request.Epoch, request.Text ?? "", request.Key.Span, request.Value.Span, request.Type == MessageType.ReplicaDelete);
+                    StoreStatus status = node.ApplyReplica(request.Epoch, request.Text ?? "", request.Key.Span, request.Value.Span, request.Type == MessageType.ReplicaDelete, request.ExpiresAt);
                     if (status is StoreStatus.Ok or StoreStatus.NotFound) Interlocked.Increment(ref node.Counters.ReplicaWrites);
                     ReplicaReply(reply, request, status);
                     return;
@@ -123,7 +123,7 @@ public sealed class RequestHandler(StorageNode node)
                 return;
             case MessageType.Put:
                 Interlocked.Increment(ref node.Counters.Puts);
-                Reply(reply, request.Id, node.Put(request.Key.Span, request.Value.Span), request.Key.Span);
+                Reply(reply, request.Id, node.Put(request.Key.Span, request.Value.Span, request.ExpiresAt), request.Key.Span);
                 return;
             case MessageType.Delete:
                 Interlocked.Increment(ref node.Counters.Deletes);
@@ -153,6 +153,11 @@ public sealed class RequestHandler(StorageNode node)
     void MultiPut(in Message request, ArrayBufferWriter<byte> reply)
     {
         var pairs = request.Pairs!;
+        if (request.PairExpiries is not null)
+        {
+            MessageEncoder.Reply(reply, request.Id, StoreStatus.BadRequest, "a multi-put takes no expiries: put a key that expires with a put; no pair was applied");
+            return;
+        }
         for (int i = 0; i < pairs.Length; i++)
         {
             if (node.NotOwned(pairs[i].Key.Span) is { } moved)

@@ -73,10 +73,10 @@ public sealed partial class StorageNode : IAdminNode
         return new CheckpointResult(report.Token, report.LogStart, report.TruncatedUntil, Math.Round(report.Elapsed.TotalMilliseconds, 2));
     }
 
-    StoreStatus IAdminNode.Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    StoreStatus IAdminNode.Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
     {
         Interlocked.Increment(ref Counters.AdminPuts);
-        return Put(key, value);
+        return Put(key, value, expiresAt);
     }
 
     StoreStatus IAdminNode.Delete(ReadOnlySpan<byte> key)
@@ -86,9 +86,9 @@ public sealed partial class StorageNode : IAdminNode
     }
 
     /// <summary>Answers through the same path as a client's fallback GET, so the admin plane sees what clients see.</summary>
-    StoreStatus IAdminNode.Get(ReadOnlySpan<byte> key, out byte[]? value)
+    StoreStatus IAdminNode.Get(ReadOnlySpan<byte> key, out byte[]? value, out long expiresAt)
     {
         Interlocked.Increment(ref Counters.AdminGets);
-        return Read(key, out value);
+        return Read(key, out value, out expiresAt);
     }
 }

@@ -24,7 +24,7 @@ public sealed partial class StorageNode
         lock (partition.Order)
         {
             if (NotOwned(key) is not null) return StoreStatus.WrongSlot;
-            lock (partition.Lock) previous = CurrentValue(partition, key);
+            lock (partition.Lock) previous = CurrentValue(partition, key)?.Value; // the new value keeps no expiry (as Redis's SET; unlike its INCR)
             var (write, value) = decide(previous);
             if (!write) return StoreStatus.Ok;
             if (value is not null) return Put(key, value);
@@ -33,7 +33,10 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Ok with the key's value, or NotFound: the same path as a client's fallback GET (a cold value comes back into the region).</summary>
-    public StoreStatus Read(ReadOnlySpan<byte> key, out byte[]? value)
+    public StoreStatus Read(ReadOnlySpan<byte> key, out byte[]? value) => Read(key, out value, out _);
+
+    /// <summary>As <see cref="Read(ReadOnlySpan{byte}, out byte[])"/>, with the value's expiry (0 for none).</summary>
+    public StoreStatus Read(ReadOnlySpan<byte> key, out byte[]? value, out long expiresAt)
     {
         var reply = new ArrayBufferWriter<byte>(256);
         Get(key, 0, reply);
@@ -41,6 +44,7 @@ public sealed partial class StorageNode
         if (!MessageDecoder.TryDecode(reply.WrittenMemory[Wire.LengthPrefix..], out var message, out string error))
             throw new InvalidOperationException($"the node encoded a GET reply it cannot decode: {error}");
         value = message.Status == StoreStatus.Ok && message.HasValue ? message.Value.ToArray() : null;
+        expiresAt = message.ExpiresAt;
         return message.Status;
     }
 }

@@ -65,11 +65,12 @@ public sealed partial class StorageNode
         {
             lock (_partitions[p].Lock) _partitions[p].Writer.Reserve(keys[p], bytes[p]);
         }
-        _rebuiltKeys = _store.ForEach((key, value) =>
+        // Values past their expiry are loaded too (every stored key has its entry); the sweep removes them.
+        _rebuiltKeys = _store.ForEach((key, value, expiresAt) =>
         {
             var partition = PartitionOf(key);
             StoreStatus status;
-            lock (partition.Lock) status = partition.Writer.Load(key, value);
+            lock (partition.Lock) status = partition.Writer.Load(key, value, expiresAt);
             if (status != StoreStatus.Ok)
             {
                 throw new InvalidOperationException(

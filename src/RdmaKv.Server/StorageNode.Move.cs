@@ -49,13 +49,13 @@ public sealed partial class StorageNode
     }
 
     /// <summary>After a write applied under the lock: while its slot moves, the target applies it too.</summary>
-    void Forward(int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    void Forward(int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, bool delete)
     {
         if (slot < 0 || !_outgoing.TryGetValue(slot, out var target)) return;
         try
         {
             if (delete) target.MoveDelete(key);
-            else target.MovePut(key, value);
+            else target.MovePut(key, value, expiresAt);
         }
         catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
         {
@@ -89,13 +89,15 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Copied pairs: stored unless this node already holds the key or saw it deleted during the move.</summary>
-    internal StoreStatus Import(ReadOnlySpan<(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)> pairs)
+    internal StoreStatus Import(ReadOnlySpan<(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)> pairs, long[]? expiries = null)
     {
         var map = _cluster;
         if (map is null) return StoreStatus.BadRequest;
         long address = -1;
-        foreach (var (key, value) in pairs)
+        for (int i = 0; i < pairs.Length; i++)
         {
+            var (key, value) = pairs[i];
+            long expiresAt = expiries?[i] ?? Expiry.Never;
             int cp = map.SlotOf(key.Span);
             if (!_incoming.TryGetValue(cp, out var deletes)) return StoreStatus.WrongSlot;
             if (deletes.ContainsKey(Convert.ToHexString(key.Span))) continue;
@@ -104,9 +106,9 @@ public sealed partial class StorageNode
             {
                 var residence = partition.Writer.Lookup(key.Span, out _);
                 if (residence is Residence.Resident or Residence.Damaged || (residence == Residence.MaybeCold && partition.Store.Contains(key.Span))) continue;
-                StoreStatus status = partition.Writer.Put(key.Span, value.Span);
+                StoreStatus status = partition.Writer.Put(key.Span, value.Span, expiresAt);
                 if (status != StoreStatus.Ok) return status;
-                address = partition.Store.Put(key.Span, value.Span);
+                address = partition.Store.Put(key.Span, value.Span, expiresAt);
             }
         }
         return _store.WaitDurable(address);
@@ -207,33 +209,29 @@ public sealed partial class StorageNode
         var keys = KeysOf(slots, map, scans);
         long copied = 0;
         var batch = new List<(byte[] Key, byte[] Value)>(256);
+        var expiries = new List<long>(256);
         int batchBytes = 0;
         foreach (byte[] key in keys)
         {
             var partition = PartitionOf(key);
-            byte[]? value;
-            lock (partition.Lock)
-            {
-                value = partition.Writer.Lookup(key, out var resident) switch
-                {
-                    Residence.Resident => resident.ToArray(),
-                    Residence.MaybeCold or Residence.Damaged => partition.Store.Read(key),
-                    _ => null,
-                };
-            }
-            if (value is null) continue; // deleted since the scan; the delete was forwarded
+            StoredValue? current;
+            lock (partition.Lock) current = CurrentValue(partition, key);
+            if (current is not { } stored) continue; // deleted (or expired) since the scan; a delete was forwarded
+            byte[] value = stored.Value;
             if (batch.Count == 256 || (batch.Count > 0 && batchBytes + key.Length + value.Length > ImportBatchBytes))
             {
-                peer.Import(batch);
+                peer.Import(batch, expiries);
                 copied += batch.Count;
                 batch.Clear();
+                expiries.Clear();
                 batchBytes = 0;
             }
             batch.Add((key, value));
+            expiries.Add(stored.ExpiresAt);
             batchBytes += key.Length + value.Length;
             if (_forwardFailure is { } failure) throw new InvalidOperationException($"{what} stopped: {failure}");
         }
-        if (batch.Count > 0) peer.Import(batch);
+        if (batch.Count > 0) peer.Import(batch, expiries);
         copied += batch.Count;
         if (_forwardFailure is { } late) throw new InvalidOperationException($"{what} stopped: {late}");
         return copied;

@@ -23,7 +23,7 @@ public sealed partial class StorageNode
     readonly ConcurrentDictionary<string, long> _fences = new(StringComparer.Ordinal);
 
     /// <summary>What a write's replication did: the backups that applied it, and the key's value before, to take it back.</summary>
-    readonly record struct Replicated(StoreStatus Status, int Slot, string[]? Applied, byte[]? Previous);
+    readonly record struct Replicated(StoreStatus Status, int Slot, string[]? Applied, StoredValue? Previous);
 
     /// <summary>True when some slot of the map has a backup: writes then go through the backups first.</summary>
     internal bool Replicates => _cluster is { Replicas: > 1 };
@@ -32,20 +32,20 @@ public sealed partial class StorageNode
     internal bool WritesMayWait => Replicates || !_outgoing.IsEmpty;
 
     /// <summary>Under the partition's order lock, before a client's write is applied here: every backup of its slot applies it.</summary>
-    Replicated Replicate(NodePartition partition, int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, WriteOrigin origin)
+    Replicated Replicate(NodePartition partition, int slot, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, bool delete, WriteOrigin origin)
     {
         if (origin.Source != WriteSource.Client || slot < 0) return new(StoreStatus.Ok, slot, null, null);
         var map = _cluster!;
         var backups = map.BackupsOf(slot);
         if (backups.Count == 0) return new(StoreStatus.Ok, slot, null, null);
-        byte[]? previous;
+        StoredValue? previous;
         lock (partition.Lock) previous = CurrentValue(partition, key);
         var applied = new List<string>(backups.Count);
         foreach (string backup in backups)
         {
             try
             {
-                _links!.Send(backup, map.Epoch, key, value, delete);
+                _links!.Send(backup, map.Epoch, key, value, delete, expiresAt);
                 applied.Add(backup);
             }
             catch (PeerRefusedException e)
@@ -75,14 +75,14 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Puts the key's previous value back on <paramref name="backups"/>; false when one of them could not be told.</summary>
-    bool Undo(ClusterMap map, ReadOnlySpan<byte> key, byte[]? previous, IReadOnlyList<string> backups)
+    bool Undo(ClusterMap map, ReadOnlySpan<byte> key, StoredValue? previous, IReadOnlyList<string> backups)
     {
         bool all = true;
         foreach (string backup in backups)
         {
             try
             {
-                _links!.Send(backup, map.Epoch, key, previous, delete: previous is null);
+                _links!.Send(backup, map.Epoch, key, previous?.Value, delete: previous is null, previous?.ExpiresAt ?? Expiry.Never);
             }
             catch (Exception e) when (e is PeerConnectionException or PeerRefusedException)
             {
@@ -149,12 +149,12 @@ public sealed partial class StorageNode
     }
 
     /// <summary>A replicated put or delete from the slot's primary (<see cref="AdmitReplica"/> decides), applied and made durable as a client's would be.</summary>
-    internal StoreStatus ApplyReplica(long epoch, string sender, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    internal StoreStatus ApplyReplica(long epoch, string sender, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, long expiresAt = Expiry.Never)
     {
         var origin = WriteOrigin.Replica(epoch, sender);
         if (delete) return Delete(key, origin);
         long address = -1;
-        StoreStatus status = Put(key, value, ref address, origin);
+        StoreStatus status = Put(key, value, ref address, origin, expiresAt);
         return status == StoreStatus.Ok ? _store.WaitDurable(address) : status;
     }
 }

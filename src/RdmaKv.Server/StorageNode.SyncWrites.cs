@@ -15,10 +15,10 @@ namespace RdmaKv.Server;
 public sealed partial class StorageNode
 {
     /// <summary>Under the partition's lock.</summary>
-    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot)
+    StoreStatus PutDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, long expiresAt, WriteOrigin origin, int slot)
     {
-        byte[]? previous = CurrentValue(partition, key);
-        StoreStatus durable = _store.WaitDurable(partition.Store.Put(key, value));
+        StoredValue? previous = CurrentValue(partition, key);
+        StoreStatus durable = _store.WaitDurable(partition.Store.Put(key, value, expiresAt));
         if (durable != StoreStatus.Ok)
         {
             // Never published, and taken back out of the store, which the disk-full repair
@@ -26,14 +26,14 @@ public sealed partial class StorageNode
             Restore(partition, key, previous);
             return durable;
         }
-        StoreStatus status = partition.Writer.Put(key, hash, value);
+        StoreStatus status = partition.Writer.Put(key, hash, value, expiresAt);
         if (status != StoreStatus.Ok)
         {
             // The region refused it (full): the log and the store must not keep what the client is told failed.
             Restore(partition, key, previous);
             return status;
         }
-        if (origin.Source == WriteSource.Client) Forward(slot, key, value, delete: false);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, value, expiresAt, delete: false);
         else NoteMoved(slot, key, deleted: false);
         return StoreStatus.Ok;
     }
@@ -42,7 +42,7 @@ public sealed partial class StorageNode
     StoreStatus DeleteDurableFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, WriteOrigin origin, int slot)
     {
         if (origin.Source != WriteSource.Client) NoteMoved(slot, key, deleted: true);
-        byte[]? previous = CurrentValue(partition, key);
+        StoredValue? previous = CurrentValue(partition, key);
         if (previous is null) return StoreStatus.NotFound;
         StoreStatus durable = _store.WaitDurable(partition.Store.Delete(key));
         if (durable != StoreStatus.Ok)
@@ -52,7 +52,7 @@ public sealed partial class StorageNode
         }
         StoreStatus status = partition.Writer.Delete(key, hash);
         if (status != StoreStatus.Ok) return status;
-        if (origin.Source == WriteSource.Client) Forward(slot, key, default, delete: true);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, default, Expiry.Never, delete: true);
         return StoreStatus.Ok;
     }
 
@@ -72,7 +72,7 @@ public sealed partial class StorageNode
         foreach (var p in locked) p.Lock.Enter();
         try
         {
-            var previous = new byte[]?[pairs.Length];
+            var previous = new StoredValue?[pairs.Length];
             var slots = new int[pairs.Length];
             StoreStatus admitted = StoreStatus.Ok;
             long last = -1;
@@ -100,7 +100,7 @@ public sealed partial class StorageNode
                     Undo(pairs, owners, previous, applied, logged);
                     return status;
                 }
-                Forward(slots[applied], key.Span, value.Span, delete: false);
+                Forward(slots[applied], key.Span, value.Span, Expiry.Never, delete: false);
             }
             return admitted;
         }
@@ -112,35 +112,45 @@ public sealed partial class StorageNode
     }
 
     /// <summary>Takes pairs [<paramref name="from"/>, <paramref name="to"/>) back out of the store, newest first, and waits once.</summary>
-    void Undo((ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)[] pairs, NodePartition[] owners, byte[]?[] previous, int from, int to)
+    void Undo((ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value)[] pairs, NodePartition[] owners, StoredValue?[] previous, int from, int to)
     {
         long last = -1;
         for (int i = to - 1; i >= from; i--)
         {
             var key = pairs[i].Key.Span;
-            last = previous[i] is { } value ? owners[i].Store.Put(key, value) : owners[i].Store.Delete(key);
+            last = previous[i] is { } value ? owners[i].Store.Put(key, value.Value, value.ExpiresAt) : owners[i].Store.Delete(key);
         }
         _store.WaitDurable(last);
     }
 
     /// <summary>
-    /// The key's value now, as the log and the store have it: the region's copy while it is there
-    /// (a MultiPut looks a key up again after logging it; the store is consulted only for a key the
-    /// region does not hold or holds damaged, as fallback GETs do).
+    /// The key's value and expiry now, as the log and the store have it: the region's copy while it
+    /// is there (a MultiPut looks a key up again after logging it; the store is consulted only for a
+    /// key the region does not hold or holds damaged, as fallback GETs do). Null when the key is
+    /// absent or its value has expired. Under the partition's lock.
     /// </summary>
-    static byte[]? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key) =>
-        partition.Writer.Lookup(key, out var value) switch
+    static StoredValue? CurrentValue(NodePartition partition, ReadOnlySpan<byte> key)
+    {
+        switch (partition.Writer.Lookup(key, out var value, out long expiresAt))
         {
-            Residence.Resident => value.ToArray(),
-            Residence.MaybeCold or Residence.Damaged => partition.Store.Read(key),
-            _ => null,
-        };
+            case Residence.Resident:
+                return new StoredValue(value.ToArray(), expiresAt);
+            case Residence.MaybeCold or Residence.Damaged:
+                byte[]? stored = partition.Store.Read(key, out long storedExpiry);
+                return stored is null || Expiry.HasPassed(storedExpiry, Expiry.Now()) ? null : new StoredValue(stored, storedExpiry);
+            default:
+                return null;
+        }
+    }
 
     /// <summary>
     /// Puts the key's previous value back in the store (and the log, after the refused record, so
     /// a replay ends in it too). Waits for it on a working log; a failed log takes no records, and
     /// its repair checkpoints the store as it now is.
     /// </summary>
-    void Restore(NodePartition partition, ReadOnlySpan<byte> key, byte[]? previous) =>
-        _store.WaitDurable(previous is null ? partition.Store.Delete(key) : partition.Store.Put(key, previous));
+    void Restore(NodePartition partition, ReadOnlySpan<byte> key, StoredValue? previous) =>
+        _store.WaitDurable(previous is { } p ? partition.Store.Put(key, p.Value, p.ExpiresAt) : partition.Store.Delete(key));
 }
+
+/// <summary>A key's value with its expiry (see <see cref="Expiry"/>), as the node holds it.</summary>
+readonly record struct StoredValue(byte[] Value, long ExpiresAt);

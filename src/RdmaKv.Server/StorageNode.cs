@@ -57,6 +57,7 @@ public sealed partial class StorageNode : IDisposable
             _partitions = [.. partitions];
             RebuildRegions();
             _checkpointTimer = StartCheckpointTimer();
+            StartExpirySweep();
         }
         catch
         {
@@ -94,27 +95,32 @@ public sealed partial class StorageNode : IDisposable
         return _partitions[hash.Partition(_partitions.Length)];
     }
 
-    /// <summary>Applies a put to the region and the store; in sync mode returns once the log holding it is committed.</summary>
-    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    /// <summary>
+    /// Applies a put to the region and the store; in sync mode returns once the log holding it is
+    /// committed. With <paramref name="expiresAt"/> (see <see cref="Expiry"/>) the key reads as
+    /// absent from then on, and the node removes it.
+    /// </summary>
+    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never)
     {
         long address = -1;
-        StoreStatus status = Put(key, value, ref address);
+        StoreStatus status = Put(key, value, ref address, expiresAt: expiresAt);
         if (status == StoreStatus.Ok) status = _store.WaitDurable(address);
         return status;
     }
 
     /// <summary>A put that does not wait for the log: <paramref name="address"/> becomes its log address, for <see cref="WaitDurable"/>.</summary>
-    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address, WriteOrigin origin = default)
+    internal StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ref long address, WriteOrigin origin = default, long expiresAt = Expiry.Never)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
+        if (expiresAt < 0) return StoreStatus.BadRequest;
         var partition = PartitionOf(key, out var hash);
         if (origin.Source != WriteSource.Client)
         {
             lock (partition.Lock)
             {
                 StoreStatus admitted = Admit(key, origin, out int slot);
-                return admitted == StoreStatus.Ok ? ApplyPut(partition, key, hash, value, origin, slot, ref address) : admitted;
+                return admitted == StoreStatus.Ok ? ApplyPut(partition, key, hash, value, expiresAt, origin, slot, ref address) : admitted;
             }
         }
         // A client's write (see NodePartition.Order): whether this node may apply it is decided
@@ -125,27 +131,27 @@ public sealed partial class StorageNode : IDisposable
         {
             StoreStatus admitted = Admit(key, origin, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            var replicated = Replicate(partition, slot, key, value, delete: false, origin);
+            var replicated = Replicate(partition, slot, key, value, expiresAt, delete: false, origin);
             if (replicated.Status != StoreStatus.Ok) return replicated.Status;
             StoreStatus status;
-            lock (partition.Lock) status = ApplyPut(partition, key, hash, value, origin, slot, ref address);
+            lock (partition.Lock) status = ApplyPut(partition, key, hash, value, expiresAt, origin, slot, ref address);
             return status == StoreStatus.Ok ? status : Unreplicate(replicated, key, status);
         }
     }
 
     /// <summary>Under the partition's lock: the put applied here, by the durability mode's order.</summary>
-    StoreStatus ApplyPut(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot, ref long address) =>
+    StoreStatus ApplyPut(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, long expiresAt, WriteOrigin origin, int slot, ref long address) =>
         _store.Durability == DurabilityMode.Sync
-            ? PutDurableFirst(partition, key, hash, value, origin, slot)
-            : PutRegionFirst(partition, key, hash, value, origin, slot, ref address);
+            ? PutDurableFirst(partition, key, hash, value, expiresAt, origin, slot)
+            : PutRegionFirst(partition, key, hash, value, expiresAt, origin, slot, ref address);
 
     /// <summary>Under the partition's lock, in async durability: the region first (a put it refuses leaves no trace in the log or the store).</summary>
-    StoreStatus PutRegionFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, WriteOrigin origin, int slot, ref long address)
+    StoreStatus PutRegionFirst(NodePartition partition, ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, long expiresAt, WriteOrigin origin, int slot, ref long address)
     {
-        StoreStatus status = partition.Writer.Put(key, hash, value);
+        StoreStatus status = partition.Writer.Put(key, hash, value, expiresAt);
         if (status != StoreStatus.Ok) return status;
-        address = partition.Store.Put(key, value);
-        if (origin.Source == WriteSource.Client) Forward(slot, key, value, delete: false);
+        address = partition.Store.Put(key, value, expiresAt);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, value, expiresAt, delete: false);
         else NoteMoved(slot, key, deleted: false);
         return status;
     }
@@ -173,7 +179,7 @@ public sealed partial class StorageNode : IDisposable
         {
             StoreStatus admitted = Admit(key, origin, out int slot);
             if (admitted != StoreStatus.Ok) return admitted;
-            var replicated = Replicate(partition, slot, key, default, delete: true, origin);
+            var replicated = Replicate(partition, slot, key, default, Expiry.Never, delete: true, origin);
             if (replicated.Status != StoreStatus.Ok) return replicated.Status;
             StoreStatus applied;
             lock (partition.Lock) applied = ApplyDelete(partition, key, hash, origin, slot, out address);
@@ -192,7 +198,7 @@ public sealed partial class StorageNode : IDisposable
         StoreStatus status = partition.Writer.Delete(key, hash);
         if (status != StoreStatus.Ok) return status;
         address = partition.Store.Delete(key);
-        if (origin.Source == WriteSource.Client) Forward(slot, key, default, delete: true);
+        if (origin.Source == WriteSource.Client) Forward(slot, key, default, Expiry.Never, delete: true);
         return status;
     }
 
@@ -212,27 +218,33 @@ public sealed partial class StorageNode : IDisposable
         var partition = PartitionOf(key);
         lock (partition.Lock)
         {
-            Residence residence = partition.Writer.Lookup(key, out var value);
+            Residence residence = partition.Writer.Lookup(key, out var value, out long expiresAt);
             if (residence is Residence.Resident or Residence.Absent)
             {
                 bool found = residence == Residence.Resident;
-                MessageEncoder.ValueReply(reply, id, found ? StoreStatus.Ok : StoreStatus.NotFound, value, found);
+                MessageEncoder.ValueReply(reply, id, found ? StoreStatus.Ok : StoreStatus.NotFound, value, found, expiresAt);
                 return;
             }
-            byte[]? stored = partition.Store.Read(key);
-            if (residence == Residence.Damaged)
+            byte[]? stored = partition.Store.Read(key, out long storedExpiry);
+            if (stored is not null && Expiry.HasPassed(storedExpiry, Expiry.Now()))
+            {
+                // An evicted (or damaged) value past its expiry: the sweep does not see these, so the read removes it.
+                RemoveExpired(partition, key);
+                stored = null;
+            }
+            else if (residence == Residence.Damaged)
             {
                 // The region's copy fails its checksum: answer from the store and rewrite the region.
                 _log.LogWarning("Partition {Partition}: a damaged extent was answered from the store and rewritten", Array.IndexOf(_partitions, partition));
-                if (stored is not null) partition.Writer.Repair(key, stored);
+                if (stored is not null) partition.Writer.Repair(key, stored, storedExpiry);
                 else partition.Writer.Delete(key);
             }
             else if (stored is not null)
             {
                 Interlocked.Increment(ref _coldReads);
-                partition.Writer.Promote(key, stored);
+                partition.Writer.Promote(key, stored, storedExpiry);
             }
-            MessageEncoder.ValueReply(reply, id, stored is null ? StoreStatus.NotFound : StoreStatus.Ok, stored, stored is not null);
+            MessageEncoder.ValueReply(reply, id, stored is null ? StoreStatus.NotFound : StoreStatus.Ok, stored, stored is not null, storedExpiry);
         }
     }
 
@@ -280,6 +292,7 @@ public sealed partial class StorageNode : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Stopping?.Invoke(); // remote transports let go of the regions before they are unmapped
         StopCoordination();
+        StopExpirySweep();
         CloseStore(); // a last checkpoint, so a restart replays nothing
         foreach (var p in _partitions) p.Dispose();
         _nameLock.Dispose();

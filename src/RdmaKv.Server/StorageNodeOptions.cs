@@ -55,6 +55,12 @@ public sealed record StorageNodeOptions
     /// <summary>How often the store is checkpointed (and the log cut behind it); infinite turns the timer off.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often the node sweeps its regions for values whose expiry has passed; zero or less turns the sweep off (reads still take them as absent, and remove the evicted ones they find).</summary>
+    public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Buckets (7 entries each) of each partition one sweep looks at: it bounds the time a sweep holds a partition's lock.</summary>
+    public int ExpirySweepBuckets { get; init; } = 4096;
+
     /// <summary>Threads that rebuild the regions from the store at start; 0 (the default) is one per core, at most 8.</summary>
     public int RebuildThreads { get; init; }
 
@@ -125,6 +131,7 @@ public sealed record StorageNodeOptions
         if (LeaseMargin <= TimeSpan.Zero || LeaseMargin * 2 > LeaseTtl)
             throw new ArgumentException($"--lease-margin {LeaseMargin.TotalMilliseconds} ms must be above 0 and at most half of --lease-ttl ({LeaseTtl.TotalMilliseconds} ms)");
         if (ReplicationTimeout <= TimeSpan.Zero) throw new ArgumentException("--replication-timeout must be above 0");
+        if (ExpirySweepBuckets < 1) throw new ArgumentException($"ExpirySweepBuckets {ExpirySweepBuckets} must be at least 1");
         if (!string.Equals(AdminUrls, "none", StringComparison.OrdinalIgnoreCase))
             AdminPlaneOptions().Validate();
     }

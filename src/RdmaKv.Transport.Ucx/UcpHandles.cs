@@ -7,7 +7,10 @@ namespace RdmaKv.Transport.Ucx;
 /// A UCX object owned by a SafeHandle that keeps its parent (context, worker, endpoint) alive
 /// until it is released itself. Every release except the context's must happen while holding the
 /// worker (UCS_THREAD_MODE_SERIALIZED): on its progress thread or a driving caller, never from a
-/// finalizer; <see cref="UcxWorker"/> disposes what it owns when it stops.
+/// finalizer; <see cref="UcxWorker"/> disposes what it owns when it stops. The handles are not
+/// finalized: one that nobody disposed leaks its UCX object rather than release it on the
+/// finalizer thread, inside a worker another thread may be progressing (or after UCX was torn
+/// down at process exit).
 /// </summary>
 abstract class UcpHandle : SafeHandle
 {
@@ -22,6 +25,7 @@ abstract class UcpHandle : SafeHandle
             _parent = parent;
         }
         SetHandle(handle);
+        GC.SuppressFinalize(this);
     }
 
     public override bool IsInvalid => handle == IntPtr.Zero;

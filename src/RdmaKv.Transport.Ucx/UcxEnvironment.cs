@@ -6,9 +6,12 @@ using RdmaKv.Transport.Ucx.Native;
 namespace RdmaKv.Transport.Ucx;
 
 /// <summary>
-/// Process-wide UCX settings made before the first UCX call. UCX reads its UCX_* variables from
+/// Process-wide UCX settings made before UCX is loaded. UCX reads its UCX_* variables from
 /// the native environment, which <see cref="Environment.SetEnvironmentVariable(string, string)"/>
-/// does not reach, so this uses libc's setenv. Variables the user has set are left alone.
+/// does not reach, so this uses libc's setenv. Variables the user has set are left alone. libucs
+/// reads its global options (error signals, memory hooks) once, in its library constructor, when
+/// the process first loads it, and keeps them (it is never unloaded): whatever loads UCX
+/// (<see cref="IsAvailable"/>, <see cref="UcxWorker.Start"/>) calls <see cref="Prepare"/> first.
 /// </summary>
 public static unsafe class UcxEnvironment
 {
@@ -22,6 +25,11 @@ public static unsafe class UcxEnvironment
             if (s_prepared) return;
             // UCX's SIGSEGV/SIGBUS handlers would turn a managed NullReferenceException into an abort.
             SetDefault("UCX_ERROR_SIGNALS", "");
+            // UCX's default memory hooks rewrite the code of libc's mmap, munmap, madvise, brk and
+            // mremap in place when libucs loads (bistro mode), while the runtime's threads (the GC
+            // among them) may be inside those functions: such a thread returns into half-written
+            // code and the process dies without a word. Nodes died so under reconnecting clients.
+            SetDefault("UCX_MEM_MMAP_HOOK_MODE", "none");
             s_prepared = true;
         }
     }
@@ -85,6 +93,7 @@ public static unsafe class UcxEnvironment
     /// <summary>Whether libucp can be loaded; the message says what to install when not.</summary>
     public static bool IsAvailable(out string? problem)
     {
+        Prepare(); // loading libucp loads libucs, which reads its options then
         if (System.Runtime.InteropServices.NativeLibrary.TryLoad(Ucp.Library, out var handle))
         {
             System.Runtime.InteropServices.NativeLibrary.Free(handle);

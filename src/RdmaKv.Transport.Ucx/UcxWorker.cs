@@ -25,6 +25,8 @@ public sealed unsafe partial class UcxWorker : IDisposable
     readonly long _spinTicks;
     readonly List<SafeHandle> _owned = [];
     readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    static readonly HashSet<UcxWorker> s_live = [];
+    static bool s_exitHooked;
     UcpContextHandle? _context;
     UcpWorkerHandle? _worker;
     nint _workerRaw;
@@ -69,6 +71,15 @@ public sealed unsafe partial class UcxWorker : IDisposable
 #pragma warning disable VSTHRD002 // start-up is synchronous by design
         worker._started.Task.GetAwaiter().GetResult();
 #pragma warning restore VSTHRD002
+        lock (s_live)
+        {
+            if (!s_exitHooked)
+            {
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAllAtExit();
+                s_exitHooked = true;
+            }
+            if (!worker._stopping) s_live.Add(worker);
+        }
         return worker;
     }
 
@@ -144,6 +155,10 @@ public sealed unsafe partial class UcxWorker : IDisposable
         }
         catch (Exception e)
         {
+            // The thread ends here: what was made before the failure is released now, on it.
+            for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+            _worker?.Dispose();
+            _context?.Dispose();
             _started.SetException(e);
             return;
         }
@@ -171,6 +186,7 @@ public sealed unsafe partial class UcxWorker : IDisposable
             idleSince = Stopwatch.GetTimestamp();
         }
         TearDown();
+        lock (s_live) s_live.Remove(this);
     }
 
     bool Drain()
@@ -285,6 +301,28 @@ public sealed unsafe partial class UcxWorker : IDisposable
             }
             _destroyed = true;
             _context!.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Stops every worker still running when the process exits, before libc runs UCX's library
+    /// destructors: a progress thread still inside UCX while they tear UCX's globals down would
+    /// crash the exit. Bounded, so a stuck worker cannot hold the exit.
+    /// </summary>
+    static void StopAllAtExit()
+    {
+        UcxWorker[] live;
+        lock (s_live) live = [.. s_live];
+        foreach (var worker in live)
+        {
+            if (worker._stopping || worker.OnProgressThread) continue;
+            worker._stopping = true;
+            worker.Signal();
+            worker._nudge.Set();
+        }
+        foreach (var worker in live)
+        {
+            if (!worker.OnProgressThread) worker._thread.Join(TimeSpan.FromSeconds(5));
         }
     }
 

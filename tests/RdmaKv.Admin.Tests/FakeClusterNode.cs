@@ -21,12 +21,13 @@ sealed class FakeClusterNode(string id) : IAdminNode
     public RecentErrorLog RecentErrors { get; } = new();
     public NodeView View() => new(Wire.ProtocolVersion, Name, 0, 0, []);
     public IReadOnlyList<ReadinessCheck> Readiness() => [];
-    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => StoreStatus.BadRequest;
+    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt) => StoreStatus.BadRequest;
     public StoreStatus Delete(ReadOnlySpan<byte> key) => StoreStatus.BadRequest;
 
-    public StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value)
+    public StoreStatus Get(ReadOnlySpan<byte> key, out byte[]? value, out long expiresAt)
     {
         value = null;
+        expiresAt = 0;
         return StoreStatus.NotFound;
     }
 

@@ -54,6 +54,32 @@ public sealed class KeyApiTests(NodeFixture fixture) : IClassFixture<NodeFixture
     }
 
     [Fact]
+    public async Task APutWithATtlExpiresAndGetShowsWhen()
+    {
+        long before = Expiry.Now();
+        var put = await _node.SendAsync(HttpMethod.Put, "/api/keys/ttl-key?ttl=1h", _node.Token, Text("v"));
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        var get = await _node.SendAsync(HttpMethod.Get, "/api/keys/ttl-key", _node.Token);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        long at = long.Parse(get.Headers.GetValues("X-RdmaKv-Expires-At").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(at, before + 3_600_000, Expiry.Now() + 3_600_000 + 1);
+        Assert.Equal(StoreStatus.Ok, ((IAdminNode)_node.Node).Get("ttl-key"u8, out _, out long stored));
+        Assert.Equal(at, stored);
+
+        long past = Expiry.Now() - 1;
+        Assert.Equal(HttpStatusCode.NoContent, (await _node.SendAsync(HttpMethod.Put, $"/api/keys/ttl-key?expires-at={past}", _node.Token, Text("v"))).StatusCode);
+        await AssertProblem(await _node.SendAsync(HttpMethod.Get, "/api/keys/ttl-key", _node.Token), HttpStatusCode.NotFound);
+
+        var plain = await _node.SendAsync(HttpMethod.Put, "/api/keys/ttl-key", _node.Token, Text("w"));
+        Assert.Equal(HttpStatusCode.NoContent, plain.StatusCode);
+        Assert.False((await _node.SendAsync(HttpMethod.Get, "/api/keys/ttl-key", _node.Token)).Headers.Contains("X-RdmaKv-Expires-At"));
+
+        foreach (string bad in new[] { "ttl=soon", "ttl=0s", "ttl=-5", "expires-at=0", "expires-at=x", "ttl=1s&expires-at=5" })
+            await AssertProblem(await _node.SendAsync(HttpMethod.Put, $"/api/keys/ttl-key?{bad}", _node.Token, Text("x")), HttpStatusCode.BadRequest);
+        Assert.Equal("w", Encoding.UTF8.GetString(Stored("ttl-key")!));
+    }
+
+    [Fact]
     public async Task AClientSeesWhatTheApiPutAndTheApiSeesWhatAClientPut()
     {
         using var client = _node.Connect();

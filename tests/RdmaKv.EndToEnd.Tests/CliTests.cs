@@ -29,6 +29,30 @@ public sealed class CliTests : IDisposable
     static void AssertExit(int expected, CliResult result) => Assert.True(result.ExitCode == expected, $"expected exit {expected}: {result}");
 
     [Fact]
+    public void PutWithATtlExpiresAndTtlSaysHowLongIsLeft()
+    {
+        AssertExit(0, Cli.Run(_uri, "put", "brief", "v", "--ttl", "1h"));
+        var ttl = Cli.Run(_uri, "ttl", "brief");
+        AssertExit(0, ttl);
+        string[] parts = Encoding.UTF8.GetString(ttl.Stdout).Trim().Split(' ');
+        double left = double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(left, 3000, 3600);
+        Assert.EndsWith("Z", parts[1]);
+
+        AssertExit(0, Cli.Run(_uri, "put", "plain", "v"));
+        Assert.Equal("never", Encoding.UTF8.GetString(Cli.Run(_uri, "ttl", "plain").Stdout).Trim());
+        AssertExit(1, Cli.Run(_uri, "ttl", "absent"));
+
+        AssertExit(0, Cli.Run(_uri, "put", "gone", "v", "--ttl", "1ms"));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Cli.Run(_uri, "get", "gone").ExitCode == 0) Assert.True(DateTime.UtcNow < deadline, "a key put with --ttl 1ms never expired");
+
+        var bad = Cli.Run(_uri, "put", "k", "v", "--ttl", "soon");
+        AssertExit(64, bad);
+        Assert.Contains("--ttl", bad.Stderr);
+    }
+
+    [Fact]
     public void PutGetAndDelReportWhatHappenedThroughOutputAndExitCode()
     {
         var put = Cli.Run(_uri, "put", "k", "v");

@@ -70,7 +70,7 @@ public sealed class DamagedRegionTests : IDisposable
     }
 
     /// <summary>The one place in the region's extent area that holds <paramref name="bytes"/>.</summary>
-    static Span<byte> Find(Region region, ReadOnlySpan<byte> bytes)
+    internal static Span<byte> Find(Region region, ReadOnlySpan<byte> bytes)
     {
         Span<byte> extents = region.Bytes(region.Header.ExtentOffset, (int)region.Header.ExtentSize);
         int at = extents.IndexOf(bytes);

@@ -44,6 +44,9 @@ sealed class DecoderOracle
         Require(!m.HasValue || m.Type == MessageType.ValueReply, where);
         Require(m.Text is null || m.Text.Length <= Wire.MaxTextLength, where);
         Require(m.Credential is null || m.Credential.Length <= Wire.MaxTextLength, where);
+        Require(m.ExpiresAt >= 0, where);
+        Require(m.ExpiresAt == 0 || m.Type is MessageType.Put or MessageType.MovePut or MessageType.ReplicaPut or MessageType.ValueReply, where);
+        Require(m.PairExpiries is null || (m.Pairs is { } withExpiries && m.PairExpiries.Length == withExpiries.Length && m.PairExpiries.All(e => e >= 0)), where);
         if (m.Pairs is { } pairs)
         {
             Require(m.Type is MessageType.MultiPut or MessageType.Import && pairs.Length <= Wire.MaxMultiPutPairs, where);

@@ -8,8 +8,11 @@ namespace RdmaKv.Transport.Ucx.Tests;
 /// <summary>
 /// UCX takes the endpoint estimate a worker's options carry: ucp_init logs, at debug level,
 /// "estimated number of endpoints is N". The test raises UCX's log level for one context,
-/// catches the log through a pushed handler (so nothing reaches stdout) and restores both.
+/// catches the log through a pushed handler (so nothing reaches stdout) and restores both. The
+/// level and the handler are global: it runs alone, or every other test's UCX threads would log
+/// into the handler meanwhile.
 /// </summary>
+[Collection(ProcessStateCollection.Name)]
 public sealed unsafe partial class EstimatedEndpointsTests
 {
     const int Estimate = 777; // no other test asks for it, so a concurrent context's line cannot pass for it

@@ -28,8 +28,16 @@ public sealed class HandshakeTests : IDisposable
         {
             while (_host.Endpoints.TryDequeue(out var endpoint)) endpoint.Dispose();
         };
-        _listener = UcxHandshakeListener.Start(_worker, new IPEndPoint(IPAddress.Loopback, 0), _host,
-            new UcxHandshakeOptions { Deadline = TimeSpan.FromSeconds(2), MaxPending = 4 });
+        try
+        {
+            _listener = UcxHandshakeListener.Start(_worker, new IPEndPoint(IPAddress.Loopback, 0), _host,
+                new UcxHandshakeOptions { Deadline = TimeSpan.FromSeconds(2), MaxPending = 4 });
+        }
+        catch
+        {
+            _worker.Dispose(); // xUnit disposes only what it constructed
+            throw;
+        }
     }
 
     sealed class Host : IUcxHandshakeHost

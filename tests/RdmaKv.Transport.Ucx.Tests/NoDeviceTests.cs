@@ -1,15 +1,12 @@
 namespace RdmaKv.Transport.Ucx.Tests;
 
-[CollectionDefinition(nameof(NoDeviceTests), DisableParallelization = true)]
-public sealed class NoDeviceCollection;
-
 /// <summary>
 /// When UCX finds none of its network devices (an interface that lost its carrier, a wrong
 /// UCX_NET_DEVICES), making a connection fails as an I/O error the caller handles, like a refused
 /// connection. It was a bare exception, which nobody caught on a node's lease thread: the node died.
 /// Changes the process's UCX environment, so it runs alone.
 /// </summary>
-[Collection(nameof(NoDeviceTests))]
+[Collection(ProcessStateCollection.Name)]
 public sealed class NoDeviceTests
 {
     [Fact]

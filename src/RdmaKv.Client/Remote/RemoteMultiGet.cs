@@ -93,11 +93,11 @@ static class RemoteMultiGet
             var extent = bytes.AsSpan(at, parts[j].Length);
             at += parts[j].Length;
             if (done[i]) continue;
-            if (TableReader.TryAcceptExtent(extent, keys[i], context, out Range value) && (remember || context.LastSequence == sequence))
+            if (TableReader.TryAcceptExtent(extent, keys[i], context, out Range value, out bool expired) && (remember || context.LastSequence == sequence))
             {
-                values[i] = extent[value].ToArray();
+                values[i] = expired ? null : extent[value].ToArray();
                 done[i] = true;
-                if (remember) cache.Set(hashes[i], owners[i].Generation, entry, context.LastSequence);
+                if (remember && !expired) cache.Set(hashes[i], owners[i].Generation, entry, context.LastSequence);
             }
             else if (!remember)
             {

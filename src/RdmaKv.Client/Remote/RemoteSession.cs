@@ -227,8 +227,8 @@ sealed class RemoteSession : INodeSession
         }
     }
 
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
-        Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value), new KeyValue(key, value), Replies.Status);
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt) =>
+        Call(static (w, id, kv) => MessageEncoder.Put(w, id, kv.Key, kv.Value, expiresAt: kv.ExpiresAt), new KeyValue(key, value, expiresAt), Replies.Status);
 
     public bool Delete(ReadOnlySpan<byte> key) =>
         Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, kv.Key), new KeyValue(key, default), Replies.Status) == StoreStatus.Ok;
@@ -236,6 +236,10 @@ sealed class RemoteSession : INodeSession
     public byte[]? FallbackGet(ReadOnlySpan<byte> key) =>
         Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key), new KeyValue(key, default),
             static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? m.Value.ToArray() : null);
+
+    public (byte[]? Value, long ExpiresAt) FallbackGetWithExpiry(ReadOnlySpan<byte> key) =>
+        Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key), new KeyValue(key, default),
+            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? (m.Value.ToArray(), m.ExpiresAt) : ((byte[]?)null, 0L));
 
     public void PutMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
         Call(static (w, id, p) => MessageEncoder.MultiPut(w, id, p), pairs, Replies.Status);
@@ -253,10 +257,10 @@ sealed class RemoteSession : INodeSession
             static m => m.Stats ?? throw new KvConnectionException("the node sent no stats"));
 
     // The UCX request path blocks a thread for one round trip; async callers get it off theirs.
-    public ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancel) =>
+    public ValueTask<StoreStatus> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, long expiresAt, CancellationToken cancel) =>
         new(Task.Run(() =>
         {
-            Put(key.Span, value.Span);
+            Put(key.Span, value.Span, expiresAt);
             return StoreStatus.Ok;
         }, cancel));
 

@@ -24,7 +24,8 @@ public readonly record struct RegionHeader(
 {
     public const int Size = 4096;
     public const ulong Magic = 0x3130_564B_414D_4452; // "RDMAKV01" read as little-endian
-    public const uint FormatVersion = 1;
+    /// <summary>2: extents carry an expiry (see <see cref="ExtentHeader"/>). Regions live in memory only and are rebuilt from the store at start, so no region of format 1 outlives its node; a reader of another format refuses the region.</summary>
+    public const uint FormatVersion = 2;
     public const int IndexOffset = Size;
     public const int ChecksumOffset = 88;
     public const int StateOffset = 128;

@@ -34,10 +34,16 @@ public static class TableReader
         context.Lookups++;
         if (cache is not null && cache.TryGet(hash, header.Generation, out IndexEntry cached, out ulong sequence))
         {
-            if (ReadExtent(ref access, header, cached, key, context) == ExtentCheck.Valid && context.LastSequence == sequence)
+            ExtentCheck check = ReadExtent(ref access, header, cached, key, context);
+            if (check == ExtentCheck.Valid && context.LastSequence == sequence)
             {
                 context.CacheHits++;
                 return LookupResult.Found;
+            }
+            if (check == ExtentCheck.Expired && context.LastSequence == sequence)
+            {
+                context.CacheHits++;
+                return LookupResult.NotFound; // the key's current extent, past its expiry
             }
             cache.Remove(hash);
         }
@@ -67,6 +73,8 @@ public static class TableReader
                     case ExtentCheck.Valid:
                         cache?.Set(hash, header.Generation, entry, context.LastSequence);
                         return LookupResult.Found;
+                    case ExtentCheck.Expired:
+                        return LookupResult.NotFound; // intact and current, but past its expiry: absent until the node removes it
                     case ExtentCheck.KeyMismatch:
                         continue;
                     default:
@@ -92,12 +100,21 @@ public static class TableReader
     /// <summary>
     /// Batch readers (many keys' READs in flight at once) validate what they fetched with this:
     /// true when <paramref name="extent"/> is an intact, current extent of <paramref name="key"/>,
-    /// with <paramref name="value"/> its value within <paramref name="extent"/>.
+    /// with <paramref name="value"/> its value within <paramref name="extent"/>, or, when
+    /// <paramref name="expired"/>, one whose expiry has passed (the key is absent).
     /// </summary>
-    public static bool TryAcceptExtent(ReadOnlySpan<byte> extent, ReadOnlySpan<byte> key, ReaderContext context, out Range value)
+    public static bool TryAcceptExtent(ReadOnlySpan<byte> extent, ReadOnlySpan<byte> key, ReaderContext context, out Range value, out bool expired)
     {
         value = default;
-        if (extent.Length < ExtentHeader.Size || Validate(extent, key, context) != ExtentCheck.Valid) return false;
+        expired = false;
+        if (extent.Length < ExtentHeader.Size) return false;
+        ExtentCheck check = Validate(extent, key, context);
+        if (check == ExtentCheck.Expired)
+        {
+            expired = true;
+            return true;
+        }
+        if (check != ExtentCheck.Valid) return false;
         value = new Range(ExtentHeader.Size + key.Length, ExtentHeader.Size + key.Length + context.ValueLength);
         return true;
     }
@@ -131,7 +148,7 @@ public static class TableReader
             || BinaryPrimitives.ReadUInt64LittleEndian(state) != (ulong)RegionState.Active;
     }
 
-    enum ExtentCheck { Valid, KeyMismatch, Corrupt, Superseded, Unreadable }
+    enum ExtentCheck { Valid, Expired, KeyMismatch, Corrupt, Superseded, Unreadable }
 
     static ExtentCheck ReadExtent<TAccess>(ref TAccess access, in RegionHeader header, IndexEntry entry, ReadOnlySpan<byte> key, ReaderContext context)
         where TAccess : struct, IRegionAccess
@@ -175,8 +192,10 @@ public static class TableReader
             context.SupersededSeen++;
             return ExtentCheck.Superseded;
         }
-        context.SetValue(ExtentHeader.Size + key.Length, (int)valueLength);
         context.LastSequence = BinaryPrimitives.ReadUInt64LittleEndian(extent[ExtentHeader.SequenceOffset..]);
+        long expiresAt = BinaryPrimitives.ReadInt64LittleEndian(extent[ExtentHeader.ExpiresAtOffset..]);
+        if (expiresAt != 0 && expiresAt <= Expiry.Now()) return ExtentCheck.Expired; // the clock is read only for extents that expire
+        context.SetValue(ExtentHeader.Size + key.Length, (int)valueLength);
         return ExtentCheck.Valid;
     }
 

@@ -40,7 +40,7 @@ public sealed unsafe partial class PartitionWriter
     /// Brings a cold key's value (just read from the store) back into the region, evicting others
     /// if the region is at its budget. False when the key is not cold here or no room can be made.
     /// </summary>
-    public bool Promote(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public bool Promote(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never)
     {
         if (_options.ColdTier is null || StoreStatusText.Validate(key.Length, value.Length) != StoreStatus.Ok) return false;
         FreeRetired();
@@ -57,7 +57,7 @@ public sealed unsafe partial class PartitionWriter
                 if (!(AtBudget ? MakeRoom(length) : Grow(length, moreBuckets: false))) return false;
                 continue;
             }
-            ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence);
+            ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence, expiresAt);
             MarkReferenced(region, offset);
             region.PublishEntry(bucket, index, IndexEntry.Create(hash.Fingerprint, offset, length));
             _coldCount--;

@@ -45,9 +45,9 @@ public sealed unsafe partial class PartitionWriter
     /// Rewrites <paramref name="key"/> with <paramref name="value"/> (the store's copy) after a
     /// fallback GET found its extent damaged. The damaged extent is superseded and never reused.
     /// </summary>
-    public StoreStatus Repair(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public StoreStatus Repair(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never)
     {
         _damaged++;
-        return Put(key, value);
+        return Put(key, value, expiresAt);
     }
 }

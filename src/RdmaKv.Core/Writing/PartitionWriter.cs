@@ -51,13 +51,13 @@ public sealed unsafe partial class PartitionWriter : IDisposable
     /// its budget evicts cold values to make room, and a value that still does not fit is kept
     /// only in the store (its entry marked not resident).
     /// </summary>
-    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, Hash(key), value, evict: true);
+    public StoreStatus Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never) => Put(key, Hash(key), value, expiresAt, evict: true);
 
     /// <summary>A put whose key the caller has hashed already with this writer's seed (the node hashes once to pick the partition).</summary>
-    public StoreStatus Put(ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value) => Put(key, CheckHash(key, hash), value, evict: true);
+    public StoreStatus Put(ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never) => Put(key, CheckHash(key, hash), value, expiresAt, evict: true);
 
     /// <summary>A put for rebuilding a region from the store: it never evicts; what does not fit stays cold.</summary>
-    public StoreStatus Load(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(key, Hash(key), value, evict: false);
+    public StoreStatus Load(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never) => Put(key, Hash(key), value, expiresAt, evict: false);
 
     KeyHash Hash(ReadOnlySpan<byte> key) => KeyHash.Compute(key, _options.HashSeed);
 
@@ -68,7 +68,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
         return hash;
     }
 
-    StoreStatus Put(ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, bool evict)
+    StoreStatus Put(ReadOnlySpan<byte> key, KeyHash hash, ReadOnlySpan<byte> value, long expiresAt, bool evict)
     {
         StoreStatus valid = StoreStatusText.Validate(key.Length, value.Length);
         if (valid != StoreStatus.Ok) return valid;
@@ -109,7 +109,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
                     }
                     continue;
                 }
-                ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence);
+                ExtentHeader.Write(region.Bytes(offset, length), key, value, ++_sequence, expiresAt);
                 entry = IndexEntry.Create(hash.Fingerprint, offset, length);
                 MarkReferenced(region, offset);
             }
@@ -163,14 +163,19 @@ public sealed unsafe partial class PartitionWriter : IDisposable
     /// </summary>
     public bool TryGetValue(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) => Lookup(key, out value) == Residence.Resident;
 
+    /// <summary>As <see cref="Lookup(ReadOnlySpan{byte}, out ReadOnlySpan{byte}, out long)"/>, without the expiry.</summary>
+    public Residence Lookup(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) => Lookup(key, out value, out _);
+
     /// <summary>
     /// Where <paramref name="key"/>'s value is: in the region (<paramref name="value"/> points at
-    /// it, valid until the next change), possibly in the store only (a not-resident entry that looks
-    /// like the key's), or nowhere.
+    /// it, valid until the next change, and <paramref name="expiresAt"/> is its expiry), possibly in
+    /// the store only (a not-resident entry that looks like the key's), or nowhere. A resident value
+    /// whose expiry has passed by this machine's clock is absent.
     /// </summary>
-    public Residence Lookup(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    public Residence Lookup(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out long expiresAt)
     {
         value = default;
+        expiresAt = Expiry.Never;
         if (key.Length == 0 || key.Length > Limits.MaxKeyLength) return Residence.Absent;
         var hash = KeyHash.Compute(key, _options.HashSeed);
         switch (Find(_region, key, hash, out _, out _, out IndexEntry entry))
@@ -178,6 +183,8 @@ public sealed unsafe partial class PartitionWriter : IDisposable
             case Match.Resident:
                 if (!Intact(_region, entry.ExtentOffset, key.Length)) return Residence.Damaged;
                 ref ExtentHeader e = ref _region.ExtentAt(entry.ExtentOffset);
+                if (Expiry.HasPassed(e.ExpiresAt, Expiry.Now())) return Residence.Absent;
+                expiresAt = e.ExpiresAt;
                 value = _region.Bytes(entry.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
                 return Residence.Resident;
             case Match.Cold:

@@ -68,14 +68,15 @@ public sealed class PeerSession : IDisposable
     public void MoveIn(int slot) =>
         Call((w, id) => MessageEncoder.KeyOnly(w, MessageType.MoveIn, id, Encoding.UTF8.GetBytes(slot.ToString(CultureInfo.InvariantCulture))));
 
-    public void Import(IReadOnlyList<(byte[] Key, byte[] Value)> pairs) =>
-        Call((w, id) => MessageEncoder.MultiPut(w, id, pairs, MessageType.Import));
+    /// <summary>Copied pairs, each with its expiry in <paramref name="expiries"/> (0 for none).</summary>
+    public void Import(IReadOnlyList<(byte[] Key, byte[] Value)> pairs, IReadOnlyList<long>? expiries = null) =>
+        Call((w, id) => MessageEncoder.MultiPut(w, id, pairs, MessageType.Import, expiries));
 
-    public void MovePut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public void MovePut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt = Expiry.Never)
     {
         var output = new ArrayBufferWriter<byte>(256);
         ulong id = _connection.NextId();
-        MessageEncoder.Put(output, id, key, value, MessageType.MovePut);
+        MessageEncoder.Put(output, id, key, value, MessageType.MovePut, expiresAt);
         Send(output, id);
     }
 
@@ -93,11 +94,11 @@ public sealed class PeerSession : IDisposable
     /// <summary>A write the primary <paramref name="sender"/> replicates under map <paramref name="epoch"/>: a delete when <paramref name="value"/> is null.</summary>
     public void Replicate(long epoch, string sender, ReadOnlySpan<byte> key, byte[]? value) => Replicate(epoch, sender, key, value, value is null);
 
-    public void Replicate(long epoch, string sender, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    public void Replicate(long epoch, string sender, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, long expiresAt = Expiry.Never)
     {
         var output = new ArrayBufferWriter<byte>(key.Length + value.Length + 64);
         ulong id = _connection.NextId();
-        MessageEncoder.Replica(output, delete ? MessageType.ReplicaDelete : MessageType.ReplicaPut, id, epoch, sender, key, value);
+        MessageEncoder.Replica(output, delete ? MessageType.ReplicaDelete : MessageType.ReplicaPut, id, epoch, sender, key, value, delete ? Expiry.Never : expiresAt);
         Send(output, id);
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RdmaKv.Core;
 using RdmaKv.Core.Cluster;
 
 namespace RdmaKv.Server.Cluster;
@@ -32,12 +33,12 @@ public sealed class ReplicaLinks(Func<ClusterMap?> map, string token, TimeSpan t
     }
 
     /// <summary>Replicates a put (or a delete) to <paramref name="node"/>; throws <see cref="PeerConnectionException"/> or <see cref="PeerRefusedException"/>.</summary>
-    public void Send(string node, long epoch, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
+    public void Send(string node, long epoch, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, long expiresAt = Expiry.Never)
     {
         var session = Session(node);
         try
         {
-            session.Replicate(epoch, Sender, key, value, delete);
+            session.Replicate(epoch, Sender, key, value, delete, expiresAt);
         }
         catch (PeerConnectionException e)
         {

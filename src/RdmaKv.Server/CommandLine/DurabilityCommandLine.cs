@@ -39,6 +39,12 @@ sealed class DurabilityCommandLine
         DefaultValueFactory = _ => Defaults.ColdTier ? "on" : "off",
     };
 
+    readonly Option<double> _expirySweep = new("--expiry-sweep-interval")
+    {
+        Description = "seconds between sweeps that remove values whose expiry passed (reads take them as absent at once); 0 turns the sweep off",
+        DefaultValueFactory = _ => Defaults.ExpirySweepInterval.TotalSeconds,
+    };
+
     public static DurabilityCommandLine AddTo(RootCommand root)
     {
         var options = new DurabilityCommandLine();
@@ -47,6 +53,7 @@ sealed class DurabilityCommandLine
         root.Options.Add(options._checkpointInterval);
         root.Options.Add(options._storeMemory);
         root.Options.Add(options._coldTier);
+        root.Options.Add(options._expirySweep);
         return options;
     }
 
@@ -77,8 +84,15 @@ sealed class DurabilityCommandLine
             error = $"--commit-interval {commit} and --checkpoint-interval {checkpoint} must be positive numbers";
             return false;
         }
+        double sweep = parse.GetValue(_expirySweep);
+        if (!(sweep >= 0) || double.IsInfinity(sweep))
+        {
+            error = $"--expiry-sweep-interval {sweep} must be a number of seconds, 0 or more";
+            return false;
+        }
         options = options with
         {
+            ExpirySweepInterval = TimeSpan.FromSeconds(sweep),
             Durability = mode,
             CommitInterval = TimeSpan.FromMilliseconds(commit),
             CheckpointInterval = checkpoint == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(checkpoint),
