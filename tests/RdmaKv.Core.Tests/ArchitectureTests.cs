@@ -20,6 +20,7 @@ public class ArchitectureTests
         ["RdmaKv.Resp"] = ["RdmaKv.Core"],
         ["RdmaKv.Client"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx"],
         ["RdmaKv.Cli"] = ["RdmaKv.Client", "RdmaKv.Protocol", "RdmaKv.Coordination"],
+        ["RdmaKv.Extensions"] = ["RdmaKv.Client"],
         ["RdmaKv.Server"] = ["RdmaKv.Core", "RdmaKv.Protocol", "RdmaKv.Transport", "RdmaKv.Transport.Ucx", "RdmaKv.Storage", "RdmaKv.Admin", "RdmaKv.Coordination", "RdmaKv.Resp"],
         ["RdmaKv.Bench"] = ["RdmaKv.Client", "RdmaKv.Server"],
         ["RdmaKv.Benchmarks"] = ["RdmaKv.Client", "RdmaKv.Server"],
