@@ -70,9 +70,14 @@ static class LocalLoad
         var value = new byte[valueSize];
         new Random(7).NextBytes(value);
         var load = Stopwatch.StartNew();
-        for (int i = 0; i < keys; i += 256)
-            client.PutMany([.. keyBytes.Skip(i).Take(256).Select(k => (k, value))]);
-        Console.WriteLine($"loaded {keys} keys of {valueSize} B in {load.Elapsed.TotalSeconds:F2} s");
+        // ttl=SECONDS: every key expires that far ahead (puts one by one), so GETs run the expiry check.
+        double ttl = double.Parse(args.GetValueOrDefault("ttl", "0"), CultureInfo.InvariantCulture);
+        if (ttl > 0)
+            foreach (var k in keyBytes) client.Put(k, value, DateTimeOffset.UtcNow.AddSeconds(ttl));
+        else
+            for (int i = 0; i < keys; i += 256)
+                client.PutMany([.. keyBytes.Skip(i).Take(256).Select(k => (k, value))]);
+        Console.WriteLine($"loaded {keys} keys of {valueSize} B{(ttl > 0 ? $", expiring in {ttl} s," : "")} in {load.Elapsed.TotalSeconds:F2} s");
 
         long[] order = MakeOrder(keys, distribution);
         var buffer = new byte[valueSize];

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using RdmaKv.Benchmarks;
 
-// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- get [keys=100000] [value=1024] [seconds=5] [distribution=uniform|zipfian] [listen=none|meter|alternate]
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- get [keys=100000] [value=1024] [seconds=5] [distribution=uniform|zipfian] [ttl=SECONDS: keys that expire] [listen=none|meter|alternate]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- put [seconds=5]
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote [keys=10000] [value=1024] [ops=20000]   (UCX)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- remote-reads [keys=10000] [value=1024] [ops=20000] [rounds=3]   (one-sided vs message READs)
