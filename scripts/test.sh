@@ -35,14 +35,57 @@ fi
 results=TestResults
 rm -rf "$results"
 runs=()
-for project in tests/*/*.csproj; do
-  name=$(basename "$project" .csproj)
-  echo "== $name"
-  dotnet test "$project" -c Release --no-build -nologo \
+run_tests() {
+  local name=$1
+  shift
+  dotnet test "tests/$name/$name.csproj" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
     --results-directory "$results" --blame-hang-timeout 5m "$@"
+}
+
+# Two lanes, to use the second core while the other waits on processes. The deployment tests
+# (a replay of the Dockerfile's build in a copy of the sources, then local clusters on fixed
+# ports 7401-7403, 7481-7483 and 23790 that no other test takes) run in the background while the
+# light projects run here; the heavy, timing-bound EndToEnd and Verification run alone after.
+# The deployment tests' output follows the light lane's.
+background=RdmaKv.Deploy.Tests
+last=" RdmaKv.EndToEnd.Tests RdmaKv.Verification "
+background_log=$(mktemp)
+run_tests "$background" "$@" >"$background_log" 2>&1 &
+background_pid=$!
+ordered=()
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  [ "$name" = "$background" ] && continue
+  [[ "$last" == *" $name "* ]] && continue
+  ordered+=("$name")
+done
+for name in $last; do [ -f "tests/$name/$name.csproj" ] && ordered+=("__wait__" "$name"); done
+waited=
+for name in "${ordered[@]}"; do
+  if [ "$name" = "__wait__" ]; then
+    if [ -z "$waited" ]; then
+      wait "$background_pid"
+      code=$?
+      echo "== $background (ran beside the projects above)"
+      cat "$background_log"
+      rm -f "$background_log"
+      runs+=("$background=$code")
+      waited=1
+    fi
+    continue
+  fi
+  echo "== $name"
+  run_tests "$name" "$@"
   runs+=("$name=$?")
 done
+if [ -z "$waited" ]; then
+  wait "$background_pid"
+  runs+=("$background=$?")
+  echo "== $background (ran beside the projects above)"
+  cat "$background_log"
+  rm -f "$background_log"
+fi
 
 # Ends with "N passed, N failed"; errors, timeouts, aborts, tests that never ran and a test host
 # that crashed count as failed.

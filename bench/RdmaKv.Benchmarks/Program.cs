@@ -10,6 +10,7 @@ using RdmaKv.Benchmarks;
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- move [keys=40000] [value=1024] [seconds=3] [slots=8]   (latency while a slot moves)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- replication [keys=10000] [value=1024] [ops=20000] [rounds=3] [durability=async]   (PUT/GET latency, R=1 vs R=2)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- admin-flood [seconds=5] [connections=16] [paths=/metrics,/health/live] [rounds=1] [server=path/to/rdmakv-server.dll]   (local puts while the admin plane is flooded)
+// dotnet run -c Release --project bench/RdmaKv.Benchmarks -- cache [value=1024] [ops=20000] [rounds=3]   (IDistributedCache.Get: RdmaKv local: and ucx:// against StackExchangeRedis on a local redis-server)
 // dotnet run -c Release --project bench/RdmaKv.Benchmarks -- bdn   (BenchmarkDotNet, allocation check of TryGet)
 if (args.Length == 0)
 {
@@ -32,6 +33,7 @@ return args[0] switch
     "move" => MoveLoad.Run(options),
     "replication" => ReplicationLoad.Run(options),
     "admin-flood" => AdminFloodLoad.Run(options),
+    "cache" => CacheCompare.Run(options),
     "admin-flood-child" => AdminFloodLoad.Child(options),
     _ => LocalLoad.Run(args[0], options),
 };
