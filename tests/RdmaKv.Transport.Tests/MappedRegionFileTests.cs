@@ -46,13 +46,20 @@ public class MappedRegionFileTests
     public void ADisposedMappingRefusesNewLeases()
     {
         string dir = Directory.CreateTempSubdirectory("rdmakv-region-").FullName;
-        string path = Path.Combine(dir, "p0-g1.region");
-        var header = RegionHeader.Plan(0, 1, 1, 16, 42, 4096);
-        using var region = new Region(new SharedMemoryRegion(path, header.RegionSize), header);
-        var mapped = MappedRegionFile.Open(path, header.RegionSize);
-        Assert.True(mapped.TryLease(out _));
-        mapped.Dispose();           // a reader holds a lease: the unmap waits for it
-        mapped.Unlease();
-        Assert.False(mapped.TryLease(out _));
+        try
+        {
+            string path = Path.Combine(dir, "p0-g1.region");
+            var header = RegionHeader.Plan(0, 1, 1, 16, 42, 4096);
+            using var region = new Region(new SharedMemoryRegion(path, header.RegionSize), header);
+            var mapped = MappedRegionFile.Open(path, header.RegionSize);
+            Assert.True(mapped.TryLease(out _));
+            mapped.Dispose();           // a reader holds a lease: the unmap waits for it
+            mapped.Unlease();
+            Assert.False(mapped.TryLease(out _));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

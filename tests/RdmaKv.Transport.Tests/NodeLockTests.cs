@@ -1,9 +1,21 @@
 namespace RdmaKv.Transport.Tests;
 
-public class NodeLockTests
+public sealed class NodeLockTests : IDisposable
 {
-    static NodeDirectory TempDirectory() =>
-        new("lock-" + Guid.NewGuid().ToString("N")[..12], Directory.CreateTempSubdirectory("rdmakv-lock-").FullName);
+    readonly List<string> _parents = [];
+
+    NodeDirectory TempDirectory()
+    {
+        string parent = Directory.CreateTempSubdirectory("rdmakv-lock-").FullName;
+        _parents.Add(parent);
+        return new("lock-" + Guid.NewGuid().ToString("N")[..12], parent);
+    }
+
+    /// <summary>The node's own directory goes with its lock; the temporary parent goes here.</summary>
+    public void Dispose()
+    {
+        foreach (string parent in _parents) Directory.Delete(parent, recursive: true);
+    }
 
     [Fact]
     public void ASecondHolderOfTheNameIsRefusedWithTheName()
