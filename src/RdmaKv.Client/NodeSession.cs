@@ -217,9 +217,7 @@ sealed class NodeSession : INodeSession
         Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, kv.Key), Replies.Status)
             == StoreStatus.Ok;
 
-    public byte[]? FallbackGet(ReadOnlySpan<byte> key) =>
-        Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key),
-            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? m.Value.ToArray() : null);
+    public byte[]? FallbackGet(ReadOnlySpan<byte> key) => FallbackGetWithExpiry(key).Value;
 
     public (byte[]? Value, long ExpiresAt) FallbackGetWithExpiry(ReadOnlySpan<byte> key) =>
         Call(new KeyValue(key, default), static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key),

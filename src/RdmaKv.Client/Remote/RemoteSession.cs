@@ -233,9 +233,7 @@ sealed class RemoteSession : INodeSession
     public bool Delete(ReadOnlySpan<byte> key) =>
         Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Delete, id, kv.Key), new KeyValue(key, default), Replies.Status) == StoreStatus.Ok;
 
-    public byte[]? FallbackGet(ReadOnlySpan<byte> key) =>
-        Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key), new KeyValue(key, default),
-            static m => Replies.Status(m) == StoreStatus.Ok && m.HasValue ? m.Value.ToArray() : null);
+    public byte[]? FallbackGet(ReadOnlySpan<byte> key) => FallbackGetWithExpiry(key).Value;
 
     public (byte[]? Value, long ExpiresAt) FallbackGetWithExpiry(ReadOnlySpan<byte> key) =>
         Call(static (w, id, kv) => MessageEncoder.KeyOnly(w, MessageType.Get, id, kv.Key), new KeyValue(key, default),
