@@ -26,4 +26,7 @@ public static class Expiry
 
     /// <summary>True when an entry with expiry <paramref name="expiresAt"/> has expired at <paramref name="now"/>.</summary>
     public static bool HasPassed(long expiresAt, long now) => expiresAt != Never && expiresAt <= now;
+
+    /// <summary>True when an entry with expiry <paramref name="expiresAt"/> has expired by this machine's clock, which is read only when there is an expiry.</summary>
+    public static bool HasPassed(long expiresAt) => expiresAt != Never && expiresAt <= Now();
 }

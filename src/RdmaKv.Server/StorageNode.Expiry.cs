@@ -7,8 +7,8 @@ namespace RdmaKv.Server;
 /// Removing values whose expiry has passed. Readers already take them as absent (each by its own
 /// clock); removing them gives their memory back. Every node removes its own copies (a primary and
 /// its backups alike, each by its own clock): an expiry is a time, not an event to replicate. A
-/// removal happens under the partition's lock and only while the key's value is still the expired
-/// one, so a put that replaced it in between stands.
+/// value is removed in the same hold of the partition's lock in which it was found expired, so no
+/// put can come in between.
 /// </summary>
 public sealed partial class StorageNode
 {
@@ -45,7 +45,8 @@ public sealed partial class StorageNode
                 lock (partition.Lock)
                 {
                     partition.Writer.FindExpired(buckets, Expiry.Now(), expired);
-                    foreach (byte[] key in expired) removed += RemoveExpired(partition, key) ? 1 : 0;
+                    foreach (byte[] key in expired) RemoveExpired(partition, key);
+                    removed += expired.Count;
                 }
             }
         }
@@ -60,15 +61,14 @@ public sealed partial class StorageNode
         return removed;
     }
 
-    /// <summary>Under the partition's lock: removes <paramref name="key"/> from the region and the store when its value there has expired.</summary>
-    bool RemoveExpired(NodePartition partition, ReadOnlySpan<byte> key)
+    /// <summary>
+    /// Removes <paramref name="key"/> from the region and the store. The caller found its value
+    /// expired under the partition's lock and still holds it, so no put can have replaced it since.
+    /// </summary>
+    void RemoveExpired(NodePartition partition, ReadOnlySpan<byte> key)
     {
-        if (partition.Writer.Lookup(key, out _, out _) == Residence.Resident) return false; // a newer put replaced it
-        byte[]? stored = partition.Store.Read(key, out long expiresAt);
-        if (stored is null || !Expiry.HasPassed(expiresAt, Expiry.Now())) return false;
         partition.Writer.Delete(key);
         partition.Store.Delete(key); // logged, not waited for: a replay that brings it back brings it back expired
         Interlocked.Increment(ref _expiredRemoved);
-        return true;
     }
 }

@@ -137,7 +137,7 @@ public sealed partial class StorageNode
                 return new StoredValue(value.ToArray(), expiresAt);
             case Residence.MaybeCold or Residence.Damaged:
                 byte[]? stored = partition.Store.Read(key, out long storedExpiry);
-                return stored is null || Expiry.HasPassed(storedExpiry, Expiry.Now()) ? null : new StoredValue(stored, storedExpiry);
+                return stored is null || Expiry.HasPassed(storedExpiry) ? null : new StoredValue(stored, storedExpiry);
             default:
                 return null;
         }

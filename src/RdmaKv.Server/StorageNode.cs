@@ -226,7 +226,7 @@ public sealed partial class StorageNode : IDisposable
                 return;
             }
             byte[]? stored = partition.Store.Read(key, out long storedExpiry);
-            if (stored is not null && Expiry.HasPassed(storedExpiry, Expiry.Now()))
+            if (stored is not null && Expiry.HasPassed(storedExpiry))
             {
                 // An evicted (or damaged) value past its expiry: the sweep does not see these, so the read removes it.
                 RemoveExpired(partition, key);

@@ -194,7 +194,7 @@ public static class TableReader
         }
         context.LastSequence = BinaryPrimitives.ReadUInt64LittleEndian(extent[ExtentHeader.SequenceOffset..]);
         long expiresAt = BinaryPrimitives.ReadInt64LittleEndian(extent[ExtentHeader.ExpiresAtOffset..]);
-        if (expiresAt != 0 && expiresAt <= Expiry.Now()) return ExtentCheck.Expired; // the clock is read only for extents that expire
+        if (Expiry.HasPassed(expiresAt)) return ExtentCheck.Expired; // the clock is read only for extents that expire
         context.SetValue(ExtentHeader.Size + key.Length, (int)valueLength);
         return ExtentCheck.Valid;
     }

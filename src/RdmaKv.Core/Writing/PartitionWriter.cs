@@ -183,7 +183,7 @@ public sealed unsafe partial class PartitionWriter : IDisposable
             case Match.Resident:
                 if (!Intact(_region, entry.ExtentOffset, key.Length)) return Residence.Damaged;
                 ref ExtentHeader e = ref _region.ExtentAt(entry.ExtentOffset);
-                if (Expiry.HasPassed(e.ExpiresAt, Expiry.Now())) return Residence.Absent;
+                if (Expiry.HasPassed(e.ExpiresAt)) return Residence.Absent;
                 expiresAt = e.ExpiresAt;
                 value = _region.Bytes(entry.ExtentOffset + ExtentHeader.Size + e.KeyLength, (int)e.ValueLength);
                 return Residence.Resident;
